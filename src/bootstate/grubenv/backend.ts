@@ -1,0 +1,60 @@
+import { readFile } from "node:fs/promises";
+import type { GrubenvStateConfig } from "../../config/schema.js";
+import { BootwardenError } from "../../errors.js";
+import { sysPath } from "../../paths.js";
+import type { BootState, BootStateBackend, MarkResult } from "../types.js";
+import { envEdit, envEntries, envGet } from "./codec.js";
+import { readEnvFile, writeEnvFile } from "./file.js";
+import { type EnvChanges, type GrubenvScheme, schemes } from "./schemes.js";
+
+export class GrubenvBackend implements BootStateBackend {
+  readonly name = "grubenv" as const;
+  private readonly scheme: GrubenvScheme;
+
+  constructor(private readonly cfg: GrubenvStateConfig) {
+    this.scheme = schemes[cfg.scheme];
+  }
+
+  private get file(): string {
+    return sysPath(this.cfg.path);
+  }
+
+  private async cmdline(): Promise<string> {
+    if (this.scheme.name !== "kairos") return "";
+    try {
+      return await readFile(sysPath(this.cfg.cmdline), "utf8");
+    } catch (err) {
+      throw new BootwardenError(`grubenv: cannot read ${this.cfg.cmdline}: ${(err as NodeJS.ErrnoException).code}`);
+    }
+  }
+
+  async read(): Promise<BootState> {
+    const env = envEntries(await readEnvFile(this.file, this.cfg.path));
+    const view = this.scheme.assess(env, await this.cmdline());
+    return { backend: "grubenv", source: this.cfg.path, ...view };
+  }
+
+  private async edit(what: string, changesOf: (env: ReadonlyMap<string, string>) => EnvChanges): Promise<MarkResult> {
+    const block = await readEnvFile(this.file, this.cfg.path);
+    const changes = changesOf(envEntries(block));
+    const pending = Object.entries(changes).filter(([k, v]) => envGet(block, k) !== v);
+    const dupes = Object.keys(changes).some((k) => block.lines.filter((l) => l.name === k).length > 1);
+    if (pending.length === 0 && !dupes) return { changed: false, message: `${what}: already so, nothing to do` };
+    await writeEnvFile(this.file, this.cfg.path, envEdit(block, changes));
+    return { changed: true, message: `${what} in ${this.cfg.path} (${this.scheme.name})` };
+  }
+
+  markGood(): Promise<MarkResult> {
+    return this.edit("marked the boot good", (env) => this.scheme.good(env));
+  }
+
+  markBad(): Promise<MarkResult> {
+    return this.edit("marked the boot bad", (env) => this.scheme.bad(env));
+  }
+
+  arm(_slot: string | undefined, tries: number | undefined): Promise<MarkResult> {
+    const n = tries ?? this.cfg.tries;
+    if (!Number.isInteger(n) || n < 1 || n > 9) throw new BootwardenError(`grubenv: --tries ${n}: must be 1..9`);
+    return this.edit(`armed a trial boot with ${n} tries`, () => this.scheme.arm(n));
+  }
+}

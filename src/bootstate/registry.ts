@@ -1,0 +1,13 @@
+import type { BootStateConfig } from "../config/schema.js";
+import { GptBackend } from "./gpt/backend.js";
+import { GrubenvBackend } from "./grubenv/backend.js";
+import type { BootStateBackend } from "./types.js";
+
+export function createBackend(cfg: BootStateConfig): BootStateBackend {
+  switch (cfg.backend) {
+    case "gpt":
+      return new GptBackend(cfg);
+    case "grubenv":
+      return new GrubenvBackend(cfg);
+  }
+}

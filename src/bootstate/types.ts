@@ -1,0 +1,44 @@
+/** The words systemd-bless-boot uses for a boot entry. */
+export type BlessState = "good" | "bad" | "indeterminate";
+
+export interface SlotStatus {
+  name: string; // PARTLABEL=... for gpt; an entry name for grubenv
+  booted: boolean;
+  state: BlessState;
+  /** Backend-specific figures (priority/tries/successful, boot_counter...) for people and --json. */
+  detail: Record<string, string | number | boolean | null>;
+}
+
+export interface BootState {
+  backend: "gpt" | "grubenv";
+  /** Where the state lives: the disk or the grubenv file. */
+  source: string;
+  bootedSlot: string;
+  trialBoot: boolean;
+  state: BlessState;
+  /** Boot attempts the bootloader still grants the booted slot, when the scheme counts them. */
+  triesLeft: number | null;
+  /** Set when this boot is a fallback after a failed trial: which slot failed, and how we know. */
+  rolledBackFrom: { slot: string; reason: string } | null;
+  slots: SlotStatus[];
+}
+
+export interface MarkResult {
+  changed: boolean;
+  message: string;
+}
+
+/**
+ * The one contract every bootloader backend fulfils. Marking is idempotent: asking for the state that is already on
+ * disk succeeds and writes nothing. Errors are BootwardenErrors prefixed with the backend's name.
+ */
+export interface BootStateBackend {
+  readonly name: BootState["backend"];
+  read(): Promise<BootState>;
+  /** Bless the booted slot. */
+  markGood(): Promise<MarkResult>;
+  /** Make the booted slot unbootable so the bootloader falls back to the previous one. */
+  markBad(): Promise<MarkResult>;
+  /** Stage a trial boot of a slot (what an updater does after writing a new image). */
+  arm(slot: string | undefined, tries: number | undefined): Promise<MarkResult>;
+}

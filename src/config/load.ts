@@ -1,0 +1,97 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { BootwardenError } from "../errors.js";
+import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, sysPath } from "../paths.js";
+import { type Config, configSchema } from "./schema.js";
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Drop-ins override key by key; lists and scalars are replaced whole (as systemd drop-ins replace settings). */
+export function mergeConfig(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlain(b) && isPlain(v) ? mergeConfig(b, v) : v;
+  }
+  return out;
+}
+
+async function readYaml(file: string, shownAs: string): Promise<Plain> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new BootwardenError(`config: ${shownAs}: cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0].line;
+    throw new BootwardenError(
+      `config: ${shownAs}${line ? `:${line}` : ""}: invalid YAML: ${e.message.split("\n")[0]}`,
+    );
+  }
+  const value: unknown = doc.toJS() ?? {};
+  if (!isPlain(value)) throw new BootwardenError(`config: ${shownAs}: top level must be a mapping`);
+  return value;
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((i) => {
+      const key = i.path.length ? i.path.join(".") : "(top level)";
+      const msg =
+        i.code === "unrecognized_keys" ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}` : i.message;
+      return `${key}: ${msg}`;
+    })
+    .join("; ");
+}
+
+export function validateConfig(raw: unknown, shownAs: string): Config {
+  const r = configSchema.safeParse(raw);
+  if (!r.success) throw new BootwardenError(`config: ${shownAs}: ${formatIssues(r.error.issues)}`);
+  return r.data;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  files: string[];
+}
+
+/**
+ * --config FILE reads that file alone. Otherwise /etc/bootwarden/config.yaml (absent: built-in defaults) plus
+ * config.d/*.yaml in lexical order.
+ */
+export async function loadConfig(explicit?: string): Promise<LoadedConfig> {
+  if (explicit) {
+    return { config: validateConfig(await readYaml(explicit, explicit), explicit), files: [explicit] };
+  }
+  const files: string[] = [];
+  let merged: Plain = {};
+  const main = sysPath(DEFAULT_CONFIG);
+  try {
+    merged = await readYaml(main, DEFAULT_CONFIG);
+    files.push(DEFAULT_CONFIG);
+  } catch (err) {
+    const exists = await readFile(main).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw err;
+  }
+  let dropins: string[] = [];
+  try {
+    dropins = (await readdir(sysPath(DEFAULT_CONFIG_DIR))).filter((f) => f.endsWith(".yaml")).sort();
+  } catch {
+    // no drop-in directory: nothing to merge
+  }
+  for (const f of dropins) {
+    const shown = path.join(DEFAULT_CONFIG_DIR, f);
+    merged = mergeConfig(merged, await readYaml(sysPath(shown), shown));
+    files.push(shown);
+  }
+  return { config: validateConfig(merged, files.join(" + ") || "built-in defaults"), files };
+}

@@ -1,0 +1,83 @@
+import { z } from "zod";
+import { durationSchema } from "./duration.js";
+
+export const FLATCAR_USR_TYPE = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6";
+
+const slotRef = z
+  .string()
+  .regex(/^(PARTLABEL|PARTUUID)=.+$/, "must be PARTLABEL=<label> or PARTUUID=<guid>");
+const absPath = z.string().regex(/^\//, "must be an absolute path");
+
+const gptState = z.strictObject({
+  backend: z.literal("gpt"),
+  disk: absPath.optional().describe("block device or image file; default: the disk of the booted partition"),
+  booted: slotRef.optional().describe("the booted slot; default: detected from the kernel command line"),
+  partitionType: z
+    .string()
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a GUID")
+    .default(FLATCAR_USR_TYPE)
+    .describe("type GUID shared by the A/B slot partitions"),
+  cmdline: absPath.default("/proc/cmdline").describe("where the kernel command line is read from"),
+  tries: z.int().min(1).max(15).default(1).describe("tries given by `arm`"),
+});
+
+const grubenvState = z.strictObject({
+  backend: z.literal("grubenv"),
+  path: absPath.default("/boot/grub/grubenv"),
+  scheme: z.enum(["greenboot", "kairos"]).default("greenboot"),
+  cmdline: absPath.default("/proc/cmdline"),
+  tries: z.int().min(1).max(9).default(3).describe("boot_counter given by `arm` (greenboot)"),
+});
+
+export const bootStateSchema = z.discriminatedUnion("backend", [gptState, grubenvState]);
+
+const unitName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.(service|socket|target|device|mount|automount|swap|timer|path|slice|scope)$/,
+    "not a valid systemd unit name (e.g. nginx.service)",
+  )
+  .max(255);
+
+const checks = z.strictObject({
+  units: z.array(unitName).default([]).describe("units that must become active and stay so"),
+  flags: z.array(absPath).default([]).describe("files that must appear (e.g. /run/myapp/ready)"),
+  failFlags: z.array(absPath).default([]).describe("files whose appearance means failure"),
+});
+
+export const configSchema = z.strictObject({
+  bootState: bootStateSchema.default({
+    backend: "gpt",
+    partitionType: FLATCAR_USR_TYPE,
+    cmdline: "/proc/cmdline",
+    tries: 1,
+  }),
+  assessment: z
+    .strictObject({
+      deadline: durationSchema.default(600_000).describe("from boot (CLOCK_BOOTTIME), not from the daemon's start"),
+      settle: durationSchema.default(0).describe("how long a critical unit must stay active"),
+      action: z.enum(["rollback", "report"]).default("rollback"),
+      critical: checks.prefault({}),
+      wanted: checks.prefault({}),
+      noFailedUnits: z.boolean().default(false),
+    })
+    .prefault({}),
+  hooks: z
+    .strictObject({
+      green: z.array(z.string()).default([]),
+      red: z.array(z.string()).default([]),
+      timeout: durationSchema.default(30_000),
+    })
+    .prefault({}),
+  monitor: z
+    .strictObject({
+      schedule: z.string().optional().describe("cron expression for re-running the checks after the verdict"),
+    })
+    .prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type BootStateConfig = Config["bootState"];
+export type GptStateConfig = z.output<typeof gptState>;
+export type GrubenvStateConfig = z.output<typeof grubenvState>;
+export type ChecksConfig = z.output<typeof checks>;
