@@ -37,7 +37,8 @@ export function formatStatus(s: BootState): string {
     `trial boot:  ${s.trialBoot ? `yes${s.triesLeft !== null ? `, ${s.triesLeft} tries left` : ""}` : "no"}`,
     `state:       ${s.state}`,
   ];
-  if (s.rolledBackFrom) lines.push(`rolled back: trial of ${s.rolledBackFrom.slot} failed (${s.rolledBackFrom.reason})`);
+  if (s.rolledBackFrom)
+    lines.push(`rolled back: trial of ${s.rolledBackFrom.slot} failed (${s.rolledBackFrom.reason})`);
   lines.push("slots:");
   for (const slot of s.slots) {
     const detail = Object.entries(slot.detail)
@@ -69,7 +70,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const allowed = ALLOWED[command];
   if (!allowed) throw new BootwardenError(`unknown command ${JSON.stringify(command)}\n${USAGE}`, 2);
-  if (extra.length) throw new BootwardenError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`, 2);
+  if (extra.length)
+    throw new BootwardenError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`, 2);
   for (const [k, v] of Object.entries(values)) {
     if (v !== undefined && k !== "help" && !allowed.includes(k as keyof Values)) {
       throw new BootwardenError(`${command}: option --${k} does not apply`, 2);
@@ -77,7 +79,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { config, files } = await loadConfig(values.config);
   if (command === "check-config") {
-    process.stdout.write(`config OK (${files.join(", ") || "built-in defaults"}): backend ${config.bootState.backend}\n`);
+    process.stdout.write(
+      `config OK (${files.join(", ") || "built-in defaults"}): backend ${config.bootState.backend}\n`,
+    );
     return 0;
   }
   const backend = createBackend(config.bootState);

@@ -27,13 +27,14 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration in config: accepts the forms above, yields milliseconds. */
-export const durationSchema = z
-  .union([z.string(), z.number()])
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: "custom", message: `not a duration: ${JSON.stringify(v)} (use e.g. 90s, 10m, 1h30m)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const durationSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `not a duration: ${JSON.stringify(v)} (use e.g. 90s, 10m, 1h30m)`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});

@@ -24,7 +24,9 @@ async function readYaml(file: string, shownAs: string): Promise<Plain> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new BootwardenError(`config: ${shownAs}: cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new BootwardenError(
+      `config: ${shownAs}: cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
   }
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -44,7 +46,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
     .map((i) => {
       const key = i.path.length ? i.path.join(".") : "(top level)";
       const msg =
-        i.code === "unrecognized_keys" ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}` : i.message;
+        i.code === "unrecognized_keys"
+          ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}`
+          : i.message;
       return `${key}: ${msg}`;
     })
     .join("; ");

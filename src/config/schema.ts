@@ -3,9 +3,7 @@ import { durationSchema } from "./duration.js";
 
 export const FLATCAR_USR_TYPE = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6";
 
-const slotRef = z
-  .string()
-  .regex(/^(PARTLABEL|PARTUUID)=.+$/, "must be PARTLABEL=<label> or PARTUUID=<guid>");
+const slotRef = z.string().regex(/^(PARTLABEL|PARTUUID)=.+$/, "must be PARTLABEL=<label> or PARTUUID=<guid>");
 const absPath = z.string().regex(/^\//, "must be an absolute path");
 
 const gptState = z.strictObject({
@@ -54,7 +52,9 @@ export const configSchema = z.strictObject({
   }),
   assessment: z
     .strictObject({
-      deadline: durationSchema.default(600_000).describe("from boot (CLOCK_BOOTTIME), not from the daemon's start"),
+      deadline: durationSchema
+        .default(600_000)
+        .describe("from boot (CLOCK_BOOTTIME), not from the daemon's start"),
       settle: durationSchema.default(0).describe("how long a critical unit must stay active"),
       action: z.enum(["rollback", "report"]).default("rollback"),
       critical: checks.prefault({}),

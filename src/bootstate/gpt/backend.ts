@@ -1,15 +1,15 @@
+import type { GptStateConfig } from "../../config/schema.js";
 import { BootwardenError } from "../../errors.js";
 import { sysPath } from "../../paths.js";
-import type { GptStateConfig } from "../../config/schema.js";
 import type { BlessState, BootState, BootStateBackend, MarkResult, SlotStatus } from "../types.js";
-import { type SlotAttributes, decodeAttributes, encodeAttributes } from "./attributes.js";
+import { decodeAttributes, encodeAttributes, type SlotAttributes } from "./attributes.js";
 import {
-  type SlotRef,
   diskOfPartition,
   formatSlotRef,
   matchesEntry,
   parseSlotRef,
   readBootedRef,
+  type SlotRef,
 } from "./booted.js";
 import { type GptDisk, readGptDisk, writeAttributes } from "./disk.js";
 import type { GptEntry } from "./table.js";
@@ -151,7 +151,8 @@ export class GptBackend implements BootStateBackend {
     const ref = parseSlotRef(slot);
     if (!ref) throw new BootwardenError(`gpt: --slot ${slot}: must be PARTLABEL=<label> or PARTUUID=<guid>`);
     const n = tries ?? this.cfg.tries;
-    if (!Number.isInteger(n) || n < 1 || n > 15) throw new BootwardenError(`gpt: --tries ${n}: must be 1..15`);
+    if (!Number.isInteger(n) || n < 1 || n > 15)
+      throw new BootwardenError(`gpt: --tries ${n}: must be 1..15`);
     const file = sysPath(this.cfg.disk ?? (await diskOfPartition(ref)));
     const shown = this.cfg.disk ?? file;
     const slots = this.slotsOf(await readGptDisk(file), shown);
@@ -165,7 +166,11 @@ export class GptBackend implements BootStateBackend {
  * cgpt prioritize: the chosen slot gets a priority above every other; others keep their order, compressed
  * downwards only when the top would overflow 15.
  */
-export function prioritize(slots: readonly Slot[], chosen: Slot, attrs: SlotAttributes): Map<Slot, SlotAttributes> {
+export function prioritize(
+  slots: readonly Slot[],
+  chosen: Slot,
+  attrs: SlotAttributes,
+): Map<Slot, SlotAttributes> {
   const wanted = new Map<Slot, SlotAttributes>();
   const others = slots.filter((s) => s !== chosen);
   const othersTop = Math.max(0, ...others.map((s) => s.priority));

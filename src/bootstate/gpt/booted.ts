@@ -21,7 +21,9 @@ export function formatSlotRef(r: SlotRef): string {
 }
 
 export function matchesEntry(ref: SlotRef, e: GptEntry): boolean {
-  return ref.kind === "PARTLABEL" ? e.name === ref.value : e.uniqueGuid.toLowerCase() === ref.value.toLowerCase();
+  return ref.kind === "PARTLABEL"
+    ? e.name === ref.value
+    : e.uniqueGuid.toLowerCase() === ref.value.toLowerCase();
 }
 
 /**

@@ -3,9 +3,9 @@ import { type FileHandle, open, readFile } from "node:fs/promises";
 import { BootwardenError } from "../../errors.js";
 import { sysPath } from "../../paths.js";
 import {
+  entriesValid,
   type GptEntry,
   type GptHeader,
-  entriesValid,
   parseEntries,
   parseHeader,
   restampHeader,
@@ -63,13 +63,14 @@ async function readCopy(
   if (typeof header === "string") return header;
   if (header.myLba !== lba) return `header at LBA ${lba} says it is at LBA ${header.myLba}`;
   const len = header.numEntries * header.entrySize;
-  if (header.entriesLba * BigInt(sectorSize) + BigInt(len) > size) return "entry array lies beyond the end of the disk";
+  if (header.entriesLba * BigInt(sectorSize) + BigInt(len) > size)
+    return "entry array lies beyond the end of the disk";
   const array = await readAt(fh, header.entriesLba * BigInt(sectorSize), len, file);
   if (!entriesValid(header, array)) return "bad partition entry array CRC";
   return { header, sector, array };
 }
 
-async function detectSectorSize(fh: FileHandle, file: string): Promise<number> {
+async function detectSectorSize(fh: FileHandle): Promise<number> {
   for (const ss of [512, 4096]) {
     const sig = Buffer.alloc(8);
     const { bytesRead } = await fh.read(sig, 0, 8, ss);
@@ -80,7 +81,7 @@ async function detectSectorSize(fh: FileHandle, file: string): Promise<number> {
 
 async function load(fh: FileHandle, file: string): Promise<GptDisk> {
   const geo = await deviceGeometry(fh, file);
-  const sectorSize = geo.sectorSize ?? (await detectSectorSize(fh, file));
+  const sectorSize = geo.sectorSize ?? (await detectSectorSize(fh));
   if (geo.size < BigInt(sectorSize) * 3n) throw fail(file, "too small to hold a GPT");
   const lastLba = geo.size / BigInt(sectorSize) - 1n;
   const primary = await readCopy(fh, 1n, sectorSize, geo.size, file);
@@ -122,8 +123,10 @@ export async function writeAttributes(file: string, changes: ReadonlyMap<number,
   try {
     const disk = await load(fh, file);
     const { primary, backup } = disk;
-    if (typeof primary === "string") throw fail(file, `refusing to write: primary table is invalid (${primary})`);
-    if (typeof backup === "string") throw fail(file, `refusing to write: backup table is invalid (${backup})`);
+    if (typeof primary === "string")
+      throw fail(file, `refusing to write: primary table is invalid (${primary})`);
+    if (typeof backup === "string")
+      throw fail(file, `refusing to write: backup table is invalid (${backup})`);
     let array = primary.array;
     for (const [index, attrs] of changes) {
       if (index < 1 || index > primary.header.numEntries) throw fail(file, `no partition entry ${index}`);

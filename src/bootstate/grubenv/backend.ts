@@ -24,7 +24,9 @@ export class GrubenvBackend implements BootStateBackend {
     try {
       return await readFile(sysPath(this.cfg.cmdline), "utf8");
     } catch (err) {
-      throw new BootwardenError(`grubenv: cannot read ${this.cfg.cmdline}: ${(err as NodeJS.ErrnoException).code}`);
+      throw new BootwardenError(
+        `grubenv: cannot read ${this.cfg.cmdline}: ${(err as NodeJS.ErrnoException).code}`,
+      );
     }
   }
 
@@ -34,12 +36,16 @@ export class GrubenvBackend implements BootStateBackend {
     return { backend: "grubenv", source: this.cfg.path, ...view };
   }
 
-  private async edit(what: string, changesOf: (env: ReadonlyMap<string, string>) => EnvChanges): Promise<MarkResult> {
+  private async edit(
+    what: string,
+    changesOf: (env: ReadonlyMap<string, string>) => EnvChanges,
+  ): Promise<MarkResult> {
     const block = await readEnvFile(this.file, this.cfg.path);
     const changes = changesOf(envEntries(block));
     const pending = Object.entries(changes).filter(([k, v]) => envGet(block, k) !== v);
     const dupes = Object.keys(changes).some((k) => block.lines.filter((l) => l.name === k).length > 1);
-    if (pending.length === 0 && !dupes) return { changed: false, message: `${what}: already so, nothing to do` };
+    if (pending.length === 0 && !dupes)
+      return { changed: false, message: `${what}: already so, nothing to do` };
     await writeEnvFile(this.file, this.cfg.path, envEdit(block, changes));
     return { changed: true, message: `${what} in ${this.cfg.path} (${this.scheme.name})` };
   }
@@ -54,7 +60,8 @@ export class GrubenvBackend implements BootStateBackend {
 
   arm(_slot: string | undefined, tries: number | undefined): Promise<MarkResult> {
     const n = tries ?? this.cfg.tries;
-    if (!Number.isInteger(n) || n < 1 || n > 9) throw new BootwardenError(`grubenv: --tries ${n}: must be 1..9`);
+    if (!Number.isInteger(n) || n < 1 || n > 9)
+      throw new BootwardenError(`grubenv: --tries ${n}: must be 1..9`);
     return this.edit(`armed a trial boot with ${n} tries`, () => this.scheme.arm(n));
   }
 }

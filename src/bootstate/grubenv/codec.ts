@@ -18,17 +18,18 @@ export interface EnvBlock {
 
 export type EnvProblem = string;
 
-function unescape(v: string): string {
+function unescapeValue(v: string): string {
   return v.replace(/\\([\s\S])/g, "$1");
 }
 
-function escape(v: string): string {
+function escapeValue(v: string): string {
   return v.replace(/[\\\n]/g, (c) => `\\${c}`);
 }
 
 /** Bytes are latin1 both ways, so any byte sequence survives a parse/serialize round trip. */
 export function parseEnvBlock(buf: Uint8Array): EnvBlock | EnvProblem {
-  if (buf.length !== BLOCK_SIZE) return `size is ${buf.length} bytes, a GRUB environment block is ${BLOCK_SIZE}`;
+  if (buf.length !== BLOCK_SIZE)
+    return `size is ${buf.length} bytes, a GRUB environment block is ${BLOCK_SIZE}`;
   const text = Buffer.from(buf).toString("latin1");
   if (!text.startsWith(SIGNATURE)) return "missing signature line '# GRUB Environment Block'";
   const lines: Line[] = [];
@@ -50,7 +51,7 @@ export function parseEnvBlock(buf: Uint8Array): EnvBlock | EnvProblem {
     }
     const eq = raw.indexOf("=");
     if (eq <= 0) return `malformed line at byte ${pos - raw.length}: ${JSON.stringify(raw.slice(0, 40))}`;
-    lines.push({ raw, name: raw.slice(0, eq), value: unescape(raw.slice(eq + 1, -1)) });
+    lines.push({ raw, name: raw.slice(0, eq), value: unescapeValue(raw.slice(eq + 1, -1)) });
   }
   return { lines };
 }
@@ -79,13 +80,15 @@ export function envEdit(block: EnvBlock, changes: Record<string, string | undefi
   for (const [name, value] of Object.entries(changes)) {
     if (!NAME.test(name)) throw new RangeError(`invalid variable name ${JSON.stringify(name)}`);
     const first = lines.findIndex((l) => l.name === name);
-    const line = value === undefined ? undefined : { raw: `${name}=${escape(value)}\n`, name, value };
+    const line = value === undefined ? undefined : { raw: `${name}=${escapeValue(value)}\n`, name, value };
     if (first < 0) {
       if (line) lines.push(line);
       continue;
     }
     const unchanged = line && lines[first]!.value === value ? lines[first] : line;
-    lines = lines.flatMap((l, i) => (i === first ? (unchanged ? [unchanged] : []) : l.name === name ? [] : [l]));
+    lines = lines.flatMap((l, i) =>
+      i === first ? (unchanged ? [unchanged] : []) : l.name === name ? [] : [l],
+    );
   }
   return { lines };
 }

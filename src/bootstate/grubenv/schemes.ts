@@ -53,7 +53,8 @@ export const greenboot: GrubenvScheme = {
 export const kairos: GrubenvScheme = {
   name: "kairos",
   assess(env, cmdline) {
-    const enabled = env.get("enable_boot_assessment") === "yes" || env.get("enable_boot_assessment_always") === "yes";
+    const enabled =
+      env.get("enable_boot_assessment") === "yes" || env.get("enable_boot_assessment_always") === "yes";
     const tentative = env.get("boot_assessment_tentative") === "yes";
     const fellBack = /(^|\s)upgrade_failure(\s|$)/.test(cmdline);
     const trialBoot = enabled && tentative && !fellBack;
@@ -69,7 +70,9 @@ export const kairos: GrubenvScheme = {
       trialBoot,
       state: fellBack ? "good" : activeState,
       triesLeft: trialBoot ? 0 : null,
-      rolledBackFrom: fellBack ? { slot: "active", reason: "upgrade_failure on the kernel command line" } : null,
+      rolledBackFrom: fellBack
+        ? { slot: "active", reason: "upgrade_failure on the kernel command line" }
+        : null,
       slots: [
         { name: "active", booted: !fellBack, state: activeState, detail },
         { name: "fallback", booted: fellBack, state: "good", detail: {} },

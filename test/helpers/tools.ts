@@ -1,0 +1,87 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const FLATCAR_USR = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6";
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = path.join(REPO, "dist/cli.js");
+
+/** These suites use the real tools; CI installs them (cgpt, gdisk, grub-common). Missing tools fail loudly. */
+export function requireTool(name: string): void {
+  const r = spawnSync("sh", ["-c", `command -v ${name}`]);
+  if (r.status !== 0)
+    throw new Error(`${name} is not installed: run .ci/run or apt-get install the test tools`);
+}
+
+export function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), "bootwarden-test-"));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A 64 MiB disk with USR-A, USR-B (Flatcar USR type) and ROOT, made by sgdisk; A is the good, booted slot. */
+export function makeFlatcarDisk(file: string): void {
+  sh("truncate", ["-s", "64M", file]);
+  sh("sgdisk", [
+    "-n",
+    "1:2048:+16M",
+    "-t",
+    `1:${FLATCAR_USR}`,
+    "-c",
+    "1:USR-A",
+    "-n",
+    "2:0:+16M",
+    "-t",
+    `2:${FLATCAR_USR}`,
+    "-c",
+    "2:USR-B",
+    "-n",
+    "3:0:0",
+    "-t",
+    "3:8300",
+    "-c",
+    "3:ROOT",
+    file,
+  ]);
+  sh("cgpt", ["add", "-i", "1", "-P", "1", "-T", "0", "-S", "1", file]);
+}
+
+export interface CgptAttrs {
+  priority: number;
+  tries: number;
+  successful: boolean;
+}
+
+export function cgptAttrs(file: string, index: number): CgptAttrs {
+  const get = (flag: string) => Number(sh("cgpt", ["show", "-i", String(index), flag, file]).trim());
+  return { priority: get("-P"), tries: get("-T"), successful: get("-S") === 1 };
+}
+
+export function sgdiskVerify(file: string): string {
+  return sh("sgdisk", ["-v", file]);
+}
+
+export function writeConfig(dir: string, yaml: string, name = "config.yaml"): string {
+  const f = path.join(dir, name);
+  writeFileSync(f, yaml);
+  return f;
+}
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function cli(args: string[], env: Record<string, string> = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}

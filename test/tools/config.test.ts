@@ -1,0 +1,97 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cli, tempDir, writeConfig } from "../helpers/tools.js";
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+const check = (yaml: string) => cli(["check-config", "--config", writeConfig(dir, yaml)]);
+
+describe("config validation", () => {
+  it("accepts a full config", () => {
+    const r = check(`bootState:
+  backend: gpt
+  disk: /dev/vda
+  booted: PARTLABEL=USR-B
+assessment:
+  deadline: 5m
+  settle: 10s
+  action: report
+  critical:
+    units: [sshd.service, "getty@tty1.service"]
+    flags: [/run/myapp/ready]
+  wanted:
+    units: [chronyd.service]
+  noFailedUnits: true
+monitor:
+  schedule: "*/5 * * * *"
+`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it.each([
+    ["bootState:\n  backend: gpt\n  disk: /dev/vda\n  colour: red\n", /bootState: unknown key colour/],
+    ["bootstate:\n  backend: gpt\n", /\(top level\): unknown key bootstate/],
+    ["bootState:\n  backend: lilo\n", /bootState\.backend: /],
+    ["bootState:\n  backend: gpt\n  path: /boot/grub/grubenv\n", /bootState: unknown key path/],
+    [
+      "bootState:\n  backend: gpt\n  booted: USR-B\n",
+      /bootState\.booted: must be PARTLABEL=<label> or PARTUUID=<guid>/,
+    ],
+    ["assessment:\n  deadline: -5m\n", /assessment\.deadline: not a duration: "-5m"/],
+    [
+      "assessment:\n  critical:\n    units: [sshd]\n",
+      /assessment\.critical\.units\.0: not a valid systemd unit name/,
+    ],
+    ["assessment:\n  action: reboot\n", /assessment\.action: /],
+    ["bootState: [\n", /invalid YAML/],
+    ["a: 1\na: 2\n", /invalid YAML/],
+  ])("rejects %j with a message naming the key", (yaml, pattern) => {
+    const r = check(yaml);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).toMatch(/config\.yaml/);
+  });
+
+  it("merges drop-ins from config.d in lexical order over the main file", () => {
+    mkdirSync(path.join(dir, "etc/bootwarden/config.d"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "etc/bootwarden/config.yaml"),
+      "bootState:\n  backend: grubenv\n  path: /boot/grubenv\n",
+    );
+    writeFileSync(path.join(dir, "etc/bootwarden/config.d/20-b.yaml"), "bootState:\n  scheme: kairos\n");
+    writeFileSync(
+      path.join(dir, "etc/bootwarden/config.d/10-a.yaml"),
+      "bootState:\n  scheme: greenboot\n  path: /efi/grubenv\n",
+    );
+    writeFileSync(path.join(dir, "etc/bootwarden/grubenv"), "");
+    const r = cli(["check-config"], { BOOTWARDEN_ROOT: dir });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(
+      /config\.yaml, \/etc\/bootwarden\/config\.d\/10-a\.yaml, \/etc\/bootwarden\/config\.d\/20-b\.yaml/,
+    );
+    mkdirSync(path.join(dir, "efi"));
+    // the merged path and scheme are the ones used: kairos reads the command line, the file is /efi/grubenv
+    const s = cli(["status"], { BOOTWARDEN_ROOT: dir });
+    expect(s.stderr).toMatch(/grubenv: \/efi\/grubenv: cannot read: ENOENT/);
+  });
+
+  it("a drop-in that breaks the config is named", () => {
+    mkdirSync(path.join(dir, "etc/bootwarden/config.d"), { recursive: true });
+    writeFileSync(path.join(dir, "etc/bootwarden/config.d/50-x.yaml"), "assessment:\n  deadlin: 3m\n");
+    const r = cli(["check-config"], { BOOTWARDEN_ROOT: dir });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/50-x\.yaml: assessment: unknown key deadlin/);
+  });
+
+  it("rejects unknown commands and options", () => {
+    expect(cli(["bless"]).status).toBe(2);
+    const r = cli(["status", "--slot", "PARTLABEL=A"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--slot does not apply/);
+  });
+});

@@ -1,0 +1,222 @@
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { crc32 } from "node:zlib";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  cgptAttrs,
+  cli,
+  makeFlatcarDisk,
+  requireTool,
+  sgdiskVerify,
+  sh,
+  tempDir,
+  writeConfig,
+} from "../helpers/tools.js";
+
+// Needs cgpt and sgdisk (Debian: cgpt, gdisk); .ci/run installs them.
+let dir: string;
+let cleanup: () => void;
+let disk: string;
+const hash = (f: string) => createHash("sha256").update(readFileSync(f)).digest("hex");
+const config = (booted: string, extra = "") =>
+  writeConfig(dir, `bootState:\n  backend: gpt\n  disk: ${disk}\n  booted: ${booted}\n${extra}`);
+const json = (cfg: string) => {
+  const r = cli(["status", "--json", "--config", cfg]);
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout);
+};
+/** Flatcar's GRUB between boots: the disk's USR-B entry had tries decremented when it was chosen. */
+const bootTrial = () => sh("cgpt", ["add", "-i", "2", "-T", String(cgptAttrs(disk, 2).tries - 1), disk]);
+
+beforeAll(() => {
+  requireTool("cgpt");
+  requireTool("sgdisk");
+});
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  disk = path.join(dir, "disk.img");
+  makeFlatcarDisk(disk);
+});
+afterEach(() => cleanup());
+
+describe("gpt backend against cgpt and sgdisk", () => {
+  it("reports a normal boot on the good slot", () => {
+    const s = json(config("PARTLABEL=USR-A"));
+    expect(s).toMatchObject({
+      backend: "gpt",
+      bootedSlot: "PARTLABEL=USR-A",
+      trialBoot: false,
+      state: "good",
+    });
+    expect(s.slots.map((x: { name: string }) => x.name)).toEqual(["PARTLABEL=USR-A", "PARTLABEL=USR-B"]);
+  });
+
+  it("arms a slot the way cgpt add -S0 -T1 + prioritize does, and sgdisk finds no problem", () => {
+    const r = cli(["arm", "--slot", "PARTLABEL=USR-B", "--config", config("PARTLABEL=USR-A")]);
+    expect(r.status).toBe(0);
+    expect(cgptAttrs(disk, 2)).toEqual({ priority: 2, tries: 1, successful: false });
+    expect(cgptAttrs(disk, 1)).toEqual({ priority: 1, tries: 0, successful: true });
+    expect(sgdiskVerify(disk)).toMatch(/No problems found/);
+  });
+
+  it("sees the trial boot, marks it good once, and a second mark-good changes nothing", () => {
+    const cfgA = config("PARTLABEL=USR-A");
+    cli(["arm", "--slot", "PARTLABEL=USR-B", "--tries", "2", "--config", cfgA]);
+    bootTrial();
+    const cfgB = config("PARTLABEL=USR-B");
+    expect(json(cfgB)).toMatchObject({
+      bootedSlot: "PARTLABEL=USR-B",
+      trialBoot: true,
+      state: "indeterminate",
+      triesLeft: 1,
+    });
+    const first = cli(["mark-good", "--config", cfgB]);
+    expect(first.status).toBe(0);
+    expect(cgptAttrs(disk, 2)).toEqual({ priority: 2, tries: 0, successful: true });
+    expect(sgdiskVerify(disk)).toMatch(/No problems found/);
+    const before = hash(disk);
+    const second = cli(["mark-good", "--config", cfgB]);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/nothing to do/);
+    expect(hash(disk)).toBe(before);
+    expect(json(cfgB)).toMatchObject({ trialBoot: false, state: "good" });
+  });
+
+  it("marks a failed trial bad so that the bootloader's rule picks the previous slot", () => {
+    cli(["arm", "--slot", "PARTLABEL=USR-B", "--config", config("PARTLABEL=USR-A")]);
+    bootTrial();
+    const cfgB = config("PARTLABEL=USR-B");
+    expect(cli(["mark-bad", "--config", cfgB]).status).toBe(0);
+    expect(cgptAttrs(disk, 2)).toEqual({ priority: 0, tries: 0, successful: false });
+    expect(cgptAttrs(disk, 1)).toEqual({ priority: 1, tries: 0, successful: true });
+    expect(sgdiskVerify(disk)).toMatch(/No problems found/);
+    // back on A, no trial
+    expect(json(config("PARTLABEL=USR-A"))).toMatchObject({ trialBoot: false, state: "good" });
+  });
+
+  it("recognises a boot where GRUB skipped a trial that ran out of tries", () => {
+    cli(["arm", "--slot", "PARTLABEL=USR-B", "--config", config("PARTLABEL=USR-A")]);
+    bootTrial(); // B had its one try and died without a verdict: GRUB now boots A
+    const s = json(config("PARTLABEL=USR-A"));
+    expect(s.trialBoot).toBe(false);
+    expect(s.rolledBackFrom.slot).toBe("PARTLABEL=USR-B");
+  });
+
+  it("refuses to mark the only bootable slot bad", () => {
+    const r = cli(["mark-bad", "--config", config("PARTLABEL=USR-A")]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/no other slot is bootable/);
+    expect(cgptAttrs(disk, 1)).toEqual({ priority: 1, tries: 0, successful: true });
+  });
+
+  it("leaves attribute bits that are not ours (DPS read-only bit 60, legacy-boot bit 2)", () => {
+    sh("sgdisk", ["-A", "2:set:60", "-A", "2:set:2", disk]);
+    cli(["arm", "--slot", "PARTLABEL=USR-B", "--config", config("PARTLABEL=USR-A")]);
+    const shown = sh("sgdisk", ["-A", "2:show", disk]);
+    expect(shown).toMatch(/2:2:1 \(legacy BIOS bootable\)/);
+    expect(shown).toMatch(/2:60:1 \(read-only\)/);
+    expect(cgptAttrs(disk, 2)).toEqual({ priority: 2, tries: 1, successful: false });
+  });
+
+  it("finds the booted slot by PARTUUID from a kernel command line", () => {
+    const uuid = sh("cgpt", ["show", "-i", "2", "-u", disk]).trim();
+    const cmdline = path.join(dir, "cmdline");
+    writeFileSync(
+      cmdline,
+      `BOOT_IMAGE=/vmlinuz mount.usr=/dev/mapper/usr verity.usr=PARTUUID=x usr=PARTUUID=${uuid} root=LABEL=ROOT\n`,
+    );
+    const cfg = writeConfig(dir, `bootState:\n  backend: gpt\n  disk: ${disk}\n  cmdline: ${cmdline}\n`);
+    expect(json(cfg).bootedSlot).toBe("PARTLABEL=USR-B");
+  });
+
+  describe("bad input changes nothing", () => {
+    const expectRefused = (args: string[], pattern: RegExp) => {
+      const before = hash(disk);
+      const r = cli(args);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(pattern);
+      expect(hash(disk)).toBe(before);
+    };
+
+    it("primary header corrupt: reads from the backup, refuses to write", () => {
+      const buf = readFileSync(disk);
+      buf.writeUInt32LE((buf.readUInt32LE(512 + 16) ^ 1) >>> 0, 512 + 16);
+      writeFileSync(disk, buf);
+      const cfg = config("PARTLABEL=USR-A");
+      expect(json(cfg).bootedSlot).toBe("PARTLABEL=USR-A");
+      expectRefused(
+        ["arm", "--slot", "PARTLABEL=USR-B", "--config", cfg],
+        /gpt: .*disk\.img: refusing to write: primary table is invalid \(bad header CRC\)/,
+      );
+    });
+
+    it("both copies corrupt", () => {
+      const buf = readFileSync(disk);
+      buf.writeUInt32LE((buf.readUInt32LE(512 + 88) ^ 1) >>> 0, 512 + 88); // primary entries CRC
+      const last = buf.length - 512;
+      buf.write("NOT PART", last, "latin1");
+      writeFileSync(disk, buf);
+      expectRefused(
+        ["status", "--config", config("PARTLABEL=USR-A")],
+        /no valid GPT: primary: bad header CRC; backup: bad signature/,
+      );
+      expectRefused(["mark-good", "--config", config("PARTLABEL=USR-A")], /no valid GPT/);
+    });
+
+    it("entry array CRC wrong in both copies", () => {
+      const buf = readFileSync(disk);
+      const flip = (at: number) => buf.writeUInt8(buf.readUInt8(at) ^ 0xff, at);
+      flip(1024 + 200); // primary array byte
+      flip(buf.length - 512 - 32 * 512 + 200); // backup array byte
+      writeFileSync(disk, buf);
+      expectRefused(["status", "--config", config("PARTLABEL=USR-A")], /bad partition entry array CRC/);
+    });
+
+    it("an entry size other than 128", () => {
+      const buf = readFileSync(disk);
+      for (const off of [512, buf.length - 512]) {
+        buf.writeUInt32LE(256, off + 84);
+        buf.writeUInt32LE(0, off + 16);
+        buf.writeUInt32LE(crc32(buf.subarray(off, off + 92)), off + 16);
+      }
+      writeFileSync(disk, buf);
+      expectRefused(["mark-good", "--config", config("PARTLABEL=USR-A")], /unsupported entry size 256/);
+    });
+
+    it("a disk with no GPT at all", () => {
+      writeFileSync(disk, Buffer.alloc(1 << 20));
+      expectRefused(
+        ["status", "--config", config("PARTLABEL=USR-A")],
+        /no valid GPT: primary: bad signature/,
+      );
+    });
+
+    it("an unknown slot", () => {
+      expectRefused(
+        ["status", "--config", config("PARTLABEL=USR-C")],
+        /no slot PARTLABEL=USR-C among PARTLABEL=USR-A, PARTLABEL=USR-B/,
+      );
+      expectRefused(
+        ["arm", "--slot", "PARTLABEL=ROOT", "--config", config("PARTLABEL=USR-A")],
+        /no slot PARTLABEL=ROOT/,
+      );
+      expectRefused(
+        ["arm", "--slot", "USR-B", "--config", config("PARTLABEL=USR-A")],
+        /must be PARTLABEL=<label> or PARTUUID=<guid>/,
+      );
+    });
+
+    it("a missing disk", () => {
+      const cfg = writeConfig(
+        dir,
+        `bootState:\n  backend: gpt\n  disk: ${dir}/nope.img\n  booted: PARTLABEL=USR-A\n`,
+      );
+      const r = cli(["status", "--config", cfg]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/nope\.img: cannot open: ENOENT/);
+    });
+  });
+});
