@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { createBackend } from "./bootstate/registry.js";
-import type { BootState } from "./bootstate/types.js";
 import { loadConfig } from "./config/load.js";
+import { runBackstop } from "./daemon/backstop.js";
+import { monotonicMs, runDaemon } from "./daemon/daemon.js";
+import { readStatus } from "./daemon/store.js";
+import { waitForVerdict } from "./daemon/wait.js";
 import { BootwardenError, describeError } from "./errors.js";
+import { formatAssessment, formatBootState } from "./status-format.js";
 
 const USAGE = `usage: bootwarden <command> [options]
-  status        [--config FILE] [--json]   boot state: backend, booted slot, trial boot, tries left, slots
+  status        [--config FILE] [--json]   boot state, and the live assessment while the daemon runs
   mark-good     [--config FILE]            bless the booted slot (idempotent)
   mark-bad      [--config FILE]            make the booted slot unbootable so the bootloader falls back
   arm --slot SLOT [--tries N] [--config FILE]   stage a trial boot (SLOT: PARTLABEL=... or PARTUUID=...)
-  check-config  [--config FILE]            validate the configuration and exit`;
+  check-config  [--config FILE]            validate the configuration and exit
+  daemon        [--config FILE]            assess this boot (run by bootwarden.service)
+  wait                                     block until the daemon's verdict; exit 0 healthy/degraded, 1 unhealthy
+  deadline      [--config FILE]            backstop: roll back a trial boot that has no verdict by the deadline`;
 
 const OPTIONS = {
   config: { type: "string" },
@@ -20,34 +27,18 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
+type Option = keyof typeof OPTIONS;
 
-const ALLOWED: Record<string, (keyof Values)[]> = {
+const ALLOWED: Record<string, Option[]> = {
   status: ["config", "json"],
   "mark-good": ["config"],
   "mark-bad": ["config"],
   arm: ["config", "slot", "tries"],
   "check-config": ["config"],
+  daemon: ["config"],
+  wait: [],
+  deadline: ["config"],
 };
-
-export function formatStatus(s: BootState): string {
-  const lines = [
-    `backend:     ${s.backend} (${s.source})`,
-    `booted slot: ${s.bootedSlot}`,
-    `trial boot:  ${s.trialBoot ? `yes${s.triesLeft !== null ? `, ${s.triesLeft} tries left` : ""}` : "no"}`,
-    `state:       ${s.state}`,
-  ];
-  if (s.rolledBackFrom)
-    lines.push(`rolled back: trial of ${s.rolledBackFrom.slot} failed (${s.rolledBackFrom.reason})`);
-  lines.push("slots:");
-  for (const slot of s.slots) {
-    const detail = Object.entries(slot.detail)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(" ");
-    lines.push(`  ${slot.booted ? "*" : " "} ${slot.name.padEnd(24)} ${slot.state.padEnd(13)} ${detail}`);
-  }
-  return lines.join("\n");
-}
 
 function parseTries(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -55,8 +46,28 @@ function parseTries(v: string | undefined): number | undefined {
   return Number(v);
 }
 
+async function status(configPath: string | undefined, json: boolean): Promise<number> {
+  const { config } = await loadConfig(configPath);
+  const boot = await createBackend(config.bootState).read();
+  const daemon = await readStatus();
+  if (json) {
+    const live = daemon?.assessment
+      ? {
+          ...daemon,
+          timeLeftMs: daemon.assessment.verdict ? null : daemon.assessment.deadline - monotonicMs(),
+        }
+      : daemon;
+    process.stdout.write(`${JSON.stringify({ ...boot, daemon: live ?? null })}\n`);
+  } else {
+    const lines = formatBootState(boot);
+    if (daemon) lines.push(...formatAssessment(daemon, monotonicMs()));
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let parsed: { values: Values; positionals: string[] };
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
@@ -73,8 +84,24 @@ export async function main(argv: string[]): Promise<number> {
   if (extra.length)
     throw new BootwardenError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`, 2);
   for (const [k, v] of Object.entries(values)) {
-    if (v !== undefined && k !== "help" && !allowed.includes(k as keyof Values)) {
+    if (v !== undefined && k !== "help" && !allowed.includes(k as Option)) {
       throw new BootwardenError(`${command}: option --${k} does not apply`, 2);
+    }
+  }
+  switch (command) {
+    case "status":
+      return status(values.config, values.json ?? false);
+    // Long-running: the bus and watchers hold the event loop, so leave explicitly with their status.
+    case "daemon":
+      process.exit(await runDaemon(values.config));
+      break;
+    case "deadline":
+      process.exit(await runBackstop(values.config));
+      break;
+    case "wait": {
+      const out = await waitForVerdict();
+      process.stdout.write(`${out.text}\n`);
+      return out.code;
     }
   }
   const { config, files } = await loadConfig(values.config);
@@ -85,25 +112,14 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const backend = createBackend(config.bootState);
-  switch (command) {
-    case "status": {
-      const state = await backend.read();
-      process.stdout.write(values.json ? `${JSON.stringify(state)}\n` : `${formatStatus(state)}\n`);
-      return 0;
-    }
-    case "mark-good":
-    case "mark-bad": {
-      const r = command === "mark-good" ? await backend.markGood() : await backend.markBad();
-      process.stdout.write(`${r.message}\n`);
-      return 0;
-    }
-    case "arm": {
-      const r = await backend.arm(values.slot, parseTries(values.tries));
-      process.stdout.write(`${r.message}\n`);
-      return 0;
-    }
-  }
-  return 2;
+  const r =
+    command === "mark-good"
+      ? await backend.markGood()
+      : command === "mark-bad"
+        ? await backend.markBad()
+        : await backend.arm(values.slot, parseTries(values.tries));
+  process.stdout.write(`${r.message}\n`);
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -70,9 +70,38 @@ export interface LoadedConfig {
  * config.d/*.yaml in lexical order.
  */
 export async function loadConfig(explicit?: string): Promise<LoadedConfig> {
-  if (explicit) {
-    return { config: validateConfig(await readYaml(explicit, explicit), explicit), files: [explicit] };
+  const { raw, files } = await loadRaw(explicit);
+  return { config: validateConfig(raw, files.join(" + ") || "built-in defaults"), files };
+}
+
+/**
+ * For the backstop: when the whole config is invalid, still find the boot state (and the deadline, if it parses) so a
+ * trial boot can be rolled back. Anything that does not validate falls back to the built-in default.
+ */
+export async function loadConfigLenient(explicit?: string): Promise<{ config: Config; problem?: string }> {
+  try {
+    return { config: (await loadConfig(explicit)).config };
+  } catch (err) {
+    const problem = (err as Error).message;
+    const raw = await loadRaw(explicit).then(
+      (r) => r.raw,
+      () => ({}) as Plain,
+    );
+    const assessment = isPlain(raw.assessment) ? raw.assessment : {};
+    for (const candidate of [
+      { bootState: raw.bootState, assessment: { deadline: assessment.deadline } },
+      { bootState: raw.bootState },
+      {},
+    ]) {
+      const r = configSchema.safeParse(candidate);
+      if (r.success) return { config: r.data, problem };
+    }
+    throw err;
   }
+}
+
+async function loadRaw(explicit?: string): Promise<{ raw: Plain; files: string[] }> {
+  if (explicit) return { raw: await readYaml(explicit, explicit), files: [explicit] };
   const files: string[] = [];
   let merged: Plain = {};
   const main = sysPath(DEFAULT_CONFIG);
@@ -97,5 +126,5 @@ export async function loadConfig(explicit?: string): Promise<LoadedConfig> {
     merged = mergeConfig(merged, await readYaml(sysPath(shown), shown));
     files.push(shown);
   }
-  return { config: validateConfig(merged, files.join(" + ") || "built-in defaults"), files };
+  return { raw: merged, files };
 }

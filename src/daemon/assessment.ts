@@ -1,0 +1,174 @@
+/**
+ * The assessment as a pure state machine: (state, event) -> (state, effects). Time comes in with the events
+ * (milliseconds on CLOCK_MONOTONIC, the clock systemd stamps units with), so tests drive it with a fake clock.
+ */
+
+export type Verdict = "healthy" | "degraded" | "unhealthy";
+export type CheckKind = "unit" | "flag" | "failFlag" | "noFailedUnits";
+export type CheckStatus = "pending" | "settling" | "passed" | "failed";
+
+export interface CheckDef {
+  id: string; // "unit:sshd.service", "flag:/run/app/ready", ...
+  kind: CheckKind;
+  target: string;
+  required: boolean;
+}
+
+/** What a watcher saw. "up" is not yet "passed": a unit must stay up for the settle time. */
+export type Observation =
+  | { kind: "pending"; detail: string }
+  | { kind: "up"; since: number; detail: string }
+  | { kind: "failed"; detail: string };
+
+export interface CheckState {
+  def: CheckDef;
+  status: CheckStatus;
+  detail: string;
+  upSince?: number;
+}
+
+export interface Assessment {
+  slot: string;
+  deadline: number; // monotonic ms
+  settle: number; // ms
+  action: "rollback" | "report";
+  checks: CheckState[];
+  verdict?: { verdict: Verdict; reason: string; at: number };
+}
+
+export type Event =
+  | { type: "observed"; id: string; obs: Observation; now: number }
+  | { type: "tick"; now: number };
+
+export type Effect =
+  | { type: "check"; check: CheckState; previous: CheckStatus }
+  | { type: "verdict"; verdict: Verdict; reason: string }
+  | { type: "markGood" }
+  | { type: "markBad" }
+  | { type: "reboot" }
+  | { type: "flag"; which: "healthy" | "unhealthy"; reason: string }
+  | { type: "hooks"; which: "green" | "red" }
+  | { type: "lateFailure"; check: CheckState };
+
+export function newAssessment(
+  slot: string,
+  defs: CheckDef[],
+  deadline: number,
+  settle: number,
+  action: Assessment["action"],
+): Assessment {
+  return {
+    slot,
+    deadline,
+    settle,
+    action,
+    // A fail-flag holds until its file appears; the others must be seen to hold.
+    checks: defs.map((def) =>
+      def.kind === "failFlag"
+        ? { def, status: "passed", detail: "absent" }
+        : { def, status: "pending", detail: "waiting" },
+    ),
+  };
+}
+
+function settleCheck(c: CheckState, now: number, settle: number): CheckState {
+  if (c.status !== "settling" || c.upSince === undefined) return c;
+  return now - c.upSince >= settle ? { ...c, status: "passed" } : c;
+}
+
+function applyObservation(c: CheckState, obs: Observation, now: number, settle: number): CheckState {
+  // A failure is final for the assessment: a unit that crashed once is not trusted because it came back.
+  if (c.status === "failed") return c;
+  switch (obs.kind) {
+    case "failed":
+      return { def: c.def, status: "failed", detail: obs.detail };
+    case "pending":
+      return { def: c.def, status: "pending", detail: obs.detail };
+    case "up": {
+      if (c.status === "passed") return { ...c, detail: obs.detail };
+      const upSince = c.status === "settling" ? (c.upSince ?? obs.since) : obs.since;
+      return settleCheck({ def: c.def, status: "settling", detail: obs.detail, upSince }, now, settle);
+    }
+  }
+}
+
+function verdictOf(a: Assessment, now: number): { verdict: Verdict; reason: string } | undefined {
+  const required = a.checks.filter((c) => c.def.required);
+  const wanted = a.checks.filter((c) => !c.def.required);
+  const failed = required.find((c) => c.status === "failed");
+  if (failed) return { verdict: "unhealthy", reason: `${failed.def.id} failed: ${failed.detail}` };
+  const notYet = required.filter((c) => c.status !== "passed");
+  const pastDeadline = now >= a.deadline;
+  if (notYet.length > 0) {
+    if (!pastDeadline) return undefined;
+    const names = notYet.map((c) => `${c.def.id} (${c.detail})`).join(", ");
+    return { verdict: "unhealthy", reason: `deadline passed with ${names} not healthy` };
+  }
+  const wantedBad = wanted.filter((c) => c.status === "failed" || (pastDeadline && c.status !== "passed"));
+  const wantedOpen = wanted.some((c) => c.status === "pending" || c.status === "settling");
+  if (wantedBad.length > 0 && (!wantedOpen || pastDeadline)) {
+    return { verdict: "degraded", reason: wantedBad.map((c) => `${c.def.id}: ${c.detail}`).join(", ") };
+  }
+  if (wantedOpen && !pastDeadline) return undefined;
+  return { verdict: "healthy", reason: "all critical checks passed" };
+}
+
+export function verdictEffects(a: Assessment, verdict: Verdict, reason: string): Effect[] {
+  switch (verdict) {
+    case "healthy":
+    case "degraded":
+      return [
+        { type: "verdict", verdict, reason },
+        { type: "markGood" },
+        { type: "flag", which: "healthy", reason },
+        { type: "hooks", which: "green" },
+      ];
+    case "unhealthy": {
+      const out: Effect[] = [
+        { type: "verdict", verdict, reason },
+        { type: "flag", which: "unhealthy", reason },
+        { type: "hooks", which: "red" },
+      ];
+      if (a.action === "rollback") out.push({ type: "markBad" }, { type: "reboot" });
+      return out;
+    }
+  }
+}
+
+export function step(a: Assessment, ev: Event): { next: Assessment; effects: Effect[] } {
+  const effects: Effect[] = [];
+  const checks = a.checks.map((c) => {
+    const updated =
+      ev.type === "observed" && ev.id === c.def.id
+        ? applyObservation(c, ev.obs, ev.now, a.settle)
+        : settleCheck(c, ev.now, a.settle);
+    if (updated.status !== c.status || updated.detail !== c.detail) {
+      effects.push({ type: "check", check: updated, previous: c.status });
+      if (a.verdict && updated.status === "failed") effects.push({ type: "lateFailure", check: updated });
+    }
+    return updated;
+  });
+  let next: Assessment = { ...a, checks };
+  if (!next.verdict) {
+    const v = verdictOf(next, ev.now);
+    if (v) {
+      next = { ...next, verdict: { ...v, at: ev.now } };
+      effects.push(...verdictEffects(next, v.verdict, v.reason));
+    }
+  }
+  return { next, effects };
+}
+
+/** When the driver must wake the machine up even if nothing is observed: the deadline or a settle time ending. */
+export function nextWakeup(a: Assessment): number | undefined {
+  const times = a.checks
+    .filter((c) => c.status === "settling" && c.upSince !== undefined)
+    .map((c) => c.upSince! + a.settle);
+  if (!a.verdict) times.push(a.deadline);
+  return times.length ? Math.min(...times) : undefined;
+}
+
+export function summary(a: Assessment): { up: number; total: number } {
+  const req = a.checks.filter((c) => c.def.required);
+  return { up: req.filter((c) => c.status === "passed").length, total: req.length };
+}

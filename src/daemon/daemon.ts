@@ -1,0 +1,374 @@
+import dbus from "dbus-next";
+import cron from "node-cron";
+import { createBackend } from "../bootstate/registry.js";
+import type { BootState, BootStateBackend } from "../bootstate/types.js";
+import { formatDuration } from "../config/duration.js";
+import { loadConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { describeError } from "../errors.js";
+import { MessageId } from "../events.js";
+import { createLogger, type Logger } from "../log.js";
+import { sysPath } from "../paths.js";
+import { SystemdClient } from "../systemd/bus.js";
+import { createNotifier, type Notifier } from "../systemd/notify.js";
+import { Actions, writeFlag } from "./actions.js";
+import {
+  type Assessment,
+  type Effect,
+  type Event,
+  newAssessment,
+  nextWakeup,
+  step,
+  summary,
+  verdictEffects,
+} from "./assessment.js";
+import { checksFromConfig } from "./checks.js";
+import { FlagWatcher } from "./flags.js";
+import { type DaemonStatus, readLastTrial, readStatus, writeLastTrial, writeStatus } from "./store.js";
+import { UnitWatcher } from "./units.js";
+
+export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus, so a bad config does not loop
+
+export const monotonicMs = () => Number(process.hrtime.bigint() / 1_000_000n);
+
+const effectKey = (e: Effect) => (e.type === "flag" || e.type === "hooks" ? `${e.type}:${e.which}` : e.type);
+
+/** The long-running assessment. Everything it touches comes in through the constructor or `start`. */
+export class Daemon {
+  private assessment!: Assessment;
+  private status!: DaemonStatus;
+  private units?: UnitWatcher;
+  private flags?: FlagWatcher;
+  private timer?: NodeJS.Timeout;
+  private statusTicker?: NodeJS.Timeout;
+  private queue: Promise<void> = Promise.resolve();
+  private cronTask?: { stop(): void };
+
+  constructor(
+    private readonly config: Config,
+    private readonly backend: BootStateBackend,
+    private readonly systemd: SystemdClient,
+    private readonly notifier: Notifier,
+    private readonly log: Logger,
+    private readonly now: () => number = monotonicMs,
+  ) {}
+
+  async start(boot: BootState): Promise<void> {
+    const a = this.config.assessment;
+    const prior = await readStatus();
+    const resumable = prior?.assessment && prior.slot === boot.bootedSlot ? prior : undefined;
+    const fields = { BOOTWARDEN_SLOT: boot.bootedSlot };
+    const defs = checksFromConfig(a);
+    if (!boot.trialBoot) {
+      await this.reportPreviousTrial(boot);
+      this.log.info(
+        { MESSAGE_ID: MessageId.normalBoot, ...fields, BOOTWARDEN_STATE: boot.state },
+        `normal boot of ${boot.bootedSlot} (${boot.state}): not a trial boot, nothing to assess`,
+      );
+      await writeFlag("healthy", "normal boot");
+      this.assessment = newAssessment(boot.bootedSlot, defs, this.now(), a.settle, a.action);
+      this.assessment.verdict = { verdict: "healthy", reason: "normal boot", at: this.now() };
+      this.status = this.newStatus("normal", boot, resumable?.done ?? []);
+    } else {
+      const userspaceUs = BigInt(
+        (await this.systemd.managerProperty("UserspaceTimestampMonotonic")) as bigint,
+      );
+      // Anchored to this boot's start, so a restarted daemon keeps the same deadline.
+      const deadline = Number(userspaceUs / 1000n) + a.deadline;
+      this.assessment =
+        resumable?.assessment ?? newAssessment(boot.bootedSlot, defs, deadline, a.settle, a.action);
+      this.status = this.newStatus(
+        this.assessment.verdict ? "verdict" : "assessing",
+        boot,
+        resumable?.done ?? [],
+      );
+      this.status.deadlineMonotonicMs = this.assessment.deadline;
+      this.log.warn(
+        { MESSAGE_ID: MessageId.trialBoot, ...fields, BOOTWARDEN_TRIES_LEFT: boot.triesLeft ?? "" },
+        `${resumable ? "resuming" : "starting"} assessment of trial boot of ${boot.bootedSlot}: ${defs.length} checks, ` +
+          `deadline in ${formatDuration(this.assessment.deadline - this.now())}`,
+      );
+    }
+    await this.persist();
+    await this.startWatchers(defs);
+    // Finish a verdict whose actions were cut short by a crash or restart.
+    if (this.assessment.verdict && boot.trialBoot) {
+      const v = this.assessment.verdict;
+      this.enqueue(verdictEffects(this.assessment, v.verdict, v.reason));
+    }
+    this.dispatch({ type: "tick", now: this.now() });
+    await this.queue;
+    this.notifier.ready(this.statusText());
+    this.notifier.startWatchdog();
+    if (!this.assessment.verdict) {
+      this.statusTicker = setInterval(() => this.notifier.status(this.statusText()), 5000);
+    }
+    this.startMonitor();
+  }
+
+  private newStatus(phase: DaemonStatus["phase"], boot: BootState, done: string[]): DaemonStatus {
+    return {
+      phase,
+      slot: boot.bootedSlot,
+      trialBoot: boot.trialBoot,
+      updatedAt: new Date().toISOString(),
+      pid: process.pid,
+      assessment: this.assessment,
+      done,
+      notes: [],
+    };
+  }
+
+  private async reportPreviousTrial(boot: BootState): Promise<void> {
+    const last = await readLastTrial();
+    const fromOurs = last && last.slot !== boot.bootedSlot && !last.reported ? last : undefined;
+    const failed = fromOurs
+      ? `${fromOurs.slot}: ${fromOurs.verdict} (${fromOurs.reason})`
+      : boot.rolledBackFrom
+        ? `${boot.rolledBackFrom.slot}: ${boot.rolledBackFrom.reason}`
+        : undefined;
+    if (!failed) return;
+    this.log.error(
+      {
+        MESSAGE_ID: MessageId.previousTrialFailed,
+        BOOTWARDEN_SLOT: boot.bootedSlot,
+        BOOTWARDEN_FAILED_SLOT: fromOurs?.slot ?? boot.rolledBackFrom?.slot,
+      },
+      `booted ${boot.bootedSlot} after a failed trial boot of ${failed}`,
+    );
+    if (fromOurs) await writeLastTrial({ ...fromOurs, reported: true });
+  }
+
+  private async startWatchers(defs: ReturnType<typeof checksFromConfig>): Promise<void> {
+    const unitDefs = defs.filter((d) => d.kind === "unit").map((d) => ({ id: d.id, name: d.target }));
+    this.units = new UnitWatcher(
+      this.systemd,
+      unitDefs,
+      (id, obs) => this.dispatch({ type: "observed", id, obs, now: this.now() }),
+      (err) => this.fatal(`reading unit properties failed: ${err.message}`),
+    );
+    await this.units.start();
+    const flagDefs = defs
+      .filter((d) => d.kind === "flag" || d.kind === "failFlag")
+      .map((d) => ({ id: d.id, file: sysPath(d.target), failure: d.kind === "failFlag" }));
+    this.flags = new FlagWatcher(
+      flagDefs,
+      (id, obs) => this.dispatch({ type: "observed", id, obs, now: this.now() }),
+      this.now,
+    );
+    await this.flags.start();
+    if (defs.some((d) => d.kind === "noFailedUnits")) {
+      const check = () => this.checkNoFailedUnits().catch((err: Error) => this.fatal(err.message));
+      this.systemd.on("jobRemoved", () => void check());
+      await check();
+    }
+  }
+
+  private lastFailedCount = -1;
+  private async checkNoFailedUnits(): Promise<void> {
+    const n = Number(await this.systemd.managerProperty("NFailedUnits"));
+    if (n === this.lastFailedCount) return;
+    this.lastFailedCount = n;
+    const obs =
+      n === 0
+        ? { kind: "up" as const, since: this.now(), detail: "no failed units" }
+        : { kind: "failed" as const, detail: `${n} failed unit(s)` };
+    this.dispatch({ type: "observed", id: "noFailedUnits", obs, now: this.now() });
+  }
+
+  private dispatch(ev: Event): void {
+    const { next, effects } = step(this.assessment, ev);
+    this.assessment = next;
+    this.enqueue(effects);
+    this.schedule();
+  }
+
+  private enqueue(effects: Effect[]): void {
+    if (effects.length === 0) return;
+    this.queue = this.queue.then(() => this.carryOut(effects)).catch((err: Error) => this.fatal(err.message));
+  }
+
+  private async carryOut(effects: Effect[]): Promise<void> {
+    const v = this.assessment.verdict;
+    const ctx = { slot: this.assessment.slot, verdict: v?.verdict, reason: v?.reason };
+    const actions = new Actions(this.backend, { reboot: () => this.reboot() }, this.config.hooks, this.log);
+    for (const e of effects) {
+      this.report(e);
+      if (e.type === "check" || e.type === "lateFailure") continue;
+      if (e.type === "verdict") {
+        this.status.phase = "verdict";
+        await this.persist();
+        continue;
+      }
+      const key = effectKey(e);
+      if (this.status.done.includes(key)) continue;
+      await actions.run(e, ctx);
+      this.status.done.push(key);
+      await this.persist();
+    }
+    await this.persist();
+    this.notifier.status(this.statusText());
+    if (this.assessment.verdict && this.statusTicker) {
+      clearInterval(this.statusTicker);
+      this.statusTicker = undefined;
+    }
+  }
+
+  private report(e: Effect): void {
+    const slot = this.assessment.slot;
+    switch (e.type) {
+      case "check": {
+        const c = e.check;
+        const f = {
+          BOOTWARDEN_SLOT: slot,
+          BOOTWARDEN_CHECK: c.def.id,
+          ...(c.def.kind === "unit" ? { UNIT: c.def.target } : {}),
+        };
+        if (c.status === "passed")
+          this.log.info({ MESSAGE_ID: MessageId.checkPassed, ...f }, `check ${c.def.id} passed: ${c.detail}`);
+        else if (c.status === "failed")
+          this.log.error(
+            { MESSAGE_ID: MessageId.checkFailed, ...f },
+            `check ${c.def.id} failed: ${c.detail}`,
+          );
+        else this.log.debug(f, `check ${c.def.id}: ${c.status} (${c.detail})`);
+        return;
+      }
+      case "lateFailure":
+        this.log.error(
+          { BOOTWARDEN_SLOT: slot, BOOTWARDEN_CHECK: e.check.def.id },
+          `after the verdict: ${e.check.def.id} failed: ${e.check.detail} (the verdict stands; no rollback)`,
+        );
+        this.status.notes.push(
+          `${new Date().toISOString()} ${e.check.def.id} failed after the verdict: ${e.check.detail}`,
+        );
+        return;
+      case "verdict": {
+        const level = e.verdict === "healthy" ? "info" : e.verdict === "degraded" ? "warn" : "error";
+        this.log[level](
+          { MESSAGE_ID: MessageId.verdict, BOOTWARDEN_SLOT: slot, BOOTWARDEN_VERDICT: e.verdict },
+          `verdict for trial boot of ${slot}: ${e.verdict}: ${e.reason}`,
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const at = nextWakeup(this.assessment);
+    if (at === undefined) return;
+    this.timer = setTimeout(
+      () => this.dispatch({ type: "tick", now: this.now() }),
+      Math.max(0, at - this.now()),
+    );
+  }
+
+  private async reboot(): Promise<void> {
+    await this.systemd.startUnit("reboot.target", "replace-irreversibly");
+  }
+
+  private startMonitor(): void {
+    const expr = this.config.monitor.schedule;
+    if (!expr) return;
+    this.cronTask = cron.schedule(expr, () => {
+      this.units?.refreshAll();
+      void this.flags?.recheck();
+      const s = summary(this.assessment);
+      this.log.info(
+        { BOOTWARDEN_SLOT: this.assessment.slot },
+        `periodic check: ${s.up}/${s.total} required checks holding`,
+      );
+    });
+  }
+
+  statusText(): string {
+    const a = this.assessment;
+    const s = summary(a);
+    if (this.status.phase === "normal")
+      return `normal boot of ${a.slot}: healthy; monitoring ${s.total} checks`;
+    if (a.verdict) return `trial boot of ${a.slot}: ${a.verdict.verdict}: ${a.verdict.reason}`;
+    return `trial boot of ${a.slot}: ${s.up}/${s.total} critical checks up, ${formatDuration(a.deadline - this.now())} left`;
+  }
+
+  private async persist(): Promise<void> {
+    this.status.assessment = this.assessment;
+    this.status.updatedAt = new Date().toISOString();
+    await writeStatus(this.status);
+  }
+
+  private fatal(reason: string): void {
+    this.log.error(`fatal: ${reason}; exiting so that systemd restarts the assessment`);
+    process.exit(1);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.statusTicker) clearInterval(this.statusTicker);
+    this.cronTask?.stop();
+    await this.flags?.close();
+    this.notifier.close();
+  }
+}
+
+/** `bootwarden daemon`: returns the exit status. */
+export async function runDaemon(configPath?: string): Promise<number> {
+  const log = createLogger();
+  const notifier = createNotifier(process.env, (err) => log.warn(`sd_notify failed: ${err.message}`));
+  let config: Config;
+  try {
+    config = (await loadConfig(configPath)).config;
+  } catch (err) {
+    const msg = describeError(err);
+    log.error(
+      { MESSAGE_ID: MessageId.configInvalid },
+      `${msg}; not assessing this boot: a trial boot is not blessed and the backstop timer rolls it back`,
+    );
+    await writeStatus({
+      phase: "config-error",
+      updatedAt: new Date().toISOString(),
+      pid: process.pid,
+      done: [],
+      error: msg,
+      notes: [],
+    }).catch(() => undefined);
+    notifier.status(`configuration invalid: ${msg}`);
+    return EXIT_CONFIG;
+  }
+  const backend = createBackend(config.bootState);
+  let boot: BootState;
+  try {
+    boot = await backend.read();
+  } catch (err) {
+    const msg = describeError(err);
+    log.error(`cannot read the boot state: ${msg}`);
+    await writeStatus({
+      phase: "error",
+      updatedAt: new Date().toISOString(),
+      pid: process.pid,
+      done: [],
+      error: msg,
+      notes: [],
+    }).catch(() => undefined);
+    return 1;
+  }
+  const bus = dbus.systemBus();
+  const systemd = new SystemdClient(bus);
+  systemd.on("lost", (reason) => {
+    log.error(`lost the system bus (${reason}); exiting so that systemd restarts the assessment`);
+    process.exit(1);
+  });
+  await systemd.start();
+  const daemon = new Daemon(config, backend, systemd, notifier, log);
+  await daemon.start(boot);
+  await new Promise<void>((resolve) => {
+    for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
+  });
+  notifier.stopping();
+  await daemon.stop();
+  bus.disconnect();
+  return 0;
+}

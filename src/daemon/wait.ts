@@ -1,0 +1,41 @@
+import { watch } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { type DaemonStatus, readStatus, runFile } from "./store.js";
+
+/** 0 = a blessing verdict (or a normal boot), 1 = unhealthy or the daemon could not assess; undefined = not yet. */
+export function waitOutcome(s: DaemonStatus | undefined): { code: number; text: string } | undefined {
+  if (!s) return undefined;
+  switch (s.phase) {
+    case "normal":
+      return { code: 0, text: `normal boot of ${s.slot}` };
+    case "config-error":
+    case "error":
+      return { code: 1, text: `the daemon could not assess this boot: ${s.error}` };
+    case "assessing":
+    case "verdict": {
+      const v = s.assessment?.verdict;
+      if (!v) return undefined;
+      return { code: v.verdict === "unhealthy" ? 1 : 0, text: `${v.verdict}: ${v.reason}` };
+    }
+  }
+}
+
+/** `bootwarden wait`: blocks until the daemon has a verdict. Woken by inotify on /run/bootwarden, no polling. */
+export async function waitForVerdict(): Promise<{ code: number; text: string }> {
+  const file = runFile("status.json");
+  await mkdir(path.dirname(file), { recursive: true });
+  return new Promise((resolve) => {
+    let settled = false;
+    const watcher = watch(path.dirname(file), () => void check());
+    const check = async () => {
+      const out = waitOutcome(await readStatus());
+      if (out && !settled) {
+        settled = true;
+        watcher.close();
+        resolve(out);
+      }
+    };
+    void check();
+  });
+}

@@ -1,0 +1,16 @@
+/**
+ * Stable MESSAGE_IDs for the journal (`journalctl MESSAGE_ID=...`), explained by packaging/catalog/bootwarden.catalog
+ * (`journalctl -x`). Never change an id once released: scripts and alerts match on them.
+ */
+export const MessageId = {
+  normalBoot: "84205bebaf2946bd9e03ab3f4bec6c7a",
+  trialBoot: "ebcf7829ad4448c98bb92d7919666772",
+  checkPassed: "ca78feee5d9c4ec59b86b84342deb8e0",
+  checkFailed: "e75bde2da6e7457989e7afef1b30fe72",
+  verdict: "c9314507c84d4d999a93cedfe0e26e1a",
+  markedGood: "3bf79d370d1144828dec3e05f52fd061",
+  markedBad: "7031f79022374ea48f64e423aa202429",
+  rebootRequested: "f03ee4f0a193450797ebe4ae7de957bc",
+  previousTrialFailed: "3b7f3fce9bdd4406ba18770ff831fffc",
+  configInvalid: "87bff4dc556c4e8a97246dda35602889",
+} as const;

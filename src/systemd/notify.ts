@@ -1,0 +1,86 @@
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+
+/**
+ * sd_notify. Soft-fail rules: no NOTIFY_SOCKET (run by hand) means every call is a no-op; a failed send is reported
+ * once through onError and never throws, because losing a STATUS= line must not stop an assessment. The watchdog
+ * pings at half of WATCHDOG_USEC, only when WATCHDOG_PID is unset or ours.
+ */
+export interface Notifier {
+  ready(status?: string): void;
+  status(text: string): void;
+  stopping(): void;
+  startWatchdog(): void;
+  close(): void;
+}
+
+type Sender = (msg: string) => void;
+
+interface DgramSocket {
+  send(buf: Buffer, offset: number, length: number, path: string, cb: (err?: Error) => void): void;
+  on(ev: "error", cb: (err: Error) => void): void;
+  close(): void;
+}
+
+function dgramSender(
+  socketPath: string,
+  onError: (e: Error) => void,
+): { send: Sender; close: () => void } | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const unix = require("unix-dgram") as { createSocket(type: "unix_dgram"): DgramSocket };
+    const sock = unix.createSocket("unix_dgram");
+    sock.on("error", onError);
+    return {
+      send: (msg) => {
+        const b = Buffer.from(msg);
+        sock.send(b, 0, b.length, socketPath, (err) => err && onError(err));
+      },
+      close: () => sock.close(),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** For abstract sockets (unix-dgram cannot address them) or without the addon: systemd-notify, NotifyAccess=all. */
+function toolSender(onError: (e: Error) => void): Sender {
+  return (msg) => {
+    const child = spawn("systemd-notify", [`--pid=${process.pid}`, ...msg.split("\n")], { stdio: "ignore" });
+    child.on("error", onError);
+  };
+}
+
+export function createNotifier(env = process.env, onError: (e: Error) => void = () => undefined): Notifier {
+  const socketPath = env.NOTIFY_SOCKET;
+  let reported = false;
+  const report = (e: Error) => {
+    if (!reported) onError(e);
+    reported = true;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let send: Sender = () => undefined;
+  let close = () => undefined as void;
+  if (socketPath) {
+    const dgram = socketPath.startsWith("/") ? dgramSender(socketPath, report) : undefined;
+    if (dgram) ({ send, close } = dgram);
+    else send = toolSender(report);
+  }
+  const watchdogUsec = Number(env.WATCHDOG_USEC ?? 0);
+  const watchdogOurs = !env.WATCHDOG_PID || Number(env.WATCHDOG_PID) === process.pid;
+  return {
+    ready: (status) => send(status ? `READY=1\nSTATUS=${status}` : "READY=1"),
+    status: (text) => send(`STATUS=${text.replace(/\n/g, " ")}`),
+    stopping: () => send("STOPPING=1"),
+    startWatchdog() {
+      if (!socketPath || !watchdogUsec || !watchdogOurs || timer) return;
+      timer = setInterval(() => send("WATCHDOG=1"), Math.max(1, Math.floor(watchdogUsec / 2000)));
+      timer.unref();
+    },
+    close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      close();
+    },
+  };
+}
