@@ -60,7 +60,7 @@ export function createNotifier(env = process.env, onError: (e: Error) => void = 
   };
   let timer: NodeJS.Timeout | undefined;
   let send: Sender = () => undefined;
-  let close = () => undefined as void;
+  let close: () => void = () => undefined;
   if (socketPath) {
     const dgram = socketPath.startsWith("/") ? dgramSender(socketPath, report) : undefined;
     if (dgram) ({ send, close } = dgram);
