@@ -3,7 +3,7 @@ import cron from "node-cron";
 import { createBackend } from "../bootstate/registry.js";
 import type { BootState, BootStateBackend } from "../bootstate/types.js";
 import { formatDuration } from "../config/duration.js";
-import { loadConfig } from "../config/load.js";
+import { loadConfig, loadConfigLenient } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { describeError } from "../errors.js";
 import { MessageId } from "../events.js";
@@ -84,18 +84,23 @@ export class Daemon {
       );
       this.status.deadlineMonotonicMs = this.assessment.deadline;
       this.log.warn(
-        { MESSAGE_ID: MessageId.trialBoot, ...fields, BOOTWARDEN_TRIES_LEFT: boot.triesLeft ?? "" },
+        {
+          MESSAGE_ID: MessageId.trialBoot,
+          ...fields,
+          BOOTWARDEN_TRIES_LEFT: boot.triesLeft ?? "",
+          BOOTWARDEN_DEADLINE_MONOTONIC_MS: this.assessment.deadline,
+        },
         `${resumable ? "resuming" : "starting"} assessment of trial boot of ${boot.bootedSlot}: ${defs.length} checks, ` +
           `deadline in ${formatDuration(this.assessment.deadline - this.now())}`,
       );
     }
     await this.persist();
-    await this.startWatchers(defs);
-    // Finish a verdict whose actions were cut short by a crash or restart.
-    if (this.assessment.verdict && boot.trialBoot) {
-      const v = this.assessment.verdict;
-      this.enqueue(verdictEffects(this.assessment, v.verdict, v.reason));
+    // Finish a verdict whose actions were cut short by a crash or restart (done ones are skipped).
+    const resumed = boot.trialBoot ? this.assessment.verdict : undefined;
+    if (resumed) {
+      this.enqueue(verdictEffects(this.assessment, resumed.verdict, resumed.reason).filter((e) => e.type !== "verdict"));
     }
+    await this.startWatchers(defs);
     this.dispatch({ type: "tick", now: this.now() });
     await this.queue;
     this.notifier.ready(this.statusText());
@@ -314,6 +319,25 @@ export class Daemon {
   }
 }
 
+/**
+ * With an invalid config a trial boot is left to the backstop; but a normal boot (the known-good slot) still gets its
+ * healthy flag, so units gated on it run, as long as the boot state itself can be read.
+ */
+async function reportNormalBootDespiteConfig(configPath: string | undefined, log: Logger): Promise<void> {
+  try {
+    const { config } = await loadConfigLenient(configPath);
+    const boot = await createBackend(config.bootState).read();
+    if (boot.trialBoot) return;
+    log.info(
+      { MESSAGE_ID: MessageId.normalBoot, BOOTWARDEN_SLOT: boot.bootedSlot },
+      `normal boot of ${boot.bootedSlot}: writing the healthy flag although the configuration is invalid`,
+    );
+    await writeFlag("healthy", "normal boot (configuration invalid)");
+  } catch {
+    // Nothing more can be known: the flag stays unwritten.
+  }
+}
+
 /** `bootwarden daemon`: returns the exit status. */
 export async function runDaemon(configPath?: string): Promise<number> {
   const log = createLogger();
@@ -336,6 +360,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
       notes: [],
     }).catch(() => undefined);
     notifier.status(`configuration invalid: ${msg}`);
+    await reportNormalBootDespiteConfig(configPath, log);
     return EXIT_CONFIG;
   }
   const backend = createBackend(config.bootState);
@@ -357,7 +382,9 @@ export async function runDaemon(configPath?: string): Promise<number> {
   }
   const bus = dbus.systemBus();
   const systemd = new SystemdClient(bus);
+  let stopping = false;
   systemd.on("lost", (reason) => {
+    if (stopping) return;
     log.error(`lost the system bus (${reason}); exiting so that systemd restarts the assessment`);
     process.exit(1);
   });
@@ -367,6 +394,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
   await new Promise<void>((resolve) => {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
   });
+  stopping = true;
   notifier.stopping();
   await daemon.stop();
   bus.disconnect();

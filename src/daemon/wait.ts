@@ -16,7 +16,9 @@ export function waitOutcome(s: DaemonStatus | undefined): { code: number; text: 
     case "verdict": {
       const v = s.assessment?.verdict;
       if (!v) return undefined;
-      return { code: v.verdict === "unhealthy" ? 1 : 0, text: `${v.verdict}: ${v.reason}` };
+      if (v.verdict === "unhealthy") return { code: 1, text: `unhealthy: ${v.reason}` };
+      // Blessing verdicts count once the slot is marked good: what waits on us may rely on it.
+      return s.done.includes("markGood") ? { code: 0, text: `${v.verdict}: ${v.reason}` } : undefined;
     }
   }
 }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs a built bootwarden (run `npm run build` first) into DESTDIR (default /) under PREFIX (default /usr).
+#   scripts/install.sh [--enable]          install; --enable also enables the units (systemctl --root)
+#   scripts/install.sh --uninstall [--purge]   remove it; --purge also removes /etc/bootwarden and /var/lib/bootwarden
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DESTDIR=${DESTDIR:-}
+PREFIX=${PREFIX:-/usr}
+ROOT=${DESTDIR:-/}
+LIB=$DESTDIR$PREFIX/lib/bootwarden
+UNITDIR=$DESTDIR$PREFIX/lib/systemd/system
+UNITS=(bootwarden.service bootwarden-verdict.service bootwarden-healthy.path bootwarden-healthy.target
+  bootwarden-deadline.timer bootwarden-deadline.service)
+ENABLE=(bootwarden.service bootwarden-verdict.service bootwarden-healthy.path bootwarden-deadline.timer)
+mode=install enable=0 purge=0
+for a in "$@"; do
+  case $a in
+    --enable) enable=1 ;;
+    --uninstall) mode=uninstall ;;
+    --purge) purge=1 ;;
+    *) echo "install.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+if [ $mode = uninstall ]; then
+  systemctl --root="$ROOT" disable "${ENABLE[@]}" >/dev/null 2>&1 || true
+  rm -rf "$LIB" "$DESTDIR$PREFIX/share/bootwarden" "$DESTDIR$PREFIX/share/doc/bootwarden"
+  rm -f "$DESTDIR$PREFIX/bin/bootwarden" "$DESTDIR$PREFIX/lib/systemd/catalog/bootwarden.catalog" \
+    "$DESTDIR$PREFIX/lib/tmpfiles.d/bootwarden.conf"
+  for u in "${UNITS[@]}"; do rm -f "$UNITDIR/$u"; done
+  [ $purge = 1 ] && rm -rf "$DESTDIR/etc/bootwarden" "$DESTDIR/var/lib/bootwarden"
+  echo "bootwarden removed from $ROOT"
+  exit 0
+fi
+
+[ -f dist/cli.js ] || { echo "install.sh: dist/cli.js missing: run npm run build first" >&2; exit 1; }
+install -d "$LIB" "$UNITDIR" "$DESTDIR$PREFIX/bin" "$DESTDIR$PREFIX/lib/systemd/catalog" \
+  "$DESTDIR$PREFIX/lib/tmpfiles.d" "$DESTDIR$PREFIX/share/bootwarden/grub" "$DESTDIR$PREFIX/share/doc/bootwarden" \
+  "$DESTDIR/etc/bootwarden/config.d"
+rm -rf "$LIB/dist" "$LIB/node_modules"
+cp -a dist package.json package-lock.json "$LIB/"
+# Runtime dependencies only, with the native addons as built here (same Node ABI and glibc as the target).
+node scripts/prod-deps.mjs | while read -r d; do mkdir -p "$LIB/$(dirname "$d")"; cp -a "$d" "$LIB/$d"; done
+cat >"$DESTDIR$PREFIX/bin/bootwarden" <<WRAP
+#!/bin/sh
+exec node $PREFIX/lib/bootwarden/dist/cli.js "\$@"
+WRAP
+chmod 0755 "$DESTDIR$PREFIX/bin/bootwarden"
+for u in "${UNITS[@]}"; do
+  sed "s|/usr/bin/bootwarden|$PREFIX/bin/bootwarden|g" "units/$u" >"$UNITDIR/$u"
+  chmod 0644 "$UNITDIR/$u"
+done
+install -m 0644 packaging/catalog/bootwarden.catalog "$DESTDIR$PREFIX/lib/systemd/catalog/"
+install -m 0644 packaging/tmpfiles/bootwarden.conf "$DESTDIR$PREFIX/lib/tmpfiles.d/"
+install -m 0755 packaging/grub/08_bootwarden_counting "$DESTDIR$PREFIX/share/bootwarden/grub/"
+cp -a packaging/examples schema "$DESTDIR$PREFIX/share/bootwarden/"
+install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/bootwarden/"
+# Never overwrite the user's configuration.
+[ -e "$DESTDIR/etc/bootwarden/config.yaml" ] || install -m 0644 packaging/config/config.yaml "$DESTDIR/etc/bootwarden/"
+if [ $enable = 1 ]; then
+  systemctl --root="$ROOT" enable "${ENABLE[@]}" >/dev/null 2>&1
+fi
+echo "bootwarden installed into $ROOT (prefix $PREFIX)"
