@@ -12,12 +12,15 @@ const WORK = process.env.BOOTWARDEN_E2E_WORK ?? path.join(CACHE, "machines");
 export const FLATCAR_USR = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6";
 export const EXIT_REBOOT = 133; // systemd-nspawn's status when the container asked for a reboot
 
-const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
+const run = (cmd, args, opts = {}) =>
+  execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
 
 export function requireRoot() {
-  if (process.getuid?.() !== 0) throw new Error("the end-to-end tests need root (systemd-nspawn, debootstrap)");
+  if (process.getuid?.() !== 0)
+    throw new Error("the end-to-end tests need root (systemd-nspawn, debootstrap)");
   for (const tool of ["systemd-nspawn", "debootstrap", "cgpt", "sgdisk"]) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) throw new Error(`${tool} missing: run scripts/setup.sh`);
+    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0)
+      throw new Error(`${tool} missing: run scripts/setup.sh`);
   }
 }
 
@@ -40,12 +43,26 @@ export function ensureRootfs(log = () => {}) {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(CACHE, { recursive: true });
   log("building the Debian rootfs with debootstrap (once; cached in .cache/)");
-  run("debootstrap", ["--variant=minbase", "--include=systemd,dbus,systemd-sysv", "bookworm", tmp], { stdio: "ignore" });
+  run("debootstrap", ["--variant=minbase", "--include=systemd,dbus,systemd-sysv", "bookworm", tmp], {
+    stdio: "ignore",
+  });
   // Persistent journal, so the host reads each boot's journal after the container is gone.
   mkdirSync(path.join(tmp, "etc/systemd/journald.conf.d"), { recursive: true });
-  writeFileSync(path.join(tmp, "etc/systemd/journald.conf.d/persistent.conf"), "[Journal]\nStorage=persistent\n");
+  writeFileSync(
+    path.join(tmp, "etc/systemd/journald.conf.d/persistent.conf"),
+    "[Journal]\nStorage=persistent\n",
+  );
   mkdirSync(path.join(tmp, "var/log/journal"), { recursive: true });
-  for (const u of ["getty@tty1.service", "console-getty.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer", "dpkg-db-backup.timer", "systemd-timesyncd.service"]) {
+  for (const u of [
+    "getty@tty1.service",
+    "console-getty.service",
+    "apt-daily.timer",
+    "apt-daily-upgrade.timer",
+    "e2scrub_all.timer",
+    "fstrim.timer",
+    "dpkg-db-backup.timer",
+    "systemd-timesyncd.service",
+  ]) {
     spawnSync("systemctl", [`--root=${tmp}`, "mask", u], { stdio: "ignore" });
   }
   writeFileSync(path.join(tmp, ".complete"), new Date().toISOString());
@@ -54,12 +71,13 @@ export function ensureRootfs(log = () => {}) {
 }
 
 const APP = `#!/bin/sh
-# The critical application of the test OS: healthy unless the booted slot is listed in /etc/bootwarden-test/bad-slots.
+# The critical application of the test OS: ready after /etc/bootwarden-test/app-delay seconds, unless the booted
+# slot is listed in /etc/bootwarden-test/bad-slots.
 slot=$(sed -n 's/.*mount.usr=PARTLABEL=\\([^ ]*\\).*/\\1/p' /etc/bootwarden/test-cmdline)
 if grep -qx "$slot" /etc/bootwarden-test/bad-slots 2>/dev/null; then echo "app: broken on $slot"; exit 1; fi
-delay=$(cat /etc/bootwarden-test/app-delay 2>/dev/null || echo 0)
-sleep "$delay"
+sleep "$(cat /etc/bootwarden-test/app-delay 2>/dev/null || echo 0)"
 echo "app: up on $slot"
+systemd-notify --pid=$$ --ready
 exec sleep infinity
 `;
 
@@ -67,7 +85,9 @@ const UNITS = {
   "app.service": `[Unit]
 Description=Critical test application
 [Service]
-Type=exec
+Type=notify
+NotifyAccess=all
+TimeoutStartSec=infinity
 ExecStart=/usr/local/bin/test-app
 [Install]
 WantedBy=multi-user.target
@@ -81,17 +101,24 @@ After=bootwarden-healthy.target
 Type=oneshot
 ExecStart=/bin/sh -c 'echo ran > /var/lib/bootwarden-test/gated-ran'
 `,
-  // Ends a boot once bootwarden has a verdict; an unhealthy verdict reboots first (nspawn exits 133).
+  // Ends a boot: powers off once the boot is blessed (or normal); an unhealthy boot is left to bootwarden (or its
+  // backstop) to reboot, which nspawn reports as exit status 133.
   "test-end.service": `[Unit]
 Description=End the test boot after the verdict
 After=bootwarden.service
 [Service]
 Type=exec
-ExecStart=/bin/sh -c 'bootwarden wait; sleep 2; systemctl poweroff'
+ExecStart=/usr/local/bin/test-end
 [Install]
 WantedBy=multi-user.target
 `,
 };
+
+const END = `#!/bin/sh
+bootwarden wait || until [ -e /run/bootwarden/healthy ]; do sleep 0.5; done
+sleep 2
+systemctl poweroff
+`;
 
 export class Machine {
   constructor(name) {
@@ -108,14 +135,27 @@ export class Machine {
     run("cp", ["-a", ROOTFS, this.dir]);
     writeFileSync(path.join(this.dir, "etc/hostname"), `${this.name}\n`);
     run("cp", [process.execPath, path.join(this.dir, "usr/bin/node")]);
-    run("bash", [path.join(REPO, "scripts/install.sh"), "--enable"], { env: { ...process.env, DESTDIR: this.dir } });
-    for (const [name, text] of Object.entries(UNITS)) writeFileSync(path.join(this.dir, "etc/systemd/system", name), text);
-    spawnSync("systemctl", [`--root=${this.dir}`, "enable", "app.service", "test-end.service"], { stdio: "ignore" });
-    spawnSync("systemctl", [`--root=${this.dir}`, "add-wants", "bootwarden-healthy.target", "gated.service"], { stdio: "ignore" });
+    run("bash", [path.join(REPO, "scripts/install.sh"), "--enable"], {
+      env: { ...process.env, DESTDIR: this.dir },
+    });
+    for (const [name, text] of Object.entries(UNITS))
+      writeFileSync(path.join(this.dir, "etc/systemd/system", name), text);
+    spawnSync("systemctl", [`--root=${this.dir}`, "enable", "app.service", "test-end.service"], {
+      stdio: "ignore",
+    });
+    spawnSync(
+      "systemctl",
+      [`--root=${this.dir}`, "add-wants", "bootwarden-healthy.target", "gated.service"],
+      { stdio: "ignore" },
+    );
     writeFileSync(path.join(this.dir, "usr/local/bin/test-app"), APP, { mode: 0o755 });
+    writeFileSync(path.join(this.dir, "usr/local/bin/test-end"), END, { mode: 0o755 });
     mkdirSync(path.join(this.dir, "etc/bootwarden-test"), { recursive: true });
     mkdirSync(path.join(this.dir, "var/lib/bootwarden-test"), { recursive: true });
-    writeFileSync(path.join(this.dir, "etc/bootwarden-test/bad-slots"), badSlots.map((s) => `${s}\n`).join(""));
+    writeFileSync(
+      path.join(this.dir, "etc/bootwarden-test/bad-slots"),
+      badSlots.map((s) => `${s}\n`).join(""),
+    );
     writeFileSync(path.join(this.dir, "etc/bootwarden-test/app-delay"), `${appDelay}\n`);
     this.setConfig(config);
     this.makeDisk();
@@ -131,13 +171,42 @@ export class Machine {
     mkdirSync(path.dirname(this.disk), { recursive: true });
     rmSync(this.disk, { force: true });
     run("truncate", ["-s", "64M", this.disk]);
-    run("sgdisk", ["-n", "1:2048:+16M", "-t", `1:${FLATCAR_USR}`, "-c", "1:USR-A", "-n", "2:0:+16M", "-t", `2:${FLATCAR_USR}`, "-c", "2:USR-B", "-n", "3:0:0", "-t", "3:8300", "-c", "3:ROOT", this.disk]);
+    run("sgdisk", [
+      "-n",
+      "1:2048:+16M",
+      "-t",
+      `1:${FLATCAR_USR}`,
+      "-c",
+      "1:USR-A",
+      "-n",
+      "2:0:+16M",
+      "-t",
+      `2:${FLATCAR_USR}`,
+      "-c",
+      "2:USR-B",
+      "-n",
+      "3:0:0",
+      "-t",
+      "3:8300",
+      "-c",
+      "3:ROOT",
+      this.disk,
+    ]);
     run("cgpt", ["add", "-i", "1", "-P", "1", "-T", "0", "-S", "1", this.disk]);
   }
 
   /** What an updater does after writing the new image: bootwarden's own CLI, against the image from the host. */
   arm(slot, tries = 1) {
-    return run("node", [path.join(REPO, "dist/cli.js"), "arm", "--slot", `PARTLABEL=${slot}`, "--tries", String(tries), "--config", this.hostConfig()]);
+    return run("node", [
+      path.join(REPO, "dist/cli.js"),
+      "arm",
+      "--slot",
+      `PARTLABEL=${slot}`,
+      "--tries",
+      String(tries),
+      "--config",
+      this.hostConfig(),
+    ]);
   }
 
   hostConfig() {
@@ -149,17 +218,28 @@ export class Machine {
   slots() {
     return [1, 2].map((i) => {
       const get = (flag) => run("cgpt", ["show", "-i", String(i), flag, this.disk]).trim();
-      return { index: i, label: get("-l"), priority: Number(get("-P")), tries: Number(get("-T")), successful: get("-S") === "1" };
+      return {
+        index: i,
+        label: get("-l"),
+        priority: Number(get("-P")),
+        tries: Number(get("-T")),
+        successful: get("-S") === "1",
+      };
     });
   }
 
   /** Flatcar GRUB's gptprio.next, with cgpt: highest priority among tries > 0 or successful, first wins a tie. */
   chooseSlot() {
     let best;
-    for (const s of this.slots()) if ((s.tries > 0 || s.successful) && s.priority > 0 && (!best || s.priority > best.priority)) best = s;
+    for (const s of this.slots())
+      if ((s.tries > 0 || s.successful) && s.priority > 0 && (!best || s.priority > best.priority)) best = s;
     if (!best) throw new Error("simulated bootloader: no bootable slot");
-    if (best.tries > 0) run("cgpt", ["add", "-i", String(best.index), "-T", String(best.tries - 1), this.disk]);
-    writeFileSync(path.join(this.dir, "etc/bootwarden/test-cmdline"), `BOOT_IMAGE=/flatcar/vmlinuz mount.usr=PARTLABEL=${best.label} root=LABEL=ROOT\n`);
+    if (best.tries > 0)
+      run("cgpt", ["add", "-i", String(best.index), "-T", String(best.tries - 1), this.disk]);
+    writeFileSync(
+      path.join(this.dir, "etc/bootwarden/test-cmdline"),
+      `BOOT_IMAGE=/flatcar/vmlinuz mount.usr=PARTLABEL=${best.label} root=LABEL=ROOT\n`,
+    );
     return best.label;
   }
 
@@ -167,9 +247,13 @@ export class Machine {
   async boot({ timeoutMs = 120_000, during } = {}) {
     const slot = this.chooseSlot();
     const t0 = Date.now();
-    const child = spawn("systemd-nspawn", ["--boot", "--register=no", "--keep-unit", "-q", `--machine=${this.name}`, "-D", this.dir], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      "systemd-nspawn",
+      ["--boot", "--register=no", "--keep-unit", "-q", `--machine=${this.name}`, "-D", this.dir],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let console = "";
     child.stdout.on("data", (d) => (console += d));
     child.stderr.on("data", (d) => (console += d));
@@ -191,8 +275,13 @@ export class Machine {
     const boots = JSON.parse(list.trim() || "[]");
     const id = boots[bootIndex]?.boot_id;
     if (!id) return [];
-    const out = run("journalctl", ["-D", dir, "-b", id, "-o", "json", "--no-pager", ...matches], { maxBuffer: 64 << 20 });
-    return out.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const out = run("journalctl", ["-D", dir, "-b", id, "-o", "json", "--no-pager", ...matches], {
+      maxBuffer: 64 << 20,
+    });
+    return out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   }
 
   file(p) {

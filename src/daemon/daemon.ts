@@ -60,7 +60,7 @@ export class Daemon {
     const fields = { BOOTWARDEN_SLOT: boot.bootedSlot };
     const defs = checksFromConfig(a);
     if (!boot.trialBoot) {
-      await this.reportPreviousTrial(boot);
+      await reportPreviousTrial(boot, this.log);
       this.log.info(
         { MESSAGE_ID: MessageId.normalBoot, ...fields, BOOTWARDEN_STATE: boot.state },
         `normal boot of ${boot.bootedSlot} (${boot.state}): not a trial boot, nothing to assess`,
@@ -98,7 +98,9 @@ export class Daemon {
     // Finish a verdict whose actions were cut short by a crash or restart (done ones are skipped).
     const resumed = boot.trialBoot ? this.assessment.verdict : undefined;
     if (resumed) {
-      this.enqueue(verdictEffects(this.assessment, resumed.verdict, resumed.reason).filter((e) => e.type !== "verdict"));
+      this.enqueue(
+        verdictEffects(this.assessment, resumed.verdict, resumed.reason).filter((e) => e.type !== "verdict"),
+      );
     }
     await this.startWatchers(defs);
     this.dispatch({ type: "tick", now: this.now() });
@@ -122,26 +124,6 @@ export class Daemon {
       done,
       notes: [],
     };
-  }
-
-  private async reportPreviousTrial(boot: BootState): Promise<void> {
-    const last = await readLastTrial();
-    const fromOurs = last && last.slot !== boot.bootedSlot && !last.reported ? last : undefined;
-    const failed = fromOurs
-      ? `${fromOurs.slot}: ${fromOurs.verdict} (${fromOurs.reason})`
-      : boot.rolledBackFrom
-        ? `${boot.rolledBackFrom.slot}: ${boot.rolledBackFrom.reason}`
-        : undefined;
-    if (!failed) return;
-    this.log.error(
-      {
-        MESSAGE_ID: MessageId.previousTrialFailed,
-        BOOTWARDEN_SLOT: boot.bootedSlot,
-        BOOTWARDEN_FAILED_SLOT: fromOurs?.slot ?? boot.rolledBackFrom?.slot,
-      },
-      `booted ${boot.bootedSlot} after a failed trial boot of ${failed}`,
-    );
-    if (fromOurs) await writeLastTrial({ ...fromOurs, reported: true });
   }
 
   private async startWatchers(defs: ReturnType<typeof checksFromConfig>): Promise<void> {
@@ -230,7 +212,10 @@ export class Daemon {
           ...(c.def.kind === "unit" ? { UNIT: c.def.target } : {}),
         };
         if (c.status === "passed")
-          this.log.info({ MESSAGE_ID: MessageId.checkPassed, ...f }, `check ${c.def.id} passed: ${c.detail}`);
+          this.log.info(
+            { MESSAGE_ID: MessageId.checkPassed, ...f, BOOTWARDEN_UP_SINCE_MONOTONIC_MS: c.upSince },
+            `check ${c.def.id} passed: ${c.detail}`,
+          );
         else if (c.status === "failed")
           this.log.error(
             { MESSAGE_ID: MessageId.checkFailed, ...f },
@@ -319,6 +304,27 @@ export class Daemon {
   }
 }
 
+/** A normal boot that follows a failed trial says so, once (our own record, or what the bootloader state shows). */
+async function reportPreviousTrial(boot: BootState, log: Logger): Promise<void> {
+  const last = await readLastTrial();
+  const fromOurs = last && last.slot !== boot.bootedSlot && !last.reported ? last : undefined;
+  const failed = fromOurs
+    ? `${fromOurs.slot}: ${fromOurs.verdict} (${fromOurs.reason})`
+    : boot.rolledBackFrom
+      ? `${boot.rolledBackFrom.slot}: ${boot.rolledBackFrom.reason}`
+      : undefined;
+  if (!failed) return;
+  log.error(
+    {
+      MESSAGE_ID: MessageId.previousTrialFailed,
+      BOOTWARDEN_SLOT: boot.bootedSlot,
+      BOOTWARDEN_FAILED_SLOT: fromOurs?.slot ?? boot.rolledBackFrom?.slot,
+    },
+    `booted ${boot.bootedSlot} after a failed trial boot of ${failed}`,
+  );
+  if (fromOurs) await writeLastTrial({ ...fromOurs, reported: true });
+}
+
 /**
  * With an invalid config a trial boot is left to the backstop; but a normal boot (the known-good slot) still gets its
  * healthy flag, so units gated on it run, as long as the boot state itself can be read.
@@ -328,6 +334,7 @@ async function reportNormalBootDespiteConfig(configPath: string | undefined, log
     const { config } = await loadConfigLenient(configPath);
     const boot = await createBackend(config.bootState).read();
     if (boot.trialBoot) return;
+    await reportPreviousTrial(boot, log);
     log.info(
       { MESSAGE_ID: MessageId.normalBoot, BOOTWARDEN_SLOT: boot.bootedSlot },
       `normal boot of ${boot.bootedSlot}: writing the healthy flag although the configuration is invalid`,

@@ -1,0 +1,174 @@
+// Tier 1 end to end: a real systemd (PID 1 under systemd-nspawn), a real system bus and journald, the real units
+// from units/ installed by scripts/install.sh, and a GPT image file whose attributes a gptprio simulator (cgpt)
+// reads and decrements between boots. Needs root; CI runs it as root.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: plain ESM module shared with scripts/demo.mjs
+import { EXIT_REBOOT, ensureRootfs, Machine, requireRoot } from "../../scripts/e2e/harness.mjs";
+
+interface Entry {
+  MESSAGE: string;
+  MESSAGE_ID?: string;
+  BOOTWARDEN_VERDICT?: string;
+  BOOTWARDEN_DEADLINE_MONOTONIC_MS?: string;
+  BOOTWARDEN_UP_SINCE_MONOTONIC_MS?: string;
+  __MONOTONIC_TIMESTAMP: string;
+}
+
+const ID = {
+  trialBoot: "ebcf7829ad4448c98bb92d7919666772",
+  normalBoot: "84205bebaf2946bd9e03ab3f4bec6c7a",
+  checkPassed: "ca78feee5d9c4ec59b86b84342deb8e0",
+  verdict: "c9314507c84d4d999a93cedfe0e26e1a",
+  markedGood: "3bf79d370d1144828dec3e05f52fd061",
+  markedBad: "7031f79022374ea48f64e423aa202429",
+  reboot: "f03ee4f0a193450797ebe4ae7de957bc",
+  previousTrialFailed: "3b7f3fce9bdd4406ba18770ff831fffc",
+  configInvalid: "87bff4dc556c4e8a97246dda35602889",
+};
+
+const config = (extra = "", deadline = "30s") => `bootState:
+  backend: gpt
+  disk: /boot/disk.img
+  cmdline: /etc/bootwarden/test-cmdline
+assessment:
+  deadline: ${deadline}
+  critical:
+    units: [app.service]
+${extra}`;
+
+const machines: Machine[] = [];
+function machine(name: string, opts: Parameters<Machine["create"]>[0]): Machine {
+  const m = new Machine(`bw-${name}`).create(opts);
+  machines.push(m);
+  return m;
+}
+const byId = (entries: Entry[], id: string) => entries.filter((e) => e.MESSAGE_ID === id);
+const ms = (e: Entry | undefined) => Number(e?.__MONOTONIC_TIMESTAMP) / 1000;
+/** Measured figures, printed at the end for the closing note. */
+const figures: string[] = [];
+
+beforeAll(() => {
+  requireRoot();
+  ensureRootfs();
+}, 600_000);
+afterAll(() => {
+  for (const m of machines) m.destroy();
+  if (figures.length) console.log(`\ne2e figures:\n  ${figures.join("\n  ")}`);
+}, 300_000);
+
+describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
+  it("healthy upgrade: B is blessed, the healthy flag fires the .path unit, the journal has the verdict", async () => {
+    const m = machine("healthy", { config: config() });
+    m.arm("USR-B");
+    const boot = await m.boot();
+    expect(boot.slot).toBe("USR-B");
+    expect(boot.exit).toBe(0);
+    expect(m.slots()[1]).toMatchObject({ label: "USR-B", priority: 2, tries: 0, successful: true });
+    expect(m.slots()[0]).toMatchObject({ label: "USR-A", successful: true });
+    const j: Entry[] = m.journal(0);
+    expect(byId(j, ID.trialBoot)).toHaveLength(1);
+    expect(byId(j, ID.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
+    expect(byId(j, ID.markedGood)).toHaveLength(1);
+    // bootwarden-healthy.path started bootwarden-healthy.target, which started the gated unit
+    expect(m.file("var/lib/bootwarden-test/gated-ran")).toBe("ran\n");
+    expect(j.some((e) => /Reached target bootwarden-healthy\.target/.test(e.MESSAGE))).toBe(true);
+    const up = Number(byId(j, ID.checkPassed)[0]?.BOOTWARDEN_UP_SINCE_MONOTONIC_MS);
+    figures.push(
+      `time to bless (app.service active -> slot marked good): ${(ms(byId(j, ID.markedGood)[0]) - up).toFixed(1)} ms`,
+    );
+  });
+
+  it("bad upgrade: the critical unit fails on B, B is marked bad, the machine reboots into A and says so", async () => {
+    const m = machine("bad", { config: config(), badSlots: ["USR-B"] });
+    m.arm("USR-B");
+    const first = await m.boot();
+    expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    expect(m.slots()[1]).toMatchObject({ priority: 0, tries: 0, successful: false });
+    const j: Entry[] = m.journal(0);
+    expect(byId(j, ID.verdict)[0]?.MESSAGE).toMatch(/unhealthy: unit:app\.service failed/);
+    expect(byId(j, ID.markedBad)).toHaveLength(1);
+    expect(byId(j, ID.reboot)).toHaveLength(1);
+    const second = await m.boot();
+    expect(second).toMatchObject({ slot: "USR-A", exit: 0 });
+    const j2: Entry[] = m.journal(1);
+    expect(byId(j2, ID.normalBoot)).toHaveLength(1);
+    expect(byId(j2, ID.previousTrialFailed)[0]?.MESSAGE).toMatch(
+      /after a failed trial boot of PARTLABEL=USR-B: unhealthy/,
+    );
+    expect(byId(j2, ID.trialBoot)).toHaveLength(0);
+  });
+
+  it("normal boot: nothing is marked, the healthy flag is written at once", async () => {
+    const m = machine("normal", { config: config() });
+    const before = m.slots();
+    const boot = await m.boot();
+    expect(boot).toMatchObject({ slot: "USR-A", exit: 0 });
+    expect(m.slots()).toEqual(before);
+    const j: Entry[] = m.journal(0);
+    expect(byId(j, ID.normalBoot)).toHaveLength(1);
+    expect(byId(j, ID.markedGood)).toHaveLength(0);
+    expect(m.file("var/lib/bootwarden-test/gated-ran")).toBe("ran\n");
+  });
+
+  it("a unit that does not exist and a deadline that passes both roll back, and the latency is logged", async () => {
+    const m = machine("deadline", {
+      config: config("  wanted:\n    units: [no-such-thing.service]\n", "8s"),
+      appDelay: 1000, // app.service never becomes active
+    });
+    m.arm("USR-B");
+    const first = await m.boot();
+    expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    const j: Entry[] = m.journal(0);
+    expect(
+      j.some((e) => /check unit:no-such-thing\.service failed: unit does not exist/.test(e.MESSAGE)),
+    ).toBe(true);
+    expect(byId(j, ID.verdict)[0]?.MESSAGE).toMatch(
+      /deadline passed with unit:app\.service \(activating \(start\)\) not healthy|deadline passed with unit:app\.service/,
+    );
+    const deadline = Number(byId(j, ID.trialBoot)[0]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS);
+    figures.push(
+      `time to roll back (deadline -> reboot requested): ${(ms(byId(j, ID.reboot)[0]) - deadline).toFixed(1)} ms`,
+    );
+    expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
+  });
+
+  it("the daemon killed with SIGKILL mid-assessment is restarted and keeps the original deadline; it acts once", async () => {
+    const m = machine("sigkill", { config: config("", "60s"), appDelay: 6 });
+    // Kills the daemon from inside the container as soon as its assessment has started.
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(
+      `${m.dir}/etc/systemd/system/killer.service`,
+      `[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until grep -q assessing /run/bootwarden/status.json 2>/dev/null; do sleep 0.1; done; systemctl kill -s KILL bootwarden.service'\n[Install]\nWantedBy=multi-user.target\n`,
+    );
+    const { spawnSync } = await import("node:child_process");
+    spawnSync("systemctl", [`--root=${m.dir}`, "enable", "killer.service"]);
+    m.arm("USR-B");
+    const boot = await m.boot();
+    expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
+    const j: Entry[] = m.journal(0);
+    expect(
+      j.some((e) => /bootwarden\.service: Main process exited, code=killed, status=9\/KILL/.test(e.MESSAGE)),
+    ).toBe(true);
+    const starts = byId(j, ID.trialBoot);
+    expect(starts.map((e) => e.MESSAGE.split(" ")[0])).toEqual(["starting", "resuming"]);
+    expect(starts[1]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS).toBe(starts[0]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS);
+    expect(byId(j, ID.verdict)).toHaveLength(1);
+    expect(byId(j, ID.markedGood)).toHaveLength(1);
+    expect(m.slots()[1]).toMatchObject({ successful: true });
+  });
+
+  it("an invalid config on a trial boot blesses nothing, and the backstop timer rolls back", async () => {
+    const m = machine("badconfig", { config: config("  colour: red\n", "12s") });
+    m.arm("USR-B");
+    const first = await m.boot();
+    expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    const j: Entry[] = m.journal(0);
+    expect(byId(j, ID.configInvalid)[0]?.MESSAGE).toMatch(/assessment: unknown key colour/);
+    expect(byId(j, ID.markedGood)).toHaveLength(0);
+    expect(j.some((e) => /backstop: no verdict 12s after boot/.test(e.MESSAGE))).toBe(true);
+    expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
+    const second = await m.boot();
+    expect(second).toMatchObject({ slot: "USR-A", exit: 0 });
+    expect(byId(m.journal(1), ID.previousTrialFailed)).toHaveLength(1);
+  });
+});
