@@ -77,6 +77,7 @@ slot=$(sed -n 's/.*mount.usr=PARTLABEL=\\([^ ]*\\).*/\\1/p' /etc/bootwarden/test
 if grep -qx "$slot" /etc/bootwarden-test/bad-slots 2>/dev/null; then echo "app: broken on $slot"; exit 1; fi
 sleep "$(cat /etc/bootwarden-test/app-delay 2>/dev/null || echo 0)"
 echo "app: up on $slot"
+mkdir -p /run/app && touch /run/app/ready
 systemd-notify --pid=$$ --ready
 exec sleep infinity
 `;

@@ -1,6 +1,8 @@
 // Tier 1 end to end: a real systemd (PID 1 under systemd-nspawn), a real system bus and journald, the real units
 // from units/ installed by scripts/install.sh, and a GPT image file whose attributes a gptprio simulator (cgpt)
 // reads and decrements between boots. Needs root; CI runs it as root.
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM module shared with scripts/demo.mjs
 import { EXIT_REBOOT, ensureRootfs, Machine, requireRoot } from "../../scripts/e2e/harness.mjs";
@@ -56,9 +58,38 @@ afterAll(() => {
   if (figures.length) console.log(`\ne2e figures:\n  ${figures.join("\n  ")}`);
 }, 300_000);
 
+describe("the shipped units", () => {
+  it("pass systemd-analyze verify inside the installed tree, and the daemon's exposure is at most 2.5", () => {
+    const m = machine("units", { config: config() });
+    const units = [
+      "bootwarden.service",
+      "bootwarden-verdict.service",
+      "bootwarden-healthy.path",
+      "bootwarden-healthy.target",
+      "bootwarden-deadline.timer",
+      "bootwarden-deadline.service",
+    ];
+    const verify = spawnSync("systemd-analyze", ["verify", "--man=no", `--root=${m.dir}`, ...units], {
+      cwd: `${m.dir}/usr/lib/systemd/system`,
+      encoding: "utf8",
+    });
+    expect(verify.stderr).toBe("");
+    expect(verify.status).toBe(0);
+    const sec = spawnSync(
+      "systemd-analyze",
+      ["security", "--offline=yes", `${m.dir}/usr/lib/systemd/system/bootwarden.service`],
+      { encoding: "utf8" },
+    );
+    const level = Number(/Overall exposure level for bootwarden\.service: ([\d.]+)/.exec(sec.stdout)?.[1]);
+    expect(level).toBeLessThanOrEqual(2.5);
+    figures.push(`systemd-analyze security exposure of bootwarden.service: ${level}`);
+  });
+});
+
 describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
   it("healthy upgrade: B is blessed, the healthy flag fires the .path unit, the journal has the verdict", async () => {
-    const m = machine("healthy", { config: config() });
+    // The app also writes /run/app/ready, in a directory that does not exist when the daemon starts watching.
+    const m = machine("healthy", { config: config("    flags: [/run/app/ready]\n"), appDelay: 1 });
     m.arm("USR-B");
     const boot = await m.boot();
     expect(boot.slot).toBe("USR-B");
@@ -67,6 +98,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(m.slots()[0]).toMatchObject({ label: "USR-A", successful: true });
     const j: Entry[] = m.journal(0);
     expect(byId(j, ID.trialBoot)).toHaveLength(1);
+    expect(j.some((e) => /check flag:\/run\/app\/ready passed: present/.test(e.MESSAGE))).toBe(true);
     expect(byId(j, ID.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
     expect(byId(j, ID.markedGood)).toHaveLength(1);
     // bootwarden-healthy.path started bootwarden-healthy.target, which started the gated unit
@@ -132,15 +164,34 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
   });
 
+  it("a flapping unit (NRestarts climbing) is a failure even while it is active", async () => {
+    const m = machine("flap", {
+      config: config("    units: [app.service, flappy.service]\n  settle: 20s\n").replace(
+        "    units: [app.service]\n",
+        "",
+      ),
+    });
+    writeFileSync(
+      `${m.dir}/etc/systemd/system/flappy.service`,
+      "[Service]\nExecStart=/bin/sh -c 'sleep 1; exit 3'\nRestart=always\nRestartSec=300ms\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    spawnSync("systemctl", [`--root=${m.dir}`, "enable", "flappy.service"]);
+    m.arm("USR-B");
+    const first = await m.boot();
+    expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    expect(byId(m.journal(0), ID.verdict)[0]?.MESSAGE).toMatch(
+      /unit:flappy\.service failed: (restarted 1 time\(s\)|failed)/,
+    );
+    expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
+  });
+
   it("the daemon killed with SIGKILL mid-assessment is restarted and keeps the original deadline; it acts once", async () => {
     const m = machine("sigkill", { config: config("", "60s"), appDelay: 6 });
     // Kills the daemon from inside the container as soon as its assessment has started.
-    const { writeFileSync } = await import("node:fs");
     writeFileSync(
       `${m.dir}/etc/systemd/system/killer.service`,
       `[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until grep -q assessing /run/bootwarden/status.json 2>/dev/null; do sleep 0.1; done; systemctl kill -s KILL bootwarden.service'\n[Install]\nWantedBy=multi-user.target\n`,
     );
-    const { spawnSync } = await import("node:child_process");
     spawnSync("systemctl", [`--root=${m.dir}`, "enable", "killer.service"]);
     m.arm("USR-B");
     const boot = await m.boot();
