@@ -1,0 +1,80 @@
+// The demo: a Flatcar-like machine (USR-A good, USR-B empty) as a container with a real systemd, bootwarden
+// installed from this checkout, and a simulated GRUB (gptprio) between boots. Two upgrades: a healthy one and a
+// bad one. Prints what happened at each boot. Needs root; run through scripts/demo.sh.
+import { EXIT_REBOOT, ensureRootfs, Machine, requireRoot } from "./e2e/harness.mjs";
+
+const CONFIG = `bootState:
+  backend: gpt
+  disk: /boot/disk.img
+  cmdline: /etc/bootwarden/test-cmdline
+assessment:
+  deadline: 30s
+  critical:
+    units: [app.service]
+    flags: [/run/app/ready]
+`;
+const say = (s = "") => process.stdout.write(`${s}\n`);
+const slotLine = (m) =>
+  m
+    .slots()
+    .map((s) => `${s.label} priority=${s.priority} tries=${s.tries} successful=${s.successful ? 1 : 0}`)
+    .join("  |  ");
+
+function story(m, bootIndex) {
+  const units = [
+    "bootwarden.service",
+    "bootwarden-deadline.service",
+    "app.service",
+    "bootwarden-healthy.target",
+  ];
+  for (const e of m.journal(bootIndex)) {
+    const unit = e._SYSTEMD_UNIT === "init.scope" ? "systemd" : e._SYSTEMD_UNIT?.replace(/\.service$/, "");
+    const msg = e.MESSAGE ?? "";
+    if (/Stopping|Stopped|Failed to kill control group/.test(msg)) continue; // the shutdown, not the story
+    const fromUs = units.includes(e._SYSTEMD_UNIT) && !/loopback/.test(msg);
+    const aboutUs =
+      e._SYSTEMD_UNIT === "init.scope" &&
+      /(app\.service|bootwarden-healthy\.target|bootwarden\.service: Main process exited|Reached target.*Reboot)/.test(
+        msg,
+      );
+    if (fromUs || aboutUs) say(`    ${String(unit).padEnd(20)} ${msg}`);
+  }
+}
+
+async function scenario(title, m) {
+  say(`\n=== ${title}`);
+  say(`  disk before:  ${slotLine(m)}`);
+  say(`  updater:      ${m.arm("USR-B").trim()}`);
+  for (let n = 1; n <= 3; n++) {
+    const b = await m.boot();
+    const how =
+      b.exit === 0
+        ? "powered off"
+        : b.exit === EXIT_REBOOT
+          ? "REBOOTED (systemd-nspawn exit 133)"
+          : `ended with ${b.exit}`;
+    say(`\n  boot ${n}: the bootloader chose ${b.slot}; ${how} after ${b.seconds.toFixed(1)} s`);
+    story(m, n - 1);
+    say(`  disk now:     ${slotLine(m)}`);
+    if (b.exit !== EXIT_REBOOT) break;
+  }
+}
+
+requireRoot();
+say("bootwarden demo: a Debian container booting systemd as PID 1, a GPT disk image with USR-A and USR-B");
+say(
+  "(Flatcar's partition type and attributes), and a bootloader simulator that applies Flatcar GRUB's gptprio rule",
+);
+say("between boots. The critical unit is app.service; it also writes /run/app/ready.");
+ensureRootfs((s) => say(`  (${s})`));
+
+const good = new Machine("demo-healthy").create({ config: CONFIG, appDelay: 1 });
+await scenario("1. A healthy upgrade to USR-B", good);
+say(
+  `  gated unit (stand-in for update-engine, started by bootwarden-healthy.target): ${good.file("var/lib/bootwarden-test/gated-ran") ? "ran" : "did not run"}`,
+);
+
+const bad = new Machine("demo-bad").create({ config: CONFIG, badSlots: ["USR-B"] });
+await scenario("2. A bad upgrade: app.service fails on USR-B", bad);
+
+say("\nInspect a machine yourself: journalctl -D .cache/machines/demo-bad/var/log/journal -u bootwarden");
