@@ -130,15 +130,19 @@ export class Machine {
   }
 
   /** A fresh copy of the rootfs with node, bootwarden (install.sh), the test units and a Flatcar-like disk image. */
-  create({ config, badSlots = [], appDelay = 0 }) {
+  create({ config, badSlots = [], appDelay = 0, install = "script" }) {
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(path.dirname(this.dir), { recursive: true });
     run("cp", ["-a", ROOTFS, this.dir]);
     writeFileSync(path.join(this.dir, "etc/hostname"), `${this.name}\n`);
-    run("cp", [process.execPath, path.join(this.dir, "usr/bin/node")]);
-    run("bash", [path.join(REPO, "scripts/install.sh"), "--enable"], {
-      env: { ...process.env, DESTDIR: this.dir },
-    });
+    if (install === "deb") {
+      this.installDebs();
+    } else {
+      run("cp", [process.execPath, path.join(this.dir, "usr/bin/node")]);
+      run("bash", [path.join(REPO, "scripts/install.sh"), "--enable"], {
+        env: { ...process.env, DESTDIR: this.dir },
+      });
+    }
     for (const [name, text] of Object.entries(UNITS))
       writeFileSync(path.join(this.dir, "etc/systemd/system", name), text);
     spawnSync("systemctl", [`--root=${this.dir}`, "enable", "app.service", "test-end.service"], {
@@ -161,6 +165,41 @@ export class Machine {
     this.setConfig(config);
     this.makeDisk();
     return this;
+  }
+
+  /**
+   * Installs the real .deb with dpkg inside the rootfs. Debian 12 has no Node.js 20, so the host's node is wrapped in
+   * a minimal "nodejs" package first: the .deb's Depends: nodejs (>= 20.19) is satisfied, not forced.
+   */
+  installDebs() {
+    const deb = run("bash", [path.join(REPO, "scripts/build-deb.sh")])
+      .trim()
+      .split("\n")
+      .pop();
+    const stage = path.join(this.dir, "..", `${this.name}.nodejs`);
+    rmSync(stage, { recursive: true, force: true });
+    mkdirSync(path.join(stage, "DEBIAN"), { recursive: true });
+    mkdirSync(path.join(stage, "usr/bin"), { recursive: true });
+    run("cp", [process.execPath, path.join(stage, "usr/bin/node")]);
+    const version = process.version.slice(1);
+    writeFileSync(
+      path.join(stage, "DEBIAN/control"),
+      `Package: nodejs\nVersion: ${version}\nArchitecture: amd64\nMaintainer: test <test@localhost>\nDescription: Node.js ${version} from the test host\n`,
+    );
+    run("dpkg-deb", [
+      "--root-owner-group",
+      "-Zgzip",
+      "--build",
+      stage,
+      path.join(this.dir, "tmp/nodejs.deb"),
+    ]);
+    rmSync(stage, { recursive: true, force: true });
+    run("cp", [path.join(REPO, deb), path.join(this.dir, "tmp/bootwarden.deb")]);
+    this.dpkgLog = run("chroot", [this.dir, "dpkg", "-i", "/tmp/nodejs.deb", "/tmp/bootwarden.deb"]);
+  }
+
+  chroot(...args) {
+    return run("chroot", [this.dir, ...args]);
   }
 
   setConfig(yaml) {

@@ -164,6 +164,41 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
   });
 
+  it("the .deb installs with dpkg, enables the units, blesses a healthy upgrade, and purges cleanly", async () => {
+    const m = machine("deb", { config: config(), install: "deb" });
+    expect(m.chroot("dpkg-query", "-W", "-f", "${Status} ${Version}", "bootwarden")).toMatch(
+      /install ok installed 0\.1\.0/,
+    );
+    expect(
+      m
+        .chroot(
+          "systemctl",
+          "is-enabled",
+          "bootwarden.service",
+          "bootwarden-healthy.path",
+          "bootwarden-deadline.timer",
+        )
+        .split("\n"),
+    ).toEqual(["enabled", "enabled", "enabled", ""]);
+    expect(m.chroot("dpkg-query", "--showformat", "${Conffiles}", "-W", "bootwarden")).toMatch(
+      /\/etc\/bootwarden\/config\.yaml/,
+    );
+    m.arm("USR-B");
+    const boot = await m.boot();
+    expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
+    expect(byId(m.journal(0), ID.markedGood)).toHaveLength(1);
+    m.chroot("dpkg", "--purge", "bootwarden");
+    for (const p of [
+      "usr/lib/bootwarden",
+      "usr/bin/bootwarden",
+      "etc/bootwarden/config.yaml",
+      "usr/lib/systemd/system/bootwarden.service",
+      "etc/systemd/system/multi-user.target.wants/bootwarden.service",
+    ]) {
+      expect(m.file(p), p).toBeUndefined();
+    }
+  });
+
   it("a flapping unit (NRestarts climbing) is a failure even while it is active", async () => {
     const m = machine("flap", {
       config: config("    units: [app.service, flappy.service]\n  settle: 20s\n").replace(
