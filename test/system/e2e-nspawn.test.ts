@@ -166,7 +166,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
 
   it("the .deb installs with dpkg, enables the units, blesses a healthy upgrade, and purges cleanly", async () => {
     const m = machine("deb", { config: config(), install: "deb" });
-    expect(m.chroot("dpkg-query", "-W", "-f", "${Status} ${Version}", "bootwarden")).toMatch(
+    expect(m.chroot("dpkg-query", "-W", "-f", "$" + "{Status} $" + "{Version}", "bootwarden")).toMatch(
       /install ok installed 0\.1\.0/,
     );
     expect(
@@ -180,7 +180,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
         )
         .split("\n"),
     ).toEqual(["enabled", "enabled", "enabled", ""]);
-    expect(m.chroot("dpkg-query", "--showformat", "${Conffiles}", "-W", "bootwarden")).toMatch(
+    expect(m.chroot("dpkg-query", "--showformat", "$" + "{Conffiles}", "-W", "bootwarden")).toMatch(
       /\/etc\/bootwarden\/config\.yaml/,
     );
     m.arm("USR-B");
