@@ -137,6 +137,9 @@ export class Machine {
     writeFileSync(path.join(this.dir, "etc/hostname"), `${this.name}\n`);
     if (install === "deb") {
       this.installDebs();
+    } else if (install === "none") {
+      run("cp", [process.execPath, path.join(this.dir, "usr/bin/node")]);
+      mkdirSync(path.join(this.dir, "etc/bootwarden"), { recursive: true });
     } else {
       run("cp", [process.execPath, path.join(this.dir, "usr/bin/node")]);
       run("bash", [path.join(REPO, "scripts/install.sh"), "--enable"], {

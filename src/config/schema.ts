@@ -1,3 +1,4 @@
+import cron from "node-cron";
 import { z } from "zod";
 import { durationSchema } from "./duration.js";
 
@@ -71,7 +72,11 @@ export const configSchema = z.strictObject({
     .prefault({}),
   monitor: z
     .strictObject({
-      schedule: z.string().optional().describe("cron expression for re-running the checks after the verdict"),
+      schedule: z
+        .string()
+        .refine((v) => cron.validate(v), "not a valid cron expression (e.g. */15 * * * *)")
+        .optional()
+        .describe("cron expression for re-running the checks after the verdict"),
     })
     .prefault({}),
 });

@@ -103,10 +103,11 @@ export class Daemon {
       );
     }
     await this.startWatchers(defs);
-    this.dispatch({ type: "tick", now: this.now() });
-    await this.queue;
+    // READY as soon as the assessment runs: the first verdict's actions (perhaps a reboot) come after it.
     this.notifier.ready(this.statusText());
     this.notifier.startWatchdog();
+    this.dispatch({ type: "tick", now: this.now() });
+    await this.queue;
     if (!this.assessment.verdict) {
       this.statusTicker = setInterval(() => this.notifier.status(this.statusText()), 5000);
     }

@@ -48,6 +48,7 @@ monitor:
       /assessment\.critical\.units\.0: not a valid systemd unit name/,
     ],
     ["assessment:\n  action: reboot\n", /assessment\.action: /],
+    ["monitor:\n  schedule: every minute\n", /monitor\.schedule: not a valid cron expression/],
     ["bootState: [\n", /invalid YAML/],
     ["a: 1\na: 2\n", /invalid YAML/],
   ])("rejects %j with a message naming the key", (yaml, pattern) => {
