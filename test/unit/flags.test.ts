@@ -1,0 +1,67 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Observation } from "../../src/daemon/assessment.js";
+import { FlagWatcher } from "../../src/daemon/flags.js";
+
+// Real files and a real chokidar watcher on a temp dir (standing in for /run).
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "bw-flags-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () =>
+      pred() ? resolve() : Date.now() - t0 > ms ? reject(new Error("timed out")) : setTimeout(tick, 20);
+    tick();
+  });
+}
+
+describe("flag watcher", () => {
+  it("sees a flag created in a directory that did not exist when watching began, and a fail flag", async () => {
+    const seen: [string, Observation][] = [];
+    const ready = path.join(dir, "myapp/sub/ready");
+    const broken = path.join(dir, "other/broken");
+    const w = new FlagWatcher(
+      [
+        { id: "flag:ready", file: ready, failure: false },
+        { id: "failFlag:broken", file: broken, failure: true },
+      ],
+      (id, obs) => seen.push([id, obs]),
+      () => 42,
+    );
+    await w.start();
+    expect(seen.map(([id, o]) => `${id}=${o.kind}`).sort()).toEqual([
+      "failFlag:broken=up",
+      "flag:ready=pending",
+    ]);
+    mkdirSync(path.dirname(ready), { recursive: true });
+    writeFileSync(ready, "");
+    await until(() => seen.some(([id, o]) => id === "flag:ready" && o.kind === "up"));
+    mkdirSync(path.dirname(broken));
+    writeFileSync(broken, "disk full\nmore\n");
+    await until(() => seen.some(([id, o]) => id === "failFlag:broken" && o.kind === "failed"));
+    expect(seen.find(([id, o]) => id === "failFlag:broken" && o.kind === "failed")?.[1].detail).toBe(
+      "appeared: disk full",
+    );
+    await w.close();
+  });
+
+  it("reports a flag that already exists at start", async () => {
+    const f = path.join(dir, "ready");
+    writeFileSync(f, "");
+    const seen: string[] = [];
+    const w = new FlagWatcher(
+      [{ id: "flag:ready", file: f, failure: false }],
+      (id, o) => seen.push(`${id}=${o.kind}`),
+      () => 0,
+    );
+    await w.start();
+    expect(seen).toEqual(["flag:ready=up"]);
+    await w.close();
+  });
+});
