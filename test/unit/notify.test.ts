@@ -21,7 +21,11 @@ function notifySocket() {
   const got: string[] = [];
   const server = unix.createSocket("unix_dgram", (buf) => got.push(buf.toString()));
   server.bind(file);
-  return { file, got, close: () => (server.close(), rmSync(dir, { recursive: true, force: true })) };
+  const close = () => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { file, got, close };
 }
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
