@@ -87,8 +87,9 @@ export class Actions {
 
   private runHook(cmd: string, ctx: ActionContext): Promise<void> {
     return new Promise((resolve) => {
+      // The hook's output goes where the daemon's does: the journal, under bootwarden.service.
       const child = spawn("/bin/sh", ["-c", cmd], {
-        stdio: "ignore",
+        stdio: ["ignore", "inherit", "inherit"],
         env: {
           ...process.env,
           BOOTWARDEN_SLOT: ctx.slot,

@@ -89,7 +89,12 @@ describe("the shipped units", () => {
 describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
   it("healthy upgrade: B is blessed, the healthy flag fires the .path unit, the journal has the verdict", async () => {
     // The app also writes /run/app/ready, in a directory that does not exist when the daemon starts watching.
-    const m = machine("healthy", { config: config("    flags: [/run/app/ready]\n"), appDelay: 1 });
+    const m = machine("healthy", {
+      config: config(
+        '    flags: [/run/app/ready]\nhooks:\n  green: ["echo green hook: $BOOTWARDEN_VERDICT $BOOTWARDEN_SLOT"]\n',
+      ),
+      appDelay: 1,
+    });
     m.arm("USR-B");
     const boot = await m.boot();
     expect(boot.slot).toBe("USR-B");
@@ -101,6 +106,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(j.some((e) => /check flag:\/run\/app\/ready passed: present/.test(e.MESSAGE))).toBe(true);
     expect(byId(j, ID.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
     expect(byId(j, ID.markedGood)).toHaveLength(1);
+    expect(j.some((e) => e.MESSAGE === "green hook: healthy PARTLABEL=USR-B")).toBe(true);
     // bootwarden-healthy.path started bootwarden-healthy.target, which started the gated unit
     expect(m.file("var/lib/bootwarden-test/gated-ran")).toBe("ran\n");
     expect(j.some((e) => /Reached target bootwarden-healthy\.target/.test(e.MESSAGE))).toBe(true);
@@ -240,6 +246,23 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(starts[1]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS).toBe(starts[0]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS);
     expect(byId(j, ID.verdict)).toHaveLength(1);
     expect(byId(j, ID.markedGood)).toHaveLength(1);
+    expect(m.slots()[1]).toMatchObject({ successful: true });
+  });
+
+  it("systemd re-executing itself mid-assessment (new bus name) does not make the daemon miss the unit", async () => {
+    const m = machine("reexec", { config: config(), appDelay: 5 });
+    writeFileSync(
+      `${m.dir}/etc/systemd/system/reexec.service`,
+      `[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until grep -q assessing /run/bootwarden/status.json 2>/dev/null; do sleep 0.1; done; systemctl daemon-reexec'\n[Install]\nWantedBy=multi-user.target\n`,
+    );
+    spawnSync("systemctl", [`--root=${m.dir}`, "enable", "reexec.service"]);
+    m.arm("USR-B");
+    const boot = await m.boot();
+    expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
+    const j: Entry[] = m.journal(0);
+    expect(j.some((e) => /Reexecuting/.test(e.MESSAGE))).toBe(true);
+    expect(byId(j, ID.trialBoot)).toHaveLength(1); // the same daemon, not a restart
+    expect(byId(j, ID.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
     expect(m.slots()[1]).toMatchObject({ successful: true });
   });
 

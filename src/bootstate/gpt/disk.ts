@@ -133,10 +133,13 @@ export async function writeAttributes(file: string, changes: ReadonlyMap<number,
       array = withAttributes(primary.header, array, index, attrs);
     }
     const ss = BigInt(disk.sectorSize);
+    const writeAll = async (buf: Buffer, pos: bigint) => {
+      const { bytesWritten } = await fh.write(buf, 0, buf.length, Number(pos));
+      if (bytesWritten !== buf.length) throw fail(file, `short write at byte ${pos}`);
+    };
     for (const copy of [backup, primary]) {
-      await fh.write(array, 0, array.length, Number(copy.header.entriesLba * ss));
-      const sector = restampHeader(copy.sector, copy.header, array);
-      await fh.write(sector, 0, sector.length, Number(copy.header.myLba * ss));
+      await writeAll(array, copy.header.entriesLba * ss);
+      await writeAll(restampHeader(copy.sector, copy.header, array), copy.header.myLba * ss);
       await fh.sync();
     }
     return await load(fh, file);

@@ -1,0 +1,71 @@
+import { lstatSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { REPO, sh, tempDir } from "../helpers/tools.js";
+
+// scripts/install.sh into a DESTDIR: what it puts where, that it keeps a user's config, and that uninstall removes it.
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+// lstat: the enablement links point at /usr/lib/... inside DESTDIR, which does not resolve from outside it.
+const existsSync = (f: string) => {
+  try {
+    lstatSync(f);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const install = (...args: string[]) =>
+  sh("bash", ["-c", `DESTDIR=${dir} PREFIX=/usr bash ${REPO}/scripts/install.sh ${args.join(" ")}`]);
+
+describe("scripts/install.sh", () => {
+  it("installs the daemon, units, catalog, tmpfiles, GRUB snippet and config; enables the units", () => {
+    install("--enable");
+    for (const f of [
+      "usr/bin/bootwarden",
+      "usr/lib/bootwarden/dist/cli.js",
+      "usr/lib/bootwarden/node_modules/dbus-next/package.json",
+      "usr/lib/systemd/system/bootwarden.service",
+      "usr/lib/systemd/system/bootwarden-deadline.timer",
+      "usr/lib/systemd/catalog/bootwarden.catalog",
+      "usr/lib/tmpfiles.d/bootwarden.conf",
+      "usr/share/bootwarden/grub/08_bootwarden_counting",
+      "usr/share/bootwarden/schema/config.schema.json",
+      "etc/bootwarden/config.yaml",
+      "etc/systemd/system/multi-user.target.wants/bootwarden.service",
+      "etc/systemd/system/boot-complete.target.requires/bootwarden-verdict.service",
+      "etc/systemd/system/timers.target.wants/bootwarden-deadline.timer",
+    ]) {
+      expect(existsSync(path.join(dir, f)), f).toBe(true);
+    }
+    // no development dependencies in the runtime tree
+    expect(existsSync(path.join(dir, "usr/lib/bootwarden/node_modules/vitest"))).toBe(false);
+    expect(existsSync(path.join(dir, "usr/lib/bootwarden/node_modules/node-gyp"))).toBe(false);
+    // the installed CLI runs from its own tree
+    const out = sh("bash", [
+      "-c",
+      `BOOTWARDEN_ROOT=${dir} node ${dir}/usr/lib/bootwarden/dist/cli.js check-config`,
+    ]);
+    expect(out).toMatch(/config OK/);
+  });
+
+  it("keeps an existing config, and uninstall --purge removes everything it installed", () => {
+    install();
+    writeFileSync(path.join(dir, "etc/bootwarden/config.yaml"), "bootState:\n  backend: grubenv\n");
+    install("--enable");
+    expect(readFileSync(path.join(dir, "etc/bootwarden/config.yaml"), "utf8")).toBe(
+      "bootState:\n  backend: grubenv\n",
+    );
+    install("--uninstall");
+    expect(existsSync(path.join(dir, "usr/lib/bootwarden"))).toBe(false);
+    expect(existsSync(path.join(dir, "etc/systemd/system/multi-user.target.wants/bootwarden.service"))).toBe(
+      false,
+    );
+    expect(existsSync(path.join(dir, "etc/bootwarden/config.yaml"))).toBe(true);
+    install("--uninstall", "--purge");
+    expect(existsSync(path.join(dir, "etc/bootwarden"))).toBe(false);
+    expect(sh("find", [dir, "-mindepth", "1", "-name", "*bootwarden*"]).trim()).toBe("");
+  });
+});
