@@ -127,7 +127,7 @@ async function rollbackRuns(mode, runs) {
     const rebootEntry =
       mode === "tutorial"
         ? j.find((e) => /rolling back/.test(e.MESSAGE ?? ""))
-        : j.find((e) => e.MESSAGE_ID === "f03ee4f0a193450797ebe4ae7de957bc");
+        : j.find((e) => e.MESSAGE_ID === MessageId.rebootRequested);
     out.push((Number(rebootEntry?.__MONOTONIC_TIMESTAMP) - deadlineUs) / 1000);
     m.destroy();
   }

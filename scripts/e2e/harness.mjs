@@ -121,6 +121,27 @@ sleep 2
 systemctl poweroff
 `;
 
+/** A 64 MiB disk with USR-A (booted, good), USR-B (empty) and ROOT, as a freshly installed Flatcar has them. */
+export function makeFlatcarDisk(file) {
+  rmSync(file, { force: true });
+  run("truncate", ["-s", "64M", file]);
+  const part = (n, start, type, label) => [
+    "-n",
+    `${n}:${start}`,
+    "-t",
+    `${n}:${type}`,
+    "-c",
+    `${n}:${label}`,
+  ];
+  run("sgdisk", [
+    ...part(1, "2048:+16M", FLATCAR_USR, "USR-A"),
+    ...part(2, "0:+16M", FLATCAR_USR, "USR-B"),
+    ...part(3, "0:0", "8300", "ROOT"),
+    file,
+  ]);
+  run("cgpt", ["add", "-i", "1", "-P", "1", "-T", "0", "-S", "1", file]);
+}
+
 export class Machine {
   constructor(name) {
     this.name = name;
@@ -209,33 +230,9 @@ export class Machine {
     writeFileSync(path.join(this.dir, "etc/bootwarden/config.yaml"), yaml);
   }
 
-  /** USR-A (booted, good) and USR-B (empty), as a freshly installed Flatcar has them. */
   makeDisk() {
     mkdirSync(path.dirname(this.disk), { recursive: true });
-    rmSync(this.disk, { force: true });
-    run("truncate", ["-s", "64M", this.disk]);
-    run("sgdisk", [
-      "-n",
-      "1:2048:+16M",
-      "-t",
-      `1:${FLATCAR_USR}`,
-      "-c",
-      "1:USR-A",
-      "-n",
-      "2:0:+16M",
-      "-t",
-      `2:${FLATCAR_USR}`,
-      "-c",
-      "2:USR-B",
-      "-n",
-      "3:0:0",
-      "-t",
-      "3:8300",
-      "-c",
-      "3:ROOT",
-      this.disk,
-    ]);
-    run("cgpt", ["add", "-i", "1", "-P", "1", "-T", "0", "-S", "1", this.disk]);
+    makeFlatcarDisk(this.disk);
   }
 
   /** What an updater does after writing the new image: bootwarden's own CLI, against the image from the host. */

@@ -346,6 +346,19 @@ async function reportNormalBootDespiteConfig(configPath: string | undefined, log
   }
 }
 
+/** What `bootwarden status` and `bootwarden wait` see when the daemon could not assess at all. */
+function writeFailedStatus(phase: "config-error" | "error", error: string): Promise<void> {
+  const s: DaemonStatus = {
+    phase,
+    updatedAt: new Date().toISOString(),
+    pid: process.pid,
+    done: [],
+    error,
+    notes: [],
+  };
+  return writeStatus(s).catch(() => undefined);
+}
+
 /** `bootwarden daemon`: returns the exit status. */
 export async function runDaemon(configPath?: string): Promise<number> {
   const log = createLogger();
@@ -359,14 +372,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
       { MESSAGE_ID: MessageId.configInvalid },
       `${msg}; not assessing this boot: a trial boot is not blessed and the backstop timer rolls it back`,
     );
-    await writeStatus({
-      phase: "config-error",
-      updatedAt: new Date().toISOString(),
-      pid: process.pid,
-      done: [],
-      error: msg,
-      notes: [],
-    }).catch(() => undefined);
+    await writeFailedStatus("config-error", msg);
     notifier.status(`configuration invalid: ${msg}`);
     await reportNormalBootDespiteConfig(configPath, log);
     return EXIT_CONFIG;
@@ -378,14 +384,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
   } catch (err) {
     const msg = describeError(err);
     log.error(`cannot read the boot state: ${msg}`);
-    await writeStatus({
-      phase: "error",
-      updatedAt: new Date().toISOString(),
-      pid: process.pid,
-      done: [],
-      error: msg,
-      notes: [],
-    }).catch(() => undefined);
+    await writeFailedStatus("error", msg);
     return 1;
   }
   const bus = dbus.systemBus();

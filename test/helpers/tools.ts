@@ -25,31 +25,7 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 }
 
 /** A 64 MiB disk with USR-A, USR-B (Flatcar USR type) and ROOT, made by sgdisk; A is the good, booted slot. */
-export function makeFlatcarDisk(file: string): void {
-  sh("truncate", ["-s", "64M", file]);
-  sh("sgdisk", [
-    "-n",
-    "1:2048:+16M",
-    "-t",
-    `1:${FLATCAR_USR}`,
-    "-c",
-    "1:USR-A",
-    "-n",
-    "2:0:+16M",
-    "-t",
-    `2:${FLATCAR_USR}`,
-    "-c",
-    "2:USR-B",
-    "-n",
-    "3:0:0",
-    "-t",
-    "3:8300",
-    "-c",
-    "3:ROOT",
-    file,
-  ]);
-  sh("cgpt", ["add", "-i", "1", "-P", "1", "-T", "0", "-S", "1", file]);
-}
+export { makeFlatcarDisk } from "../../scripts/e2e/harness.mjs";
 
 export interface CgptAttrs {
   priority: number;

@@ -4,28 +4,26 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error: plain ESM module shared with scripts/demo.mjs
-import { EXIT_REBOOT, ensureRootfs, Machine, requireRoot } from "../../scripts/e2e/harness.mjs";
+import {
+  EXIT_REBOOT,
+  ensureRootfs,
+  type JournalEntry,
+  Machine,
+  requireRoot,
+} from "../../scripts/e2e/harness.mjs";
 
-interface Entry {
-  MESSAGE: string;
-  MESSAGE_ID?: string;
-  BOOTWARDEN_VERDICT?: string;
-  BOOTWARDEN_DEADLINE_MONOTONIC_MS?: string;
-  BOOTWARDEN_UP_SINCE_MONOTONIC_MS?: string;
-  __MONOTONIC_TIMESTAMP: string;
-}
+type Entry = JournalEntry;
 
 const ID = {
-  trialBoot: "ebcf7829ad4448c98bb92d7919666772",
-  normalBoot: "84205bebaf2946bd9e03ab3f4bec6c7a",
-  checkPassed: "ca78feee5d9c4ec59b86b84342deb8e0",
-  verdict: "c9314507c84d4d999a93cedfe0e26e1a",
-  markedGood: "3bf79d370d1144828dec3e05f52fd061",
-  markedBad: "7031f79022374ea48f64e423aa202429",
-  reboot: "f03ee4f0a193450797ebe4ae7de957bc",
-  previousTrialFailed: "3b7f3fce9bdd4406ba18770ff831fffc",
-  configInvalid: "87bff4dc556c4e8a97246dda35602889",
+  trialBoot: MessageId.trialBoot,
+  normalBoot: MessageId.normalBoot,
+  checkPassed: MessageId.checkPassed,
+  verdict: MessageId.verdict,
+  markedGood: MessageId.markedGood,
+  markedBad: MessageId.markedBad,
+  reboot: MessageId.rebootRequested,
+  previousTrialFailed: MessageId.previousTrialFailed,
+  configInvalid: MessageId.configInvalid,
 };
 
 const config = (extra = "", deadline = "30s") => `bootState:

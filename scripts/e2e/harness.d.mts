@@ -1,0 +1,54 @@
+// Types for harness.mjs (plain ESM so that scripts/demo.mjs and the benchmarks run it without a build step).
+export const REPO: string;
+export const FLATCAR_USR: string;
+export const EXIT_REBOOT: number;
+export function requireRoot(): void;
+export function ensureRootfs(log?: (s: string) => void): string;
+export function makeFlatcarDisk(file: string): void;
+
+export interface SlotAttrs {
+  index: number;
+  label: string;
+  priority: number;
+  tries: number;
+  successful: boolean;
+}
+export interface BootResult {
+  slot: string;
+  exit: number;
+  seconds: number;
+  console: string;
+}
+export interface MachineOptions {
+  config: string;
+  badSlots?: string[];
+  appDelay?: number;
+  install?: "script" | "deb" | "none";
+}
+/** A journal entry as `journalctl -o json` prints it: every field a string. */
+export interface JournalEntry {
+  MESSAGE: string;
+  __MONOTONIC_TIMESTAMP: string;
+  MESSAGE_ID?: string;
+  _SYSTEMD_UNIT?: string;
+  [field: string]: string | undefined;
+}
+
+export class Machine {
+  constructor(name: string);
+  name: string;
+  dir: string;
+  disk: string;
+  boots: BootResult[];
+  create(opts: MachineOptions): this;
+  setConfig(yaml: string): void;
+  makeDisk(): void;
+  arm(slot: string, tries?: number): string;
+  slots(): SlotAttrs[];
+  chooseSlot(): string;
+  boot(opts?: { timeoutMs?: number; during?: (m: Machine) => Promise<unknown> }): Promise<BootResult>;
+  journal(bootIndex: number, ...matches: string[]): JournalEntry[];
+  file(p: string): string | undefined;
+  chroot(...args: string[]): string;
+  destroy(): void;
+}
