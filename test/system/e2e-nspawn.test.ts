@@ -11,6 +11,7 @@ import {
   Machine,
   requireRoot,
 } from "../../scripts/e2e/harness.mjs";
+import { MessageId } from "../../src/events.js";
 
 type Entry = JournalEntry;
 
