@@ -131,6 +131,19 @@ describe("gpt backend against cgpt and sgdisk", () => {
     expect(json(cfg).bootedSlot).toBe("PARTLABEL=USR-B");
   });
 
+  it("works on a block device as on an image file (a loop device; needs root)", () => {
+    const dev = sh("losetup", ["-f", "--show", disk]).trim();
+    try {
+      const cfg = writeConfig(dir, `bootState:\n  backend: gpt\n  disk: ${dev}\n  booted: PARTLABEL=USR-A\n`);
+      expect(cli(["arm", "--slot", "PARTLABEL=USR-B", "--tries", "3", "--config", cfg]).status).toBe(0);
+      expect(json(cfg)).toMatchObject({ source: dev, bootedSlot: "PARTLABEL=USR-A" });
+    } finally {
+      sh("losetup", ["-d", dev]);
+    }
+    expect(cgptAttrs(disk, 2)).toEqual({ priority: 2, tries: 3, successful: false });
+    expect(sgdiskVerify(disk)).toMatch(/No problems found/);
+  });
+
   describe("bad input changes nothing", () => {
     const expectRefused = (args: string[], pattern: RegExp) => {
       const before = hash(disk);
