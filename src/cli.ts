@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { createBackend } from "./bootstate/registry.js";
+import { monotonicMs } from "./clock.js";
 import { loadConfig } from "./config/load.js";
-import { runBackstop } from "./daemon/backstop.js";
-import { monotonicMs, runDaemon } from "./daemon/daemon.js";
 import { readStatus } from "./daemon/store.js";
-import { waitForVerdict } from "./daemon/wait.js";
 import { BootwardenError, describeError } from "./errors.js";
 import { formatAssessment, formatBootState } from "./status-format.js";
 
@@ -91,14 +89,20 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "status":
       return status(values.config, values.json ?? false);
-    // Long-running: the bus and watchers hold the event loop, so leave explicitly with their status.
-    case "daemon":
+    // Long-running: the bus and watchers hold the event loop, so leave explicitly with their status. Loaded on
+    // demand: the D-Bus and watcher modules are most of the start-up time of the short commands.
+    case "daemon": {
+      const { runDaemon } = await import("./daemon/daemon.js");
       process.exit(await runDaemon(values.config));
       break;
-    case "deadline":
+    }
+    case "deadline": {
+      const { runBackstop } = await import("./daemon/backstop.js");
       process.exit(await runBackstop(values.config));
       break;
+    }
     case "wait": {
+      const { waitForVerdict } = await import("./daemon/wait.js");
       const out = await waitForVerdict();
       process.stdout.write(`${out.text}\n`);
       return out.code;

@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { MessageId } from "../../dist/events.js";
 import { EXIT_REBOOT, ensureRootfs, Machine, REPO, requireRoot } from "../e2e/harness.mjs";
 import { TUTORIAL_UNITS, tutorialFiles } from "./tutorial-units.mjs";
 

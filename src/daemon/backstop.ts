@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import dbus from "dbus-next";
 import { createBackend } from "../bootstate/registry.js";
+import { monotonicMs } from "../clock.js";
 import { formatDuration } from "../config/duration.js";
 import { loadConfigLenient } from "../config/load.js";
 import { describeError } from "../errors.js";
@@ -8,7 +9,6 @@ import { MessageId } from "../events.js";
 import { createLogger } from "../log.js";
 import { SystemdClient } from "../systemd/bus.js";
 import { writeFlag } from "./actions.js";
-import { monotonicMs } from "./daemon.js";
 import { readStatus, writeLastTrial } from "./store.js";
 
 const GRACE_MS = 5000; // the daemon acts at the deadline; give it this long before acting in its place

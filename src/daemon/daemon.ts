@@ -1,7 +1,7 @@
 import dbus from "dbus-next";
-import cron from "node-cron";
 import { createBackend } from "../bootstate/registry.js";
 import type { BootState, BootStateBackend } from "../bootstate/types.js";
+import { monotonicMs } from "../clock.js";
 import { formatDuration } from "../config/duration.js";
 import { loadConfig, loadConfigLenient } from "../config/load.js";
 import type { Config } from "../config/schema.js";
@@ -23,13 +23,10 @@ import {
   verdictEffects,
 } from "./assessment.js";
 import { checksFromConfig } from "./checks.js";
-import { FlagWatcher } from "./flags.js";
 import { type DaemonStatus, readLastTrial, readStatus, writeLastTrial, writeStatus } from "./store.js";
 import { UnitWatcher } from "./units.js";
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus, so a bad config does not loop
-
-export const monotonicMs = () => Number(process.hrtime.bigint() / 1_000_000n);
 
 const effectKey = (e: Effect) => (e.type === "flag" || e.type === "hooks" ? `${e.type}:${e.which}` : e.type);
 
@@ -38,7 +35,7 @@ export class Daemon {
   private assessment!: Assessment;
   private status!: DaemonStatus;
   private units?: UnitWatcher;
-  private flags?: FlagWatcher;
+  private flags?: import("./flags.js").FlagWatcher;
   private timer?: NodeJS.Timeout;
   private statusTicker?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
@@ -139,12 +136,16 @@ export class Daemon {
     const flagDefs = defs
       .filter((d) => d.kind === "flag" || d.kind === "failFlag")
       .map((d) => ({ id: d.id, file: sysPath(d.target), failure: d.kind === "failFlag" }));
-    this.flags = new FlagWatcher(
-      flagDefs,
-      (id, obs) => this.dispatch({ type: "observed", id, obs, now: this.now() }),
-      this.now,
-    );
-    await this.flags.start();
+    if (flagDefs.length > 0) {
+      // chokidar is loaded only when flags are declared.
+      const { FlagWatcher } = await import("./flags.js");
+      this.flags = new FlagWatcher(
+        flagDefs,
+        (id, obs) => this.dispatch({ type: "observed", id, obs, now: this.now() }),
+        this.now,
+      );
+      await this.flags.start();
+    }
     if (defs.some((d) => d.kind === "noFailedUnits")) {
       const check = () => this.checkNoFailedUnits().catch((err: Error) => this.fatal(err.message));
       this.systemd.on("jobRemoved", () => void check());
@@ -214,7 +215,12 @@ export class Daemon {
         };
         if (c.status === "passed")
           this.log.info(
-            { MESSAGE_ID: MessageId.checkPassed, ...f, BOOTWARDEN_UP_SINCE_MONOTONIC_MS: c.upSince },
+            {
+              MESSAGE_ID: MessageId.checkPassed,
+              ...f,
+              BOOTWARDEN_UP_SINCE_MONOTONIC_MS: c.upSince,
+              BOOTWARDEN_SEEN_MONOTONIC_MS: this.now(),
+            },
             `check ${c.def.id} passed: ${c.detail}`,
           );
         else if (c.status === "failed")
@@ -265,15 +271,20 @@ export class Daemon {
   private startMonitor(): void {
     const expr = this.config.monitor.schedule;
     if (!expr) return;
-    this.cronTask = cron.schedule(expr, () => {
-      this.units?.refreshAll();
-      void this.flags?.recheck();
-      const s = summary(this.assessment);
-      this.log.info(
-        { BOOTWARDEN_SLOT: this.assessment.slot },
-        `periodic check: ${s.up}/${s.total} required checks holding`,
-      );
-    });
+    import("node-cron").then(
+      ({ default: cron }) => {
+        this.cronTask = cron.schedule(expr, () => {
+          this.units?.refreshAll();
+          void this.flags?.recheck();
+          const s = summary(this.assessment);
+          this.log.info(
+            { BOOTWARDEN_SLOT: this.assessment.slot },
+            `periodic check: ${s.up}/${s.total} required checks holding`,
+          );
+        });
+      },
+      (err: Error) => this.log.error(`monitor schedule not started: ${err.message}`),
+    );
   }
 
   statusText(): string {

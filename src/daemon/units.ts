@@ -1,4 +1,11 @@
-import type { SystemdClient, UnitSnapshot } from "../systemd/bus.js";
+import {
+  type PropertyBag,
+  SERVICE_IFACE,
+  type SystemdClient,
+  toSnapshot,
+  UNIT_IFACE,
+  type UnitSnapshot,
+} from "../systemd/bus.js";
 import type { Observation } from "./assessment.js";
 import { observeUnit } from "./unit-observation.js";
 
@@ -6,15 +13,21 @@ interface Watched {
   id: string;
   name: string;
   path?: string;
+  unit: PropertyBag;
+  svc: PropertyBag;
   jobResult?: string;
-  busy: boolean;
-  dirty: boolean;
+  reading: boolean;
+  again: boolean;
   lastKey?: string;
 }
 
+// Job results that say something the unit's own state may not: it will not start.
+const TELLING_JOB_RESULTS = new Set(["dependency", "timeout"]);
+
 /**
- * Critical units, driven by systemd's signals: a PropertiesChanged or JobRemoved for a unit triggers one re-read of
- * its properties (coalesced while a read is in flight), and repeated signals with the same meaning are dropped.
+ * Critical units, driven by systemd's signals. The properties are read once with GetAll; after that each
+ * PropertiesChanged carries the new values, which are merged in without another round trip (only invalidated
+ * properties, or a new systemd after daemon-reexec, trigger a re-read). Repeats that mean the same are dropped.
  */
 export class UnitWatcher {
   private readonly byPath = new Map<string, Watched>();
@@ -26,19 +39,26 @@ export class UnitWatcher {
     private readonly onObservation: (id: string, obs: Observation, snap: UnitSnapshot) => void,
     private readonly onError: (err: Error) => void,
   ) {
-    for (const u of units) this.byName.set(u.name, { ...u, busy: false, dirty: false });
+    for (const u of units) this.byName.set(u.name, { ...u, unit: {}, svc: {}, reading: false, again: false });
   }
 
   async start(): Promise<void> {
-    this.systemd.on("changed", (p) => {
+    this.systemd.on("changed", (p, iface, changed, invalidated) => {
       const w = this.byPath.get(p);
-      if (w) this.refresh(w);
+      if (!w) return;
+      if (invalidated.length > 0) return this.reread(w);
+      if (iface === UNIT_IFACE) Object.assign(w.unit, changed);
+      else if (iface === SERVICE_IFACE) Object.assign(w.svc, changed);
+      else return;
+      // While a full read is in flight its answer may be older than this signal: read again after it.
+      if (w.reading) w.again = true;
+      else this.evaluate(w);
     });
     this.systemd.on("jobRemoved", (unit, result) => {
       const w = this.byName.get(unit);
-      if (!w) return;
+      if (!w || !TELLING_JOB_RESULTS.has(result)) return;
       w.jobResult = result;
-      this.refresh(w);
+      this.evaluate(w);
     });
     this.systemd.on("reconnected", () => this.refreshAll());
     for (const w of this.byName.values()) {
@@ -49,12 +69,12 @@ export class UnitWatcher {
   }
 
   refreshAll(): void {
-    for (const w of this.byName.values()) this.refresh(w);
+    for (const w of this.byName.values()) this.reread(w);
   }
 
-  private refresh(w: Watched): void {
-    if (w.busy) {
-      w.dirty = true;
+  private reread(w: Watched): void {
+    if (w.reading) {
+      w.again = true;
       return;
     }
     this.read(w).catch((err: Error) => this.onError(err));
@@ -62,20 +82,27 @@ export class UnitWatcher {
 
   private async read(w: Watched): Promise<void> {
     if (!w.path) return;
-    w.busy = true;
+    w.reading = true;
     try {
       do {
-        w.dirty = false;
-        const snap = await this.systemd.snapshot(w.name, w.path);
-        const obs = observeUnit(snap, 0, w.jobResult);
-        const key = JSON.stringify(obs);
-        if (key !== w.lastKey) {
-          w.lastKey = key;
-          this.onObservation(w.id, obs, snap);
-        }
-      } while (w.dirty);
+        w.again = false;
+        const { unit, svc } = await this.systemd.readUnit(w.name, w.path);
+        w.unit = unit;
+        w.svc = svc;
+        this.evaluate(w);
+      } while (w.again);
     } finally {
-      w.busy = false;
+      w.reading = false;
     }
+  }
+
+  private evaluate(w: Watched): void {
+    if (!w.path) return;
+    const snap = toSnapshot(w.name, w.path, w.unit, w.svc);
+    const obs = observeUnit(snap, 0, w.jobResult);
+    const key = JSON.stringify(obs);
+    if (key === w.lastKey) return;
+    w.lastKey = key;
+    this.onObservation(w.id, obs, snap);
   }
 }

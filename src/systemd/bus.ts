@@ -26,9 +26,15 @@ export interface UnitSnapshot {
   execMainStatus: number;
 }
 
+/** Raw property values by name, as GetAll or PropertiesChanged carry them (Variants unwrapped). */
+export type PropertyBag = Record<string, unknown>;
+
 export interface SystemdEvents {
-  /** A watched unit may have changed: re-read it. */
-  changed: [path: string];
+  /**
+   * A unit's properties changed: `changed` carries the new values (systemd sends them for the properties the checks
+   * read); `invalidated` names properties sent without a value, which must be re-read.
+   */
+  changed: [path: string, iface: string, changed: PropertyBag, invalidated: string[]];
   /** A job finished: its unit and result ("done", "failed", "dependency", "timeout", ...). */
   jobRemoved: [unit: string, result: string];
   /** systemd's bus name changed owner (daemon-reexec): subscriptions were re-made, re-read everything. */
@@ -39,6 +45,33 @@ export interface SystemdEvents {
 
 function unwrap(v: unknown): unknown {
   return v instanceof Variant ? (v as InstanceType<typeof Variant>).value : v;
+}
+
+function unwrapAll(bag: Record<string, unknown> | undefined): PropertyBag {
+  const out: PropertyBag = {};
+  for (const [k, v] of Object.entries(bag ?? {})) out[k] = unwrap(v);
+  return out;
+}
+
+export const UNIT_IFACE = "org.freedesktop.systemd1.Unit";
+export const SERVICE_IFACE = "org.freedesktop.systemd1.Service";
+
+/** Pure: the snapshot the checks read, from the Unit and Service property bags. */
+export function toSnapshot(name: string, path: string, unit: PropertyBag, svc: PropertyBag): UnitSnapshot {
+  const big = (v: unknown) => BigInt((v as bigint | number | undefined) ?? 0);
+  return {
+    name,
+    path,
+    loadState: String(unit.LoadState ?? ""),
+    activeState: String(unit.ActiveState ?? ""),
+    subState: String(unit.SubState ?? ""),
+    result: String(svc.Result ?? ""),
+    type: String(svc.Type ?? ""),
+    nRestarts: Number(svc.NRestarts ?? 0),
+    activeEnterMonotonic: big(unit.ActiveEnterTimestampMonotonic),
+    execMainExitMonotonic: big(svc.ExecMainExitTimestampMonotonic),
+    execMainStatus: Number(svc.ExecMainStatus ?? 0),
+  };
 }
 
 /**
@@ -118,8 +151,15 @@ export class SystemdClient extends EventEmitter<SystemdEvents> {
       [SYSTEMD],
     );
     this.systemdOwner = String(owner);
-    // Without Subscribe systemd sends no unit signals to this client at all.
-    await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe");
+    // Without Subscribe systemd sends no unit signals to this client at all. After daemon-reexec systemd restores
+    // its subscribers itself and answers AlreadySubscribed, which is what we want.
+    await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe").catch(
+      (err: { type?: string; message?: string }) => {
+        if (!/AlreadySubscribed/.test(err.type ?? "") && !/already subscribed/i.test(err.message ?? ""))
+          throw err;
+        return [];
+      },
+    );
   }
 
   private lose(reason: string) {
@@ -142,7 +182,8 @@ export class SystemdClient extends EventEmitter<SystemdEvents> {
       return;
     }
     if (m.member === "PropertiesChanged" && m.path?.startsWith("/org/freedesktop/systemd1/unit/")) {
-      this.emit("changed", m.path);
+      const [iface, changed, invalidated] = m.body as [string, Record<string, unknown>, string[]];
+      this.emit("changed", m.path, iface, unwrapAll(changed), invalidated ?? []);
     } else if (m.member === "JobRemoved" && typeof m.body[2] === "string") {
       this.emit("jobRemoved", m.body[2], String(m.body[3]));
     }
@@ -154,39 +195,24 @@ export class SystemdClient extends EventEmitter<SystemdEvents> {
     return String(path);
   }
 
-  private async getAll(path: string, iface: string): Promise<Record<string, unknown>> {
+  async getAll(path: string, iface: string): Promise<PropertyBag> {
     try {
       const [props] = await this.call(SYSTEMD, path, PROPS, "GetAll", "s", [iface]);
-      return props as Record<string, unknown>;
+      return unwrapAll(props as Record<string, unknown>);
     } catch (err) {
-      // Non-service units have no Service interface.
-      if ((err as { type?: string }).type === "org.freedesktop.DBus.Error.UnknownInterface") return {};
-      if (iface.endsWith(".Service") && (err as { type?: string }).type) return {};
+      // A unit that is not a service has no Service interface.
+      if (iface === SERVICE_IFACE && (err as { type?: string }).type) return {};
       throw err;
     }
   }
 
-  async snapshot(name: string, path: string): Promise<UnitSnapshot> {
-    const unit = await this.getAll(path, "org.freedesktop.systemd1.Unit");
-    const svc = name.endsWith(".service") ? await this.getAll(path, "org.freedesktop.systemd1.Service") : {};
-    const get = (o: Record<string, unknown>, k: string) => unwrap(o[k]);
-    return {
-      name,
-      path,
-      loadState: String(get(unit, "LoadState") ?? ""),
-      activeState: String(get(unit, "ActiveState") ?? ""),
-      subState: String(get(unit, "SubState") ?? ""),
-      result: String(get(svc, "Result") ?? ""),
-      type: String(get(svc, "Type") ?? ""),
-      nRestarts: Number(get(svc, "NRestarts") ?? 0),
-      activeEnterMonotonic: BigInt(
-        (get(unit, "ActiveEnterTimestampMonotonic") as bigint | number | undefined) ?? 0,
-      ),
-      execMainExitMonotonic: BigInt(
-        (get(svc, "ExecMainExitTimestampMonotonic") as bigint | number | undefined) ?? 0,
-      ),
-      execMainStatus: Number(get(svc, "ExecMainStatus") ?? 0),
-    };
+  /** Both property bags of a unit, read in parallel. */
+  async readUnit(name: string, path: string): Promise<{ unit: PropertyBag; svc: PropertyBag }> {
+    const [unit, svc] = await Promise.all([
+      this.getAll(path, UNIT_IFACE),
+      name.endsWith(".service") ? this.getAll(path, SERVICE_IFACE) : Promise.resolve({}),
+    ]);
+    return { unit, svc };
   }
 
   async managerProperty(name: string): Promise<unknown> {

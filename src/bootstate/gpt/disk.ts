@@ -113,7 +113,7 @@ export async function readGptDisk(file: string): Promise<GptDisk> {
  * under the same descriptor first; a table that is not fully valid is never written. The backup goes first and is
  * synced before the primary is touched (as Flatcar's gptprio does), so a power cut leaves one consistent copy.
  */
-export async function writeAttributes(file: string, changes: ReadonlyMap<number, bigint>): Promise<GptDisk> {
+export async function writeAttributes(file: string, changes: ReadonlyMap<number, bigint>): Promise<void> {
   let fh: FileHandle;
   try {
     fh = await open(file, fsc.O_RDWR);
@@ -142,7 +142,6 @@ export async function writeAttributes(file: string, changes: ReadonlyMap<number,
       await writeAll(restampHeader(copy.sector, copy.header, array), copy.header.myLba * ss);
       await fh.sync();
     }
-    return await load(fh, file);
   } finally {
     await fh.close();
   }
