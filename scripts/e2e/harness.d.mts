@@ -50,5 +50,6 @@ export class Machine {
   journal(bootIndex: number, ...matches: string[]): JournalEntry[];
   file(p: string): string | undefined;
   chroot(...args: string[]): string;
+  killLeftovers(): void;
   destroy(): void;
 }

@@ -2,7 +2,16 @@
 // installed by scripts/install.sh, a GPT disk image as the boot state, and a bootloader simulator between boots
 // that applies Flatcar's gptprio.next rule with the real cgpt. Needs root. Used by test/system and scripts/demo.mjs.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 
 export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
@@ -303,9 +312,24 @@ export class Machine {
     clearTimeout(timer);
     const duringResult = await duringPromise;
     if (duringResult instanceof Error) throw duringResult;
+    this.killLeftovers();
     const result = { slot, exit: code, seconds: (Date.now() - t0) / 1000, console };
     this.boots.push(result);
     return result;
+  }
+
+  /**
+   * Processes the container's systemd could not kill (cgroup kill fails under nspawn on this kind of host, "Failed to
+   * kill control group ... Input/output error") outlive the container: end every process whose root is our tree.
+   */
+  killLeftovers() {
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      try {
+        if (readlinkSync(`/proc/${pid}/root`) === this.dir) process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // gone already, or not ours to read
+      }
+    }
   }
 
   /** Journal entries of boot N (0-based, in boot order) as objects, read on the host from the persistent journal. */
