@@ -101,7 +101,9 @@ function verdictOf(a: Assessment, now: number): { verdict: Verdict; reason: stri
   const pastDeadline = now >= a.deadline;
   if (notYet.length > 0) {
     if (!pastDeadline) return undefined;
-    const names = notYet.map((c) => `${c.def.id} (${c.detail})`).join(", ");
+    const shown = notYet.slice(0, 5).map((c) => `${c.def.id} (${c.detail})`);
+    if (notYet.length > 5) shown.push(`${notYet.length - 5} more`);
+    const names = shown.join(", ");
     return { verdict: "unhealthy", reason: `deadline passed with ${names} not healthy` };
   }
   const wantedBad = wanted.filter((c) => c.status === "failed" || (pastDeadline && c.status !== "passed"));

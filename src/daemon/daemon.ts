@@ -40,6 +40,8 @@ export class Daemon {
   private statusTicker?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
   private cronTask?: { stop(): void };
+  private ready = false;
+  private lastStatus = "";
 
   constructor(
     private readonly config: Config,
@@ -102,11 +104,12 @@ export class Daemon {
     await this.startWatchers(defs);
     // READY as soon as the assessment runs: the first verdict's actions (perhaps a reboot) come after it.
     this.notifier.ready(this.statusText());
+    this.ready = true;
     this.notifier.startWatchdog();
     this.dispatch({ type: "tick", now: this.now() });
     await this.queue;
     if (!this.assessment.verdict) {
-      this.statusTicker = setInterval(() => this.notifier.status(this.statusText()), 5000);
+      this.statusTicker = setInterval(() => this.sendStatus(), 5000);
     }
     this.startMonitor();
   }
@@ -196,7 +199,7 @@ export class Daemon {
       await this.persist();
     }
     await this.persist();
-    this.notifier.status(this.statusText());
+    this.sendStatus();
     if (this.assessment.verdict && this.statusTicker) {
       clearInterval(this.statusTicker);
       this.statusTicker = undefined;
@@ -285,6 +288,17 @@ export class Daemon {
       },
       (err: Error) => this.log.error(`monitor schedule not started: ${err.message}`),
     );
+  }
+
+  /**
+   * STATUS= only after READY (which carries the first one) and only when the text changed: a burst of observations
+   * (hundreds of units at start) must not flood systemd's notify queue.
+   */
+  private sendStatus(): void {
+    const text = this.statusText();
+    if (!this.ready || text === this.lastStatus) return;
+    this.lastStatus = text;
+    this.notifier.status(text);
   }
 
   statusText(): string {

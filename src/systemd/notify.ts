@@ -34,7 +34,15 @@ function dgramSender(
     return {
       send: (msg) => {
         const b = Buffer.from(msg);
-        sock.send(b, 0, b.length, socketPath, (err) => err && onError(err));
+        // A full notify queue (EAGAIN) must not lose READY=1 or STOPPING=1: retry those for a few seconds.
+        const vital = /^(READY|STOPPING)=1/.test(msg);
+        const attempt = (left: number) =>
+          sock.send(b, 0, b.length, socketPath, (err) => {
+            if (!err) return;
+            if (vital && left > 0) setTimeout(() => attempt(left - 1), 100).unref();
+            else onError(err);
+          });
+        attempt(50);
       },
       close: () => sock.close(),
     };

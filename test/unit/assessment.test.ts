@@ -138,6 +138,12 @@ describe("assessment state machine", () => {
     expect(r.a.verdict?.verdict).toBe("healthy");
   });
 
+  it("names at most five open checks in a deadline verdict", () => {
+    const units = Array.from({ length: 7 }, (_, i) => unit(`u${i}.service`));
+    const r = run(newAssessment("B", units, 1000, 0, "rollback"), [tick(1000)]);
+    expect(r.a.verdict?.reason).toMatch(/unit:u4\.service \(waiting\), 2 more not healthy$/);
+  });
+
   it("with no checks at all the trial is blessed at the first event", () => {
     expect(run(newAssessment("B", [], 1000, 0, "rollback"), [tick(0)]).a.verdict?.verdict).toBe("healthy");
   });
