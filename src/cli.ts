@@ -132,6 +132,8 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`bootwarden: ${describeError(err)}\n`);
-    process.exitCode = err instanceof BootwardenError ? err.exitCode : 1;
+    // exit, not exitCode: a daemon that failed half-way still holds the bus and watchers open, and systemd must see
+    // it die to restart it.
+    process.exit(err instanceof BootwardenError ? err.exitCode : 1);
   },
 );

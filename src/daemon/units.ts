@@ -21,6 +21,8 @@ interface Watched {
   lastKey?: string;
 }
 
+const READ_BATCH = 32;
+
 // Job results that say something the unit's own state may not: it will not start.
 const TELLING_JOB_RESULTS = new Set(["dependency", "timeout"]);
 
@@ -65,7 +67,12 @@ export class UnitWatcher {
       w.path = await this.systemd.loadUnit(w.name);
       this.byPath.set(w.path, w);
     }
-    await Promise.all([...this.byName.values()].map((w) => this.read(w)));
+    // dbus-daemon allows a limited number of pending replies per connection (128 on the system bus): read in
+    // batches, two calls per unit.
+    const all = [...this.byName.values()];
+    for (let i = 0; i < all.length; i += READ_BATCH) {
+      await Promise.all(all.slice(i, i + READ_BATCH).map((w) => this.read(w)));
+    }
   }
 
   refreshAll(): void {
