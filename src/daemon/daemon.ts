@@ -198,7 +198,9 @@ export class Daemon {
       this.status.done.push(key);
       await this.persist();
     }
-    await this.persist();
+    // Check-only changes feed `bootwarden status`, not the resume: written at most every 250 ms, so hundreds of
+    // units coming up do not mean hundreds of file writes on the way to the verdict.
+    this.persistSoon();
     this.sendStatus();
     if (this.assessment.verdict && this.statusTicker) {
       clearInterval(this.statusTicker);
@@ -310,6 +312,15 @@ export class Daemon {
     return `trial boot of ${a.slot}: ${s.up}/${s.total} critical checks up, ${formatDuration(a.deadline - this.now())} left`;
   }
 
+  private persistTimer?: NodeJS.Timeout;
+  private persistSoon(): void {
+    if (this.persistTimer) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      this.persist().catch((err: Error) => this.log.warn(`could not write the status file: ${err.message}`));
+    }, 250);
+  }
+
   private async persist(): Promise<void> {
     this.status.assessment = this.assessment;
     this.status.updatedAt = new Date().toISOString();
@@ -323,6 +334,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.persistTimer) clearTimeout(this.persistTimer);
     if (this.statusTicker) clearInterval(this.statusTicker);
     this.cronTask?.stop();
     await this.flags?.close();
