@@ -1,18 +1,9 @@
 // The demo: a Flatcar-like machine (USR-A good, USR-B empty) as a container with a real systemd, bootwarden
 // installed from this checkout, and a simulated GRUB (gptprio) between boots. Two upgrades: a healthy one and a
 // bad one. Prints what happened at each boot. Needs root; run through scripts/demo.sh.
-import { EXIT_REBOOT, ensureRootfs, Machine, requireRoot } from "./e2e/harness.mjs";
+import { EXIT_REBOOT, ensureRootfs, Machine, machineConfig, requireRoot } from "./e2e/harness.mjs";
 
-const CONFIG = `bootState:
-  backend: gpt
-  disk: /boot/disk.img
-  cmdline: /etc/bootwarden/test-cmdline
-assessment:
-  deadline: 30s
-  critical:
-    units: [app.service]
-    flags: [/run/app/ready]
-`;
+const CONFIG = machineConfig({ extra: "    flags: [/run/app/ready]\n" });
 const say = (s = "") => process.stdout.write(`${s}\n`);
 const slotLine = (m) =>
   m

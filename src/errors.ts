@@ -11,9 +11,5 @@ export class BootwardenError extends Error {
 
 export function describeError(err: unknown): string {
   if (err instanceof BootwardenError) return err.message;
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code ? `${err.message}` : err.message;
-  }
-  return String(err);
+  return err instanceof Error ? err.message : String(err);
 }

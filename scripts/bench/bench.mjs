@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { MessageId } from "../../dist/events.js";
-import { EXIT_REBOOT, ensureRootfs, Machine, REPO, requireRoot } from "../e2e/harness.mjs";
+import { EXIT_REBOOT, ensureRootfs, Machine, machineConfig, REPO, requireRoot } from "../e2e/harness.mjs";
 import { TUTORIAL_UNITS, tutorialFiles } from "./tutorial-units.mjs";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -14,15 +14,7 @@ const IDLE = Number(process.env.BENCH_IDLE ?? 60);
 const SCALES = (process.env.BENCH_SCALES ?? "1,100,1000").split(",").map(Number);
 const log = (s) => process.stderr.write(`${s}\n`);
 
-const bootwardenConfig = (units, deadline = "60s") => `bootState:
-  backend: gpt
-  disk: /boot/disk.img
-  cmdline: /etc/bootwarden/test-cmdline
-assessment:
-  deadline: ${deadline}
-  critical:
-    units: [${units.join(", ")}]
-`;
+const bootwardenConfig = (units, deadline = "60s") => machineConfig({ units, deadline });
 
 function addFiles(m, files) {
   for (const [rel, text] of Object.entries(files)) {

@@ -5,6 +5,7 @@ export const EXIT_REBOOT: number;
 export function requireRoot(): void;
 export function ensureRootfs(log?: (s: string) => void): string;
 export function makeFlatcarDisk(file: string): void;
+export function machineConfig(opts?: { units?: string[]; deadline?: string; extra?: string }): string;
 
 export interface SlotAttrs {
   index: number;

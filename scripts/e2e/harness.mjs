@@ -130,6 +130,19 @@ sleep 2
 systemctl poweroff
 `;
 
+/** The bootwarden config the test machines use: the GPT image, the simulated command line, the critical units. */
+export function machineConfig({ units = ["app.service"], deadline = "30s", extra = "" } = {}) {
+  return `bootState:
+  backend: gpt
+  disk: /boot/disk.img
+  cmdline: /etc/bootwarden/test-cmdline
+assessment:
+  deadline: ${deadline}
+  critical:
+    units: [${units.join(", ")}]
+${extra}`;
+}
+
 /** A 64 MiB disk with USR-A (booted, good), USR-B (empty) and ROOT, as a freshly installed Flatcar has them. */
 export function makeFlatcarDisk(file) {
   rmSync(file, { force: true });

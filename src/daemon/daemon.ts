@@ -41,16 +41,20 @@ export class Daemon {
   private queue: Promise<void> = Promise.resolve();
   private cronTask?: { stop(): void };
   private ready = false;
+  // One instance: it remembers a failed mark-bad so that the reboot after it is skipped.
+  private readonly actions: Actions;
   private lastStatus = "";
 
   constructor(
     private readonly config: Config,
-    private readonly backend: BootStateBackend,
+    backend: BootStateBackend,
     private readonly systemd: SystemdClient,
     private readonly notifier: Notifier,
     private readonly log: Logger,
     private readonly now: () => number = monotonicMs,
-  ) {}
+  ) {
+    this.actions = new Actions(backend, { reboot: () => this.reboot() }, config.hooks, log);
+  }
 
   async start(boot: BootState): Promise<void> {
     const a = this.config.assessment;
@@ -183,7 +187,6 @@ export class Daemon {
   private async carryOut(effects: Effect[]): Promise<void> {
     const v = this.assessment.verdict;
     const ctx = { slot: this.assessment.slot, verdict: v?.verdict, reason: v?.reason };
-    const actions = new Actions(this.backend, { reboot: () => this.reboot() }, this.config.hooks, this.log);
     for (const e of effects) {
       this.report(e);
       if (e.type === "check" || e.type === "lateFailure") continue;
@@ -194,7 +197,7 @@ export class Daemon {
       }
       const key = effectKey(e);
       if (this.status.done.includes(key)) continue;
-      await actions.run(e, ctx);
+      await this.actions.run(e, ctx);
       this.status.done.push(key);
       await this.persist();
     }

@@ -9,39 +9,28 @@ import {
   ensureRootfs,
   type JournalEntry,
   Machine,
+  machineConfig,
   requireRoot,
 } from "../../scripts/e2e/harness.mjs";
 import { MessageId } from "../../src/events.js";
 
 type Entry = JournalEntry;
 
-const ID = {
-  trialBoot: MessageId.trialBoot,
-  normalBoot: MessageId.normalBoot,
-  checkPassed: MessageId.checkPassed,
-  verdict: MessageId.verdict,
-  markedGood: MessageId.markedGood,
-  markedBad: MessageId.markedBad,
-  reboot: MessageId.rebootRequested,
-  previousTrialFailed: MessageId.previousTrialFailed,
-  configInvalid: MessageId.configInvalid,
-};
-
-const config = (extra = "", deadline = "30s") => `bootState:
-  backend: gpt
-  disk: /boot/disk.img
-  cmdline: /etc/bootwarden/test-cmdline
-assessment:
-  deadline: ${deadline}
-  critical:
-    units: [app.service]
-${extra}`;
+const config = (extra = "", deadline = "30s") => machineConfig({ extra, deadline });
 
 const machines: Machine[] = [];
 function machine(name: string, opts: Parameters<Machine["create"]>[0]): Machine {
   const m = new Machine(`bw-${name}`).create(opts);
   machines.push(m);
   return m;
+}
+/** A unit in the container that runs `command` as soon as the daemon's assessment has started. */
+function onceAssessing(m: Machine, name: string, command: string): void {
+  writeFileSync(
+    `${m.dir}/etc/systemd/system/${name}.service`,
+    `[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until grep -q assessing /run/bootwarden/status.json 2>/dev/null; do sleep 0.1; done; ${command}'\n[Install]\nWantedBy=multi-user.target\n`,
+  );
+  spawnSync("systemctl", [`--root=${m.dir}`, "enable", `${name}.service`]);
 }
 const byId = (entries: Entry[], id: string) => entries.filter((e) => e.MESSAGE_ID === id);
 const ms = (e: Entry | undefined) => Number(e?.__MONOTONIC_TIMESTAMP) / 1000;
@@ -101,17 +90,17 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(m.slots()[1]).toMatchObject({ label: "USR-B", priority: 2, tries: 0, successful: true });
     expect(m.slots()[0]).toMatchObject({ label: "USR-A", successful: true });
     const j: Entry[] = m.journal(0);
-    expect(byId(j, ID.trialBoot)).toHaveLength(1);
+    expect(byId(j, MessageId.trialBoot)).toHaveLength(1);
     expect(j.some((e) => /check flag:\/run\/app\/ready passed: present/.test(e.MESSAGE))).toBe(true);
-    expect(byId(j, ID.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
-    expect(byId(j, ID.markedGood)).toHaveLength(1);
+    expect(byId(j, MessageId.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
+    expect(byId(j, MessageId.markedGood)).toHaveLength(1);
     expect(j.some((e) => e.MESSAGE === "green hook: healthy PARTLABEL=USR-B")).toBe(true);
     // bootwarden-healthy.path started bootwarden-healthy.target, which started the gated unit
     expect(m.file("var/lib/bootwarden-test/gated-ran")).toBe("ran\n");
     expect(j.some((e) => /Reached target bootwarden-healthy\.target/.test(e.MESSAGE))).toBe(true);
-    const up = Number(byId(j, ID.checkPassed)[0]?.BOOTWARDEN_UP_SINCE_MONOTONIC_MS);
+    const up = Number(byId(j, MessageId.checkPassed)[0]?.BOOTWARDEN_UP_SINCE_MONOTONIC_MS);
     figures.push(
-      `time to bless (app.service active -> slot marked good): ${(ms(byId(j, ID.markedGood)[0]) - up).toFixed(1)} ms`,
+      `time to bless (app.service active -> slot marked good): ${(ms(byId(j, MessageId.markedGood)[0]) - up).toFixed(1)} ms`,
     );
   });
 
@@ -122,17 +111,17 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
     expect(m.slots()[1]).toMatchObject({ priority: 0, tries: 0, successful: false });
     const j: Entry[] = m.journal(0);
-    expect(byId(j, ID.verdict)[0]?.MESSAGE).toMatch(/unhealthy: unit:app\.service failed/);
-    expect(byId(j, ID.markedBad)).toHaveLength(1);
-    expect(byId(j, ID.reboot)).toHaveLength(1);
+    expect(byId(j, MessageId.verdict)[0]?.MESSAGE).toMatch(/unhealthy: unit:app\.service failed/);
+    expect(byId(j, MessageId.markedBad)).toHaveLength(1);
+    expect(byId(j, MessageId.rebootRequested)).toHaveLength(1);
     const second = await m.boot();
     expect(second).toMatchObject({ slot: "USR-A", exit: 0 });
     const j2: Entry[] = m.journal(1);
-    expect(byId(j2, ID.normalBoot)).toHaveLength(1);
-    expect(byId(j2, ID.previousTrialFailed)[0]?.MESSAGE).toMatch(
+    expect(byId(j2, MessageId.normalBoot)).toHaveLength(1);
+    expect(byId(j2, MessageId.previousTrialFailed)[0]?.MESSAGE).toMatch(
       /after a failed trial boot of PARTLABEL=USR-B: unhealthy/,
     );
-    expect(byId(j2, ID.trialBoot)).toHaveLength(0);
+    expect(byId(j2, MessageId.trialBoot)).toHaveLength(0);
   });
 
   it("normal boot: nothing is marked, the healthy flag is written at once", async () => {
@@ -142,8 +131,8 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(boot).toMatchObject({ slot: "USR-A", exit: 0 });
     expect(m.slots()).toEqual(before);
     const j: Entry[] = m.journal(0);
-    expect(byId(j, ID.normalBoot)).toHaveLength(1);
-    expect(byId(j, ID.markedGood)).toHaveLength(0);
+    expect(byId(j, MessageId.normalBoot)).toHaveLength(1);
+    expect(byId(j, MessageId.markedGood)).toHaveLength(0);
     expect(m.file("var/lib/bootwarden-test/gated-ran")).toBe("ran\n");
   });
 
@@ -159,12 +148,12 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(
       j.some((e) => /check unit:no-such-thing\.service failed: unit does not exist/.test(e.MESSAGE)),
     ).toBe(true);
-    expect(byId(j, ID.verdict)[0]?.MESSAGE).toMatch(
+    expect(byId(j, MessageId.verdict)[0]?.MESSAGE).toMatch(
       /deadline passed with unit:app\.service \(activating \(start\)\) not healthy|deadline passed with unit:app\.service/,
     );
-    const deadline = Number(byId(j, ID.trialBoot)[0]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS);
+    const deadline = Number(byId(j, MessageId.trialBoot)[0]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS);
     figures.push(
-      `time to roll back (deadline -> reboot requested): ${(ms(byId(j, ID.reboot)[0]) - deadline).toFixed(1)} ms`,
+      `time to roll back (deadline -> reboot requested): ${(ms(byId(j, MessageId.rebootRequested)[0]) - deadline).toFixed(1)} ms`,
     );
     expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
   });
@@ -191,7 +180,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     m.arm("USR-B");
     const boot = await m.boot();
     expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
-    expect(byId(m.journal(0), ID.markedGood)).toHaveLength(1);
+    expect(byId(m.journal(0), MessageId.markedGood)).toHaveLength(1);
     m.chroot("dpkg", "--purge", "bootwarden");
     for (const p of [
       "usr/lib/bootwarden",
@@ -219,7 +208,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     m.arm("USR-B");
     const first = await m.boot();
     expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
-    expect(byId(m.journal(0), ID.verdict)[0]?.MESSAGE).toMatch(
+    expect(byId(m.journal(0), MessageId.verdict)[0]?.MESSAGE).toMatch(
       /unit:flappy\.service failed: (restarted 1 time\(s\)|failed)/,
     );
     expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
@@ -228,11 +217,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
   it("the daemon killed with SIGKILL mid-assessment is restarted and keeps the original deadline; it acts once", async () => {
     const m = machine("sigkill", { config: config("", "60s"), appDelay: 6 });
     // Kills the daemon from inside the container as soon as its assessment has started.
-    writeFileSync(
-      `${m.dir}/etc/systemd/system/killer.service`,
-      `[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until grep -q assessing /run/bootwarden/status.json 2>/dev/null; do sleep 0.1; done; systemctl kill -s KILL bootwarden.service'\n[Install]\nWantedBy=multi-user.target\n`,
-    );
-    spawnSync("systemctl", [`--root=${m.dir}`, "enable", "killer.service"]);
+    onceAssessing(m, "killer", "systemctl kill -s KILL bootwarden.service");
     m.arm("USR-B");
     const boot = await m.boot();
     expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
@@ -240,28 +225,24 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(
       j.some((e) => /bootwarden\.service: Main process exited, code=killed, status=9\/KILL/.test(e.MESSAGE)),
     ).toBe(true);
-    const starts = byId(j, ID.trialBoot);
+    const starts = byId(j, MessageId.trialBoot);
     expect(starts.map((e) => e.MESSAGE.split(" ")[0])).toEqual(["starting", "resuming"]);
     expect(starts[1]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS).toBe(starts[0]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS);
-    expect(byId(j, ID.verdict)).toHaveLength(1);
-    expect(byId(j, ID.markedGood)).toHaveLength(1);
+    expect(byId(j, MessageId.verdict)).toHaveLength(1);
+    expect(byId(j, MessageId.markedGood)).toHaveLength(1);
     expect(m.slots()[1]).toMatchObject({ successful: true });
   });
 
   it("systemd re-executing itself mid-assessment (new bus name) does not make the daemon miss the unit", async () => {
     const m = machine("reexec", { config: config(), appDelay: 5 });
-    writeFileSync(
-      `${m.dir}/etc/systemd/system/reexec.service`,
-      `[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until grep -q assessing /run/bootwarden/status.json 2>/dev/null; do sleep 0.1; done; systemctl daemon-reexec'\n[Install]\nWantedBy=multi-user.target\n`,
-    );
-    spawnSync("systemctl", [`--root=${m.dir}`, "enable", "reexec.service"]);
+    onceAssessing(m, "reexec", "systemctl daemon-reexec");
     m.arm("USR-B");
     const boot = await m.boot();
     expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
     const j: Entry[] = m.journal(0);
     expect(j.some((e) => /Reexecuting/.test(e.MESSAGE))).toBe(true);
-    expect(byId(j, ID.trialBoot)).toHaveLength(1); // the same daemon, not a restart
-    expect(byId(j, ID.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
+    expect(byId(j, MessageId.trialBoot)).toHaveLength(1); // the same daemon, not a restart
+    expect(byId(j, MessageId.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
     expect(m.slots()[1]).toMatchObject({ successful: true });
   });
 
@@ -271,12 +252,12 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     const first = await m.boot();
     expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
     const j: Entry[] = m.journal(0);
-    expect(byId(j, ID.configInvalid)[0]?.MESSAGE).toMatch(/assessment: unknown key colour/);
-    expect(byId(j, ID.markedGood)).toHaveLength(0);
+    expect(byId(j, MessageId.configInvalid)[0]?.MESSAGE).toMatch(/assessment: unknown key colour/);
+    expect(byId(j, MessageId.markedGood)).toHaveLength(0);
     expect(j.some((e) => /backstop: no verdict 12s after boot/.test(e.MESSAGE))).toBe(true);
     expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
     const second = await m.boot();
     expect(second).toMatchObject({ slot: "USR-A", exit: 0 });
-    expect(byId(m.journal(1), ID.previousTrialFailed)).toHaveLength(1);
+    expect(byId(m.journal(1), MessageId.previousTrialFailed)).toHaveLength(1);
   });
 });
