@@ -18,7 +18,7 @@ fi
 # node_modules is rebuilt when the lockfile changes; native addons (systemd-journald) need libsystemd-dev first.
 stamp=node_modules/.bootwarden-lock
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
 npm run -s build
