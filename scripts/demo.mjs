@@ -14,7 +14,7 @@ const slotLine = (m) =>
 function story(m, bootIndex) {
   const units = [
     "bootwarden.service",
-    "bootwarden-deadline.service",
+    "bootwarden-backstop.service",
     "app.service",
     "bootwarden-healthy.target",
   ];

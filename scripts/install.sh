@@ -10,8 +10,8 @@ ROOT=${DESTDIR:-/}
 LIB=$DESTDIR$PREFIX/lib/bootwarden
 UNITDIR=$DESTDIR$PREFIX/lib/systemd/system
 UNITS=(bootwarden.service bootwarden-verdict.service bootwarden-healthy.path bootwarden-healthy.target
-  bootwarden-deadline.timer bootwarden-deadline.service)
-ENABLE=(bootwarden.service bootwarden-verdict.service bootwarden-healthy.path bootwarden-deadline.timer)
+  bootwarden-backstop.timer bootwarden-backstop.service)
+ENABLE=(bootwarden.service bootwarden-verdict.service bootwarden-healthy.path bootwarden-backstop.timer)
 mode=install enable=0 purge=0
 for a in "$@"; do
   case $a in

@@ -1,27 +1,24 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { createBackend } from "./bootstate/registry.js";
-import { monotonicMs } from "./clock.js";
-import { loadConfig } from "./config/load.js";
-import { readStatus } from "./daemon/store.js";
-import { BootwardenError, describeError } from "./errors.js";
-import { formatAssessment, formatBootState } from "./status-format.js";
+import { BootwardenError, describeError } from "./base/errors.js";
 
 const USAGE = `usage: bootwarden <command> [options]
   status        [--config FILE] [--json]   boot state, and the live assessment while the daemon runs
   mark-good     [--config FILE]            bless the booted slot (idempotent)
-  mark-bad      [--config FILE]            make the booted slot unbootable so the bootloader falls back
-  arm --slot SLOT [--tries N] [--config FILE]   stage a trial boot (SLOT: PARTLABEL=... or PARTUUID=...)
+  mark-bad      [--config FILE]            make the booted slot unbootable so the boot loader falls back
+  arm --slot SLOT [--tries N] [--force] [--config FILE]
+                                           stage a trial boot (SLOT: PARTLABEL=... or PARTUUID=...)
   check-config  [--config FILE]            validate the configuration and exit
   daemon        [--config FILE]            assess this boot (run by bootwarden.service)
   wait                                     block until the daemon's verdict; exit 0 healthy/degraded, 1 unhealthy
-  deadline      [--config FILE]            backstop: roll back a trial boot that has no verdict by the deadline`;
+  backstop      [--config FILE]            roll back a trial boot that has no verdict by the deadline`;
 
 const OPTIONS = {
   config: { type: "string" },
   json: { type: "boolean" },
   slot: { type: "string" },
   tries: { type: "string" },
+  force: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -31,99 +28,59 @@ const ALLOWED: Record<string, Option[]> = {
   status: ["config", "json"],
   "mark-good": ["config"],
   "mark-bad": ["config"],
-  arm: ["config", "slot", "tries"],
+  arm: ["config", "slot", "tries", "force"],
   "check-config": ["config"],
   daemon: ["config"],
   wait: [],
-  deadline: ["config"],
+  backstop: ["config"],
 };
 
-function parseTries(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new BootwardenError(`--tries ${v}: must be a whole number`);
-  return Number(v);
-}
+const usage = (msg: string) => new BootwardenError("cli", "usage", msg);
 
-async function status(configPath: string | undefined, json: boolean): Promise<number> {
-  const { config } = await loadConfig(configPath);
-  const boot = await createBackend(config.bootState).read();
-  const daemon = await readStatus();
-  if (json) {
-    const live = daemon?.assessment
-      ? {
-          ...daemon,
-          timeLeftMs: daemon.assessment.verdict ? null : daemon.assessment.deadline - monotonicMs(),
-        }
-      : daemon;
-    process.stdout.write(`${JSON.stringify({ ...boot, daemon: live ?? null })}\n`);
-  } else {
-    const lines = formatBootState(boot);
-    if (daemon) lines.push(...formatAssessment(daemon, monotonicMs()));
-    process.stdout.write(`${lines.join("\n")}\n`);
-  }
-  return 0;
-}
-
+/** Each command's module is loaded on demand: the D-Bus and watcher modules are most of a short command's start. */
 export async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new BootwardenError(`${(err as Error).message.split("\n")[0]}\n${USAGE}`, 2);
+    throw usage(`${describeError(err).split("\n")[0]}\n${USAGE}`);
   }
-  const { values, positionals } = parsed;
+  const { values: v, positionals } = parsed;
   const [command, ...extra] = positionals;
-  if (values.help || !command) {
+  if (v.help || !command) {
     process.stdout.write(`${USAGE}\n`);
-    return command || values.help ? 0 : 2;
+    return command || v.help ? 0 : 2;
   }
   const allowed = ALLOWED[command];
-  if (!allowed) throw new BootwardenError(`unknown command ${JSON.stringify(command)}\n${USAGE}`, 2);
-  if (extra.length)
-    throw new BootwardenError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`, 2);
-  for (const [k, v] of Object.entries(values)) {
-    if (v !== undefined && k !== "help" && !allowed.includes(k as Option)) {
-      throw new BootwardenError(`${command}: option --${k} does not apply`, 2);
-    }
+  if (!allowed) throw usage(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  if (extra.length) throw usage(`${command}: unexpected argument ${JSON.stringify(extra[0])}`);
+  for (const [k, val] of Object.entries(v)) {
+    if (val !== undefined && k !== "help" && !allowed.includes(k as Option))
+      throw usage(`${command}: option --${k} does not apply`);
   }
   switch (command) {
     case "status":
-      return status(values.config, values.json ?? false);
-    // Long-running: the bus and watchers hold the event loop, so leave explicitly with their status. Loaded on
-    // demand: the D-Bus and watcher modules are most of the start-up time of the short commands.
-    case "daemon": {
-      const { runDaemon } = await import("./daemon/daemon.js");
-      process.exit(await runDaemon(values.config));
-      break;
-    }
-    case "deadline": {
-      const { runBackstop } = await import("./daemon/backstop.js");
-      process.exit(await runBackstop(values.config));
-      break;
-    }
+      return (await import("./commands/status.js")).status(v.config, v.json ?? false);
+    case "mark-good":
+    case "mark-bad":
+      return (await import("./commands/mark.js")).mark(command === "mark-good" ? "good" : "bad", v.config);
+    case "arm":
+      return (await import("./commands/mark.js")).arm(v.config, v.slot, v.tries, v.force ?? false);
+    case "check-config":
+      return (await import("./commands/check-config.js")).checkConfig(v.config);
+    // Long-running: the bus and watchers hold the event loop, so leave explicitly with their status.
+    case "daemon":
+      return process.exit(await (await import("./commands/daemon.js")).runDaemon(v.config));
+    case "backstop":
+      return process.exit(await (await import("./commands/backstop.js")).runBackstop(v.config));
     case "wait": {
-      const { waitForVerdict } = await import("./daemon/wait.js");
-      const out = await waitForVerdict();
+      const out = await (await import("./commands/wait.js")).waitForVerdict();
       process.stdout.write(`${out.text}\n`);
       return out.code;
     }
+    default:
+      throw usage(`unknown command ${JSON.stringify(command)}`);
   }
-  const { config, files } = await loadConfig(values.config);
-  if (command === "check-config") {
-    process.stdout.write(
-      `config OK (${files.join(", ") || "built-in defaults"}): backend ${config.bootState.backend}\n`,
-    );
-    return 0;
-  }
-  const backend = createBackend(config.bootState);
-  const r =
-    command === "mark-good"
-      ? await backend.markGood()
-      : command === "mark-bad"
-        ? await backend.markBad()
-        : await backend.arm(values.slot, parseTries(values.tries));
-  process.stdout.write(`${r.message}\n`);
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,8 +1,9 @@
-// Types for harness.mjs (plain ESM so that scripts/demo.mjs and the benchmarks run it without a build step).
+// Types for harness.mjs (plain ESM, run by scripts/demo.mjs and the benchmarks after the build it imports from).
 export const REPO: string;
 export const FLATCAR_USR: string;
 export const EXIT_REBOOT: number;
 export function requireRoot(): void;
+export function run(cmd: string, args: string[], opts?: object): string;
 export function ensureRootfs(log?: (s: string) => void): string;
 export function makeFlatcarDisk(file: string): void;
 export function machineConfig(opts?: { units?: string[]; deadline?: string; extra?: string }): string;

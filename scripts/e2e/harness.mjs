@@ -13,15 +13,19 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
+// The built code's rules, not copies: the simulated boot loader picks the slot as src's gptprioNext does.
+import { gptprioNext } from "../../dist/bootstate/gpt/attributes.js";
+import { FLATCAR_USR_TYPE } from "../../dist/bootstate/gpt/flatcar.js";
 
 export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const CACHE = process.env.BOOTWARDEN_E2E_CACHE ?? path.join(REPO, ".cache");
 const ROOTFS = path.join(CACHE, "rootfs-bookworm");
 const WORK = process.env.BOOTWARDEN_E2E_WORK ?? path.join(CACHE, "machines");
-export const FLATCAR_USR = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6";
+export const FLATCAR_USR = FLATCAR_USR_TYPE;
 export const EXIT_REBOOT = 133; // systemd-nspawn's status when the container asked for a reboot
 
-const run = (cmd, args, opts = {}) =>
+/** Runs a set-up step; a non-zero exit throws with its stderr, so no step fails unnoticed. */
+export const run = (cmd, args, opts = {}) =>
   execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
 
 export function requireRoot() {
@@ -72,7 +76,7 @@ export function ensureRootfs(log = () => {}) {
     "dpkg-db-backup.timer",
     "systemd-timesyncd.service",
   ]) {
-    spawnSync("systemctl", [`--root=${tmp}`, "mask", u], { stdio: "ignore" });
+    run("systemctl", [`--root=${tmp}`, "mask", u]);
   }
   writeFileSync(path.join(tmp, ".complete"), new Date().toISOString());
   renameSync(tmp, ROOTFS);
@@ -191,14 +195,8 @@ export class Machine {
     }
     for (const [name, text] of Object.entries(UNITS))
       writeFileSync(path.join(this.dir, "etc/systemd/system", name), text);
-    spawnSync("systemctl", [`--root=${this.dir}`, "enable", "app.service", "test-end.service"], {
-      stdio: "ignore",
-    });
-    spawnSync(
-      "systemctl",
-      [`--root=${this.dir}`, "add-wants", "bootwarden-healthy.target", "gated.service"],
-      { stdio: "ignore" },
-    );
+    run("systemctl", [`--root=${this.dir}`, "enable", "app.service", "test-end.service"]);
+    run("systemctl", [`--root=${this.dir}`, "add-wants", "bootwarden-healthy.target", "gated.service"]);
     writeFileSync(path.join(this.dir, "usr/local/bin/test-app"), APP, { mode: 0o755 });
     writeFileSync(path.join(this.dir, "usr/local/bin/test-end"), END, { mode: 0o755 });
     mkdirSync(path.join(this.dir, "etc/bootwarden-test"), { recursive: true });
@@ -290,11 +288,9 @@ export class Machine {
     });
   }
 
-  /** Flatcar GRUB's gptprio.next, with cgpt: highest priority among tries > 0 or successful, first wins a tie. */
+  /** Flatcar GRUB's gptprio.next (src's rule) on the slots as cgpt reads them, and its tries decrement with cgpt. */
   chooseSlot() {
-    let best;
-    for (const s of this.slots())
-      if ((s.tries > 0 || s.successful) && s.priority > 0 && (!best || s.priority > best.priority)) best = s;
+    const best = gptprioNext(this.slots());
     if (!best) throw new Error("simulated bootloader: no bootable slot");
     if (best.tries > 0)
       run("cgpt", ["add", "-i", String(best.index), "-T", String(best.tries - 1), this.disk]);

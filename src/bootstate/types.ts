@@ -21,16 +21,26 @@ export interface BootState {
   /** Set when this boot is a fallback after a failed trial: which slot failed, and how we know. */
   rolledBackFrom: { slot: string; reason: string } | null;
   slots: SlotStatus[];
+  /** Damage found that the next write repairs (one GPT copy), for people to see in `status`. */
+  problems?: string[];
 }
 
 export interface MarkResult {
   changed: boolean;
   message: string;
+  /** Set when a damaged copy of the boot state was rebuilt from the intact one before writing. */
+  repaired?: string;
+}
+
+export interface ArmOptions {
+  /** Arm even when it leaves no bootable fallback slot. */
+  force?: boolean;
 }
 
 /**
  * The one contract every bootloader backend fulfils. Marking is idempotent: asking for the state that is already on
- * disk succeeds and writes nothing. Errors are BootwardenErrors prefixed with the backend's name.
+ * disk succeeds and writes nothing. Every read-modify-write holds the backend's lock and recomputes from what it
+ * reads under it. Errors are BootwardenErrors in the backend's domain.
  */
 export interface BootStateBackend {
   readonly name: BootState["backend"];
@@ -40,5 +50,5 @@ export interface BootStateBackend {
   /** Make the booted slot unbootable so the bootloader falls back to the previous one. */
   markBad(): Promise<MarkResult>;
   /** Stage a trial boot of a slot (what an updater does after writing a new image). */
-  arm(slot: string | undefined, tries: number | undefined): Promise<MarkResult>;
+  arm(slot: string | undefined, tries: number | undefined, opts?: ArmOptions): Promise<MarkResult>;
 }

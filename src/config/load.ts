@@ -1,9 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseDocument } from "yaml";
+import { type Document, isScalar, parseDocument, type Scalar, visit } from "yaml";
 import type { z } from "zod";
-import { BootwardenError } from "../errors.js";
-import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, sysPath } from "../paths.js";
+import { BootwardenError, describeError, errnoText } from "../base/errors.js";
+import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, sysPath } from "../base/paths.js";
 import { type Config, configSchema } from "./schema.js";
 
 type Plain = Record<string, unknown>;
@@ -11,12 +11,42 @@ const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null 
 
 /** Drop-ins override key by key; lists and scalars are replaced whole (as systemd drop-ins replace settings). */
 export function mergeConfig(base: Plain, over: Plain): Plain {
-  const out: Plain = { ...base };
+  const out: Plain = Object.assign(Object.create(null) as Plain, base);
   for (const [k, v] of Object.entries(over)) {
+    if (FORBIDDEN_KEYS.has(k)) throw bad(`key ${JSON.stringify(k)} is not allowed`);
     const b = out[k];
     out[k] = isPlain(b) && isPlain(v) ? mergeConfig(b, v) : v;
   }
   return out;
+}
+
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+// The tags the YAML 1.2 core schema resolves by itself; anything else (!!set, !!binary, custom) is refused.
+const CORE_TAGS = new Set(
+  ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
+const bad = (msg: string) => new BootwardenError("config", "invalid", msg);
+
+/** Refuses keys that could reach an object's prototype and tags outside the core schema, naming where. */
+function checkNodes(doc: Document, shownAs: string, text: string): void {
+  const where = (node: { range?: [number, number, number] | null }) => {
+    const at = node.range?.[0];
+    return at === undefined ? "" : `:${text.slice(0, at).split("\n").length}`;
+  };
+  visit(doc, {
+    Pair(_, pair) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (k !== undefined && FORBIDDEN_KEYS.has(k))
+        throw bad(`${shownAs}${where(pair.key as Scalar)}: key ${JSON.stringify(k)} is not allowed`);
+    },
+    Node(_, node) {
+      if (node.tag && !CORE_TAGS.has(node.tag))
+        throw bad(
+          `${shownAs}${where(node)}: YAML tag ${node.tag} is not allowed (plain mappings, lists and scalars only)`,
+        );
+    },
+  });
 }
 
 async function readYaml(file: string, shownAs: string): Promise<Plain> {
@@ -24,20 +54,24 @@ async function readYaml(file: string, shownAs: string): Promise<Plain> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new BootwardenError(
-      `config: ${shownAs}: cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`,
-    );
+    const code = (err as NodeJS.ErrnoException).code === "ENOENT" ? "not-found" : "io";
+    throw new BootwardenError("config", code, `${shownAs}: cannot read: ${errnoText(err)}`);
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, schema: "core" });
+  const e = doc.errors[0] ?? doc.warnings[0];
+  if (e) {
     const line = e.linePos?.[0].line;
-    throw new BootwardenError(
-      `config: ${shownAs}${line ? `:${line}` : ""}: invalid YAML: ${e.message.split("\n")[0]}`,
-    );
+    throw bad(`${shownAs}${line ? `:${line}` : ""}: invalid YAML: ${e.message.split("\n")[0]}`);
   }
-  const value: unknown = doc.toJS() ?? {};
-  if (!isPlain(value)) throw new BootwardenError(`config: ${shownAs}: top level must be a mapping`);
+  checkNodes(doc, shownAs, text);
+  let value: unknown;
+  try {
+    // Few aliases: a config has no use for them, and a billion-laughs document stops here.
+    value = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  } catch (err) {
+    throw bad(`${shownAs}: invalid YAML: ${describeError(err).split("\n")[0]}`);
+  }
+  if (!isPlain(value)) throw bad(`${shownAs}: top level must be a mapping`);
   return value;
 }
 
@@ -56,7 +90,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 
 export function validateConfig(raw: unknown, shownAs: string): Config {
   const r = configSchema.safeParse(raw);
-  if (!r.success) throw new BootwardenError(`config: ${shownAs}: ${formatIssues(r.error.issues)}`);
+  if (!r.success) throw bad(`${shownAs}: ${formatIssues(r.error.issues)}`);
   return r.data;
 }
 

@@ -1,8 +1,9 @@
 import cron from "node-cron";
 import { z } from "zod";
+import { FLATCAR_USR_TYPE } from "../bootstate/gpt/flatcar.js";
 import { durationSchema } from "./duration.js";
 
-export const FLATCAR_USR_TYPE = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6";
+const HOUR = 3_600_000;
 
 const slotRef = z.string().regex(/^(PARTLABEL|PARTUUID)=.+$/, "must be PARTLABEL=<label> or PARTUUID=<guid>");
 const absPath = z.string().regex(/^\//, "must be an absolute path");
@@ -53,21 +54,33 @@ export const configSchema = z.strictObject({
   }),
   assessment: z
     .strictObject({
-      deadline: durationSchema
+      deadline: durationSchema(5000, 24 * HOUR)
         .default(600_000)
-        .describe("from boot (CLOCK_BOOTTIME), not from the daemon's start"),
-      settle: durationSchema.default(0).describe("how long a critical unit must stay active"),
+        .describe(
+          "from the start of userspace in this boot (CLOCK_MONOTONIC), not from the daemon's start; 5s to 24h",
+        ),
+      settle: durationSchema(0, HOUR)
+        .default(0)
+        .describe("how long a critical unit must stay active; at most 1h"),
       action: z.enum(["rollback", "report"]).default("rollback"),
       critical: checks.prefault({}),
       wanted: checks.prefault({}),
       noFailedUnits: z.boolean().default(false),
+      allowUntrustedFlagPaths: z
+        .boolean()
+        .default(false)
+        .describe(
+          "accept flags under directories other users can write (a local user could fake the verdict)",
+        ),
     })
     .prefault({}),
   hooks: z
     .strictObject({
       green: z.array(z.string()).default([]),
       red: z.array(z.string()).default([]),
-      timeout: durationSchema.default(30_000),
+      timeout: durationSchema(1000, HOUR)
+        .default(30_000)
+        .describe("each hook is killed after this; 1s to 1h"),
     })
     .prefault({}),
   monitor: z

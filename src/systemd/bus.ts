@@ -1,6 +1,8 @@
 import { EventEmitter } from "node:events";
 import dbus from "dbus-next";
-import { BootwardenError } from "../errors.js";
+import { BootwardenError } from "../base/errors.js";
+import type { PropertyBag } from "../core/unit-rules.js";
+import { SERVICE_IFACE, type SystemdApi, type SystemdEvents, UNIT_IFACE } from "./api.js";
 
 const { Message, Variant } = dbus;
 type Msg = InstanceType<typeof Message>;
@@ -10,38 +12,6 @@ const SYSTEMD = "org.freedesktop.systemd1";
 const MANAGER_PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const PROPS = "org.freedesktop.DBus.Properties";
-
-/** The subset of a unit's properties the checks read. uint64 values arrive as BigInt and are kept so. */
-export interface UnitSnapshot {
-  name: string;
-  path: string;
-  loadState: string;
-  activeState: string;
-  subState: string;
-  result: string; // Service.Result; "" for non-services
-  type: string; // Service.Type; "" for non-services
-  nRestarts: number;
-  activeEnterMonotonic: bigint;
-  execMainExitMonotonic: bigint;
-  execMainStatus: number;
-}
-
-/** Raw property values by name, as GetAll or PropertiesChanged carry them (Variants unwrapped). */
-export type PropertyBag = Record<string, unknown>;
-
-export interface SystemdEvents {
-  /**
-   * A unit's properties changed: `changed` carries the new values (systemd sends them for the properties the checks
-   * read); `invalidated` names properties sent without a value, which must be re-read.
-   */
-  changed: [path: string, iface: string, changed: PropertyBag, invalidated: string[]];
-  /** A job finished: its unit and result ("done", "failed", "dependency", "timeout", ...). */
-  jobRemoved: [unit: string, result: string];
-  /** systemd's bus name changed owner (daemon-reexec): subscriptions were re-made, re-read everything. */
-  reconnected: [];
-  /** The bus connection is gone; the daemon should exit so systemd restarts it. */
-  lost: [reason: string];
-}
 
 function unwrap(v: unknown): unknown {
   return v instanceof Variant ? (v as InstanceType<typeof Variant>).value : v;
@@ -53,33 +23,12 @@ function unwrapAll(bag: Record<string, unknown> | undefined): PropertyBag {
   return out;
 }
 
-export const UNIT_IFACE = "org.freedesktop.systemd1.Unit";
-export const SERVICE_IFACE = "org.freedesktop.systemd1.Service";
-
-/** Pure: the snapshot the checks read, from the Unit and Service property bags. */
-export function toSnapshot(name: string, path: string, unit: PropertyBag, svc: PropertyBag): UnitSnapshot {
-  const big = (v: unknown) => BigInt((v as bigint | number | undefined) ?? 0);
-  return {
-    name,
-    path,
-    loadState: String(unit.LoadState ?? ""),
-    activeState: String(unit.ActiveState ?? ""),
-    subState: String(unit.SubState ?? ""),
-    result: String(svc.Result ?? ""),
-    type: String(svc.Type ?? ""),
-    nRestarts: Number(svc.NRestarts ?? 0),
-    activeEnterMonotonic: big(unit.ActiveEnterTimestampMonotonic),
-    execMainExitMonotonic: big(svc.ExecMainExitTimestampMonotonic),
-    execMainStatus: Number(svc.ExecMainStatus ?? 0),
-  };
-}
-
 /**
  * systemd's manager over a dbus-next bus that the caller owns. dbus-next 0.10 leaks match rules from proxy
  * objects and has no call timeout, so this speaks plain messages: one path_namespace match for all unit
  * property changes, one for the manager's JobRemoved, one for NameOwnerChanged, every call raced against a timeout.
  */
-export class SystemdClient extends EventEmitter<SystemdEvents> {
+export class SystemdClient extends EventEmitter<SystemdEvents> implements SystemdApi {
   private systemdOwner = "";
   private closed = false;
 
@@ -103,7 +52,13 @@ export class SystemdClient extends EventEmitter<SystemdEvents> {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
-          reject(new BootwardenError(`dbus: ${iface}.${member} got no answer in ${this.callTimeoutMs} ms`)),
+          reject(
+            new BootwardenError(
+              "dbus",
+              "timeout",
+              `${iface}.${member} got no answer in ${this.callTimeoutMs} ms`,
+            ),
+          ),
         this.callTimeoutMs,
       );
     });

@@ -11,8 +11,9 @@ import {
   Machine,
   machineConfig,
   requireRoot,
+  run,
 } from "../../scripts/e2e/harness.mjs";
-import { MessageId } from "../../src/events.js";
+import { MessageId } from "../../src/base/message-ids.js";
 
 type Entry = JournalEntry;
 
@@ -30,7 +31,7 @@ function onceAssessing(m: Machine, name: string, command: string): void {
     `${m.dir}/etc/systemd/system/${name}.service`,
     `[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until grep -q assessing /run/bootwarden/status.json 2>/dev/null; do sleep 0.1; done; ${command}'\n[Install]\nWantedBy=multi-user.target\n`,
   );
-  spawnSync("systemctl", [`--root=${m.dir}`, "enable", `${name}.service`]);
+  run("systemctl", [`--root=${m.dir}`, "enable", `${name}.service`]);
 }
 const byId = (entries: Entry[], id: string) => entries.filter((e) => e.MESSAGE_ID === id);
 const ms = (e: Entry | undefined) => Number(e?.__MONOTONIC_TIMESTAMP) / 1000;
@@ -54,8 +55,8 @@ describe("the shipped units", () => {
       "bootwarden-verdict.service",
       "bootwarden-healthy.path",
       "bootwarden-healthy.target",
-      "bootwarden-deadline.timer",
-      "bootwarden-deadline.service",
+      "bootwarden-backstop.timer",
+      "bootwarden-backstop.service",
     ];
     const verify = spawnSync("systemd-analyze", ["verify", "--man=no", `--root=${m.dir}`, ...units], {
       cwd: `${m.dir}/usr/lib/systemd/system`,
@@ -149,7 +150,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
       j.some((e) => /check unit:no-such-thing\.service failed: unit does not exist/.test(e.MESSAGE)),
     ).toBe(true);
     expect(byId(j, MessageId.verdict)[0]?.MESSAGE).toMatch(
-      /deadline passed with unit:app\.service \(activating \(start\)\) not healthy|deadline passed with unit:app\.service/,
+      /^verdict for trial boot of PARTLABEL=USR-B: unhealthy: deadline passed with unit:app\.service \(activating \(start\)\) not healthy$/,
     );
     const deadline = Number(byId(j, MessageId.trialBoot)[0]?.BOOTWARDEN_DEADLINE_MONOTONIC_MS);
     figures.push(
@@ -170,7 +171,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
           "is-enabled",
           "bootwarden.service",
           "bootwarden-healthy.path",
-          "bootwarden-deadline.timer",
+          "bootwarden-backstop.timer",
         )
         .split("\n"),
     ).toEqual(["enabled", "enabled", "enabled", ""]);
@@ -204,12 +205,12 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
       `${m.dir}/etc/systemd/system/flappy.service`,
       "[Service]\nExecStart=/bin/sh -c 'sleep 1; exit 3'\nRestart=always\nRestartSec=300ms\n[Install]\nWantedBy=multi-user.target\n",
     );
-    spawnSync("systemctl", [`--root=${m.dir}`, "enable", "flappy.service"]);
+    run("systemctl", [`--root=${m.dir}`, "enable", "flappy.service"]);
     m.arm("USR-B");
     const first = await m.boot();
     expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
     expect(byId(m.journal(0), MessageId.verdict)[0]?.MESSAGE).toMatch(
-      /unit:flappy\.service failed: (restarted 1 time\(s\)|failed)/,
+      /unit:flappy\.service failed: restarted \d+ time\(s\)/,
     );
     expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
   });

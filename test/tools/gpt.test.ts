@@ -120,15 +120,28 @@ describe("gpt backend against cgpt and sgdisk", () => {
     expect(cgptAttrs(disk, 2)).toEqual({ priority: 2, tries: 1, successful: false });
   });
 
-  it("finds the booted slot by PARTUUID from a kernel command line", () => {
+  it.each([
+    // Flatcar with dm-verity: mount.usr= names only the mapper device, verity.usr= the partition.
+    (u: string) =>
+      `BOOT_IMAGE=/flatcar/vmlinuz-b mount.usr=/dev/mapper/usr verity.usr=PARTUUID=${u} root=LABEL=ROOT`,
+    (u: string) => `BOOT_IMAGE=/vmlinuz usr=PARTUUID=${u.toUpperCase()} root=LABEL=ROOT`,
+    (u: string) => `root=/dev/disk/by-partuuid/${u} ro`,
+    () => 'quiet root="PARTLABEL=USR-B" rw',
+    () => '"root=PARTLABEL=USR-B" rw',
+  ])("finds the booted slot from the kernel command line (%#)", (line) => {
     const uuid = sh("cgpt", ["show", "-i", "2", "-u", disk]).trim();
     const cmdline = path.join(dir, "cmdline");
-    writeFileSync(
-      cmdline,
-      `BOOT_IMAGE=/vmlinuz mount.usr=/dev/mapper/usr verity.usr=PARTUUID=x usr=PARTUUID=${uuid} root=LABEL=ROOT\n`,
-    );
+    writeFileSync(cmdline, `${line(uuid)}\n`);
     const cfg = writeConfig(dir, `bootState:\n  backend: gpt\n  disk: ${disk}\n  cmdline: ${cmdline}\n`);
     expect(json(cfg).bootedSlot).toBe("PARTLABEL=USR-B");
+  });
+
+  it('a quoted label with a space on the command line (root="PARTLABEL=USR B")', () => {
+    sh("sgdisk", ["-c", "2:USR B", disk]);
+    const cmdline = path.join(dir, "cmdline");
+    writeFileSync(cmdline, 'BOOT_IMAGE=/vmlinuz root="PARTLABEL=USR B" ro\n');
+    const cfg = writeConfig(dir, `bootState:\n  backend: gpt\n  disk: ${disk}\n  cmdline: ${cmdline}\n`);
+    expect(json(cfg).bootedSlot).toBe("PARTLABEL=USR B");
   });
 
   it("works on a block device as on an image file (a loop device; needs root)", () => {
@@ -154,17 +167,35 @@ describe("gpt backend against cgpt and sgdisk", () => {
       expect(hash(disk)).toBe(before);
     };
 
-    it("primary header corrupt: reads from the backup, refuses to write", () => {
-      const buf = readFileSync(disk);
-      buf.writeUInt32LE((buf.readUInt32LE(512 + 16) ^ 1) >>> 0, 512 + 16);
-      writeFileSync(disk, buf);
-      const cfg = config("PARTLABEL=USR-A");
-      expect(json(cfg).bootedSlot).toBe("PARTLABEL=USR-A");
-      expectRefused(
-        ["arm", "--slot", "PARTLABEL=USR-B", "--config", cfg],
-        /gpt: .*disk\.img: refusing to write: primary table is invalid \(bad header CRC\)/,
-      );
-    });
+    it.each([
+      ["primary", 512 + 16],
+      ["backup", -512 + 16],
+    ] as const)(
+      "%s header corrupt: read from the other copy, shown in status, repaired by the next write",
+      (which, off) => {
+        const buf = readFileSync(disk);
+        const at = off < 0 ? buf.length + off : off;
+        buf.writeUInt32LE((buf.readUInt32LE(at) ^ 1) >>> 0, at);
+        writeFileSync(disk, buf);
+        // sgdisk repairs in memory and still says "No problems found"; its caution tells the damage.
+        expect(sgdiskVerify(disk)).toMatch(/corrupt GPT/);
+        const cfg = config("PARTLABEL=USR-A");
+        const s = json(cfg);
+        expect(s.bootedSlot).toBe("PARTLABEL=USR-A");
+        expect(s.problems).toEqual([
+          expect.stringMatching(new RegExp(`^${which} GPT is damaged \\(bad header CRC\\)`)),
+        ]);
+        const r = cli(["arm", "--slot", "PARTLABEL=USR-B", "--config", cfg]);
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toMatch(
+          new RegExp(`armed PARTLABEL=USR-B .* \\(repaired first: ${which} GPT is damaged`),
+        );
+        expect(sgdiskVerify(disk)).toMatch(/^No problems found/m);
+        expect(sgdiskVerify(disk)).not.toMatch(/corrupt GPT/);
+        expect(cgptAttrs(disk, 2)).toEqual({ priority: 2, tries: 1, successful: false });
+        expect(json(cfg).problems).toBeUndefined();
+      },
+    );
 
     it("both copies corrupt", () => {
       const buf = readFileSync(disk);

@@ -28,7 +28,7 @@ describe("scripts/install.sh", () => {
       "usr/lib/bootwarden/dist/cli.js",
       "usr/lib/bootwarden/node_modules/dbus-next/package.json",
       "usr/lib/systemd/system/bootwarden.service",
-      "usr/lib/systemd/system/bootwarden-deadline.timer",
+      "usr/lib/systemd/system/bootwarden-backstop.timer",
       "usr/lib/systemd/catalog/bootwarden.catalog",
       "usr/lib/tmpfiles.d/bootwarden.conf",
       "usr/share/bootwarden/grub/08_bootwarden_counting",
@@ -36,7 +36,7 @@ describe("scripts/install.sh", () => {
       "etc/bootwarden/config.yaml",
       "etc/systemd/system/multi-user.target.wants/bootwarden.service",
       "etc/systemd/system/boot-complete.target.requires/bootwarden-verdict.service",
-      "etc/systemd/system/timers.target.wants/bootwarden-deadline.timer",
+      "etc/systemd/system/timers.target.wants/bootwarden-backstop.timer",
     ]) {
       expect(existsSync(path.join(dir, f)), f).toBe(true);
     }

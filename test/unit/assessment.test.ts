@@ -7,27 +7,26 @@ import {
   newAssessment,
   nextWakeup,
   step,
-} from "../../src/daemon/assessment.js";
-import { observeUnit } from "../../src/daemon/unit-observation.js";
-import type { UnitSnapshot } from "../../src/systemd/bus.js";
+} from "../../src/core/assessment.js";
+import { observeUnit, type UnitSnapshot } from "../../src/core/unit-rules.js";
 
-const unit = (name: string, required = true): CheckDef => ({
+const unit = (name: string, critical = true): CheckDef => ({
   id: `unit:${name}`,
   kind: "unit",
   target: name,
-  required,
+  critical,
 });
-const flag = (file: string, required = true): CheckDef => ({
+const flag = (file: string, critical = true): CheckDef => ({
   id: `flag:${file}`,
   kind: "flag",
   target: file,
-  required,
+  critical,
 });
 const failFlag = (file: string): CheckDef => ({
   id: `failFlag:${file}`,
   kind: "failFlag",
   target: file,
-  required: true,
+  critical: true,
 });
 
 /** Drives the machine with a fake clock and collects every effect. */
@@ -65,14 +64,14 @@ describe("assessment state machine", () => {
     expect(r2.types).toEqual(["verdict", "markGood", "flag", "hooks"]);
   });
 
-  it("fails at once when a critical unit fails: unhealthy, flag, red hooks, mark bad, reboot", () => {
+  it("fails at once when a critical unit fails: unhealthy, flag, red hooks, roll back", () => {
     const a = newAssessment("B", [unit("a.service"), unit("b.service")], 600_000, 0, "rollback");
     const r = run(a, [up("unit:a.service", 10), failed("unit:b.service", 20)]);
     expect(r.a.verdict).toMatchObject({
       verdict: "unhealthy",
       reason: "unit:b.service failed: failed (exit-code)",
     });
-    expect(r.types).toEqual(["verdict", "flag", "hooks", "markBad", "reboot"]);
+    expect(r.types).toEqual(["verdict", "flag", "hooks", "rollback"]);
   });
 
   it("report-only mode marks nothing and reboots nothing", () => {
@@ -188,15 +187,15 @@ describe("unit observation", () => {
     [{ type: "oneshot", execMainExitMonotonic: 7_000_000n }, "up", "ran successfully"],
     [{ type: "oneshot" }, "pending", "inactive (dead)"],
   ] as const)("case %# -> %s", (p, kind, detail) => {
-    const o = observeUnit(snap(p), 0);
+    const o = observeUnit(snap(p));
     expect(o.kind).toBe(kind);
     expect(o.detail).toBe(detail);
   });
   it("takes the time a unit became active from systemd's monotonic timestamp", () => {
-    const o = observeUnit(snap({ activeState: "active", activeEnterMonotonic: 5_123_456n }), 0);
+    const o = observeUnit(snap({ activeState: "active", activeEnterMonotonic: 5_123_456n }));
     expect(o).toMatchObject({ kind: "up", since: 5123 });
   });
   it("a start job that failed on a dependency fails the check", () => {
-    expect(observeUnit(snap({}), 0, "dependency")).toMatchObject({ kind: "failed" });
+    expect(observeUnit(snap({}), "dependency")).toMatchObject({ kind: "failed" });
   });
 });

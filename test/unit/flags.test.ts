@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Observation } from "../../src/daemon/assessment.js";
-import { FlagWatcher } from "../../src/daemon/flags.js";
+import type { Observation } from "../../src/core/assessment.js";
+import { FlagWatcher } from "../../src/watch/flags.js";
 
 // Real files and a real chokidar watcher on a temp dir (standing in for /run).
 let dir: string;
@@ -45,9 +45,26 @@ describe("flag watcher", () => {
     mkdirSync(path.dirname(broken));
     writeFileSync(broken, "disk full\nmore\n");
     await until(() => seen.some(([id, o]) => id === "failFlag:broken" && o.kind === "failed"));
+    // Presence only: the file's content never becomes the reason (it could be a link to a secret).
     expect(seen.find(([id, o]) => id === "failFlag:broken" && o.kind === "failed")?.[1].detail).toBe(
-      "appeared: disk full",
+      "appeared",
     );
+    await w.close();
+  });
+
+  it("a failFlag that is a symlink to a secret counts as present and is never read", async () => {
+    const secret = path.join(dir, "secret");
+    writeFileSync(secret, "root:$6$hash\n");
+    const f = path.join(dir, "broken");
+    symlinkSync(secret, f);
+    const seen: Observation[] = [];
+    const w = new FlagWatcher(
+      [{ id: "failFlag:broken", file: f, failure: true }],
+      (_, o) => seen.push(o),
+      () => 0,
+    );
+    await w.start();
+    expect(seen).toEqual([{ kind: "failed", detail: "appeared" }]);
     await w.close();
   });
 

@@ -1,7 +1,8 @@
+import { BootwardenError } from "../../base/errors.js";
+import { sysPath } from "../../base/paths.js";
 import type { GptStateConfig } from "../../config/schema.js";
-import { BootwardenError } from "../../errors.js";
-import { sysPath } from "../../paths.js";
-import type { BlessState, BootState, BootStateBackend, MarkResult, SlotStatus } from "../types.js";
+import { withLock } from "../lock.js";
+import type { ArmOptions, BootState, BootStateBackend, MarkResult } from "../types.js";
 import { decodeAttributes, encodeAttributes, type SlotAttributes } from "./attributes.js";
 import {
   diskOfPartition,
@@ -11,54 +12,14 @@ import {
   readBootedRef,
   type SlotRef,
 } from "./booted.js";
-import { type GptDisk, readGptDisk, writeAttributes } from "./disk.js";
-import type { GptEntry } from "./table.js";
+import { damage, type GptDisk, readGptDisk, updateAttributes } from "./disk.js";
+import { assess, bootable, prioritize, type Slot } from "./slots.js";
 
-interface Slot extends SlotAttributes {
-  entry: GptEntry;
-  ref: string;
-}
+const err = (code: "invalid" | "not-found" | "ambiguous" | "refused", msg: string) =>
+  new BootwardenError("gpt", code, msg);
 
-export function slotState(a: SlotAttributes): BlessState {
-  if (a.successful) return "good";
-  if (a.priority === 0 || a.tries === 0) return "bad";
-  return "indeterminate";
-}
-
-/** Pure: the boot state as seen from the booted slot. */
-export function assess(slots: readonly Slot[], booted: Slot, source: string): BootState {
-  const others = slots.filter((s) => s !== booted);
-  const topPriority = Math.max(...slots.map((s) => s.priority));
-  const trialBoot = !booted.successful && booted.priority > 0 && booted.priority >= topPriority;
-  // A slot ranked above the booted one that the bootloader skipped: its trial ran out of tries.
-  const skipped = others.find((s) => s.priority > booted.priority && !s.successful && s.tries === 0);
-  const state: BlessState = trialBoot ? "indeterminate" : slotState(booted);
-  return {
-    backend: "gpt",
-    source,
-    bootedSlot: booted.ref,
-    trialBoot,
-    state,
-    triesLeft: booted.successful ? null : booted.tries,
-    rolledBackFrom: skipped
-      ? { slot: skipped.ref, reason: `${skipped.ref} has priority ${skipped.priority} but no tries left` }
-      : null,
-    slots: slots.map(
-      (s): SlotStatus => ({
-        name: s.ref,
-        booted: s === booted,
-        state: slotState(s),
-        detail: {
-          partition: s.entry.index,
-          partuuid: s.entry.uniqueGuid,
-          priority: s.priority,
-          tries: s.tries,
-          successful: s.successful,
-        },
-      }),
-    ),
-  };
-}
+/** What a write wants: new attributes per slot, or nothing (already so). */
+type Plan = (slots: Slot[], shown: string) => Map<Slot, SlotAttributes>;
 
 export class GptBackend implements BootStateBackend {
   readonly name = "gpt" as const;
@@ -70,10 +31,9 @@ export class GptBackend implements BootStateBackend {
     return readBootedRef(this.cfg.cmdline);
   }
 
-  private async locate(): Promise<{ file: string; shown: string; booted: SlotRef }> {
-    const booted = await this.bootedRef();
-    const shown = this.cfg.disk ?? (await diskOfPartition(booted));
-    return { file: sysPath(shown), shown, booted };
+  private async locate(ref: SlotRef): Promise<{ file: string; shown: string }> {
+    const shown = this.cfg.disk ?? (await diskOfPartition(ref));
+    return { file: sysPath(shown), shown };
   }
 
   private slotsOf(disk: GptDisk, shown: string): Slot[] {
@@ -85,109 +45,116 @@ export class GptBackend implements BootStateBackend {
         entry,
         ref: entry.name ? `PARTLABEL=${entry.name}` : `PARTUUID=${entry.uniqueGuid}`,
       }));
-    if (slots.length === 0) throw new BootwardenError(`gpt: ${shown}: no partitions of type ${type}`);
+    if (slots.length === 0) throw err("not-found", `${shown}: no partitions of type ${type}`);
     return slots;
   }
 
-  private find(slots: Slot[], ref: SlotRef, shown: string): Slot {
-    const s = slots.find((x) => matchesEntry(ref, x.entry));
-    if (!s) {
-      throw new BootwardenError(
-        `gpt: ${shown}: no slot ${formatSlotRef(ref)} among ${slots.map((x) => x.ref).join(", ")}`,
+  /** One slot per reference: a label two partitions carry names neither (udev's link would pick one at random). */
+  private find(disk: GptDisk, slots: Slot[], ref: SlotRef, shown: string): Slot {
+    const all = disk.entries.filter((e) => matchesEntry(ref, e));
+    if (all.length > 1)
+      throw err(
+        "ambiguous",
+        `${shown}: ${formatSlotRef(ref)} names partitions ${all.map((e) => e.index).join(" and ")}; use PARTUUID=`,
       );
-    }
+    const s = slots.find((x) => matchesEntry(ref, x.entry));
+    if (!s)
+      throw err(
+        "not-found",
+        `${shown}: no slot ${formatSlotRef(ref)} among ${slots.map((x) => x.ref).join(", ")}`,
+      );
     return s;
   }
 
-  private async snapshot() {
-    const { file, shown, booted } = await this.locate();
+  async read(): Promise<BootState> {
+    const ref = await this.bootedRef();
+    const { file, shown } = await this.locate(ref);
     const disk = await readGptDisk(file);
     const slots = this.slotsOf(disk, shown);
-    return { file, shown, slots, booted: this.find(slots, booted, shown) };
+    const state = assess(slots, this.find(disk, slots, ref, shown), shown);
+    const problem = damage(disk);
+    return problem ? { ...state, problems: [problem] } : state;
   }
 
-  async read(): Promise<BootState> {
-    const { shown, slots, booted } = await this.snapshot();
-    return assess(slots, booted, shown);
-  }
-
-  private async apply(
-    file: string,
-    shown: string,
-    wanted: Map<Slot, SlotAttributes>,
-    what: string,
+  /** Read, plan and write under the disk's lock, so concurrent writers are serialised and none loses an update. */
+  private write(
+    ref: SlotRef,
+    what: (target: Slot) => string,
+    plan: (target: Slot) => Plan,
   ): Promise<MarkResult> {
-    const changes = new Map<number, bigint>();
-    for (const [slot, attrs] of wanted) {
-      const raw = encodeAttributes(slot.entry.attributes, attrs);
-      if (raw !== slot.entry.attributes) changes.set(slot.entry.index, raw);
-    }
-    if (changes.size === 0) return { changed: false, message: `${what}: already so, nothing to do` };
-    await writeAttributes(file, changes);
-    return { changed: true, message: `${what} on ${shown}` };
+    return this.locate(ref).then(({ file, shown }) =>
+      withLock("gpt", file, shown, async () => {
+        let target: Slot | undefined;
+        const out = await updateAttributes(file, (disk) => {
+          const slots = this.slotsOf(disk, shown);
+          target = this.find(disk, slots, ref, shown);
+          const changes = new Map<number, bigint>();
+          for (const [slot, attrs] of plan(target)(slots, shown)) {
+            const raw = encodeAttributes(slot.entry.attributes, attrs);
+            if (raw !== slot.entry.attributes) changes.set(slot.entry.index, raw);
+          }
+          return changes;
+        });
+        const w = what(target!);
+        const repaired = out.repaired ? ` (repaired first: ${out.repaired.split(";")[0]})` : "";
+        return out.changed
+          ? {
+              changed: true,
+              message: `${w} on ${shown}${repaired}`,
+              ...(out.repaired ? { repaired: out.repaired } : {}),
+            }
+          : {
+              changed: false,
+              message: `${w}: already so, nothing to do${repaired}`,
+              ...(out.repaired ? { repaired: out.repaired } : {}),
+            };
+      }),
+    );
   }
 
   async markGood(): Promise<MarkResult> {
-    const { file, shown, slots, booted } = await this.snapshot();
-    // As update_engine does: successful, no tries, and the highest priority so the bootloader keeps choosing it.
-    const wanted = prioritize(slots, booted, { priority: 0, tries: 0, successful: true });
-    return this.apply(file, shown, wanted, `marked ${booted.ref} good`);
+    // As update_engine does: successful, no tries, and the highest priority so the boot loader keeps choosing it.
+    return this.write(
+      await this.bootedRef(),
+      (b) => `marked ${b.ref} good`,
+      (booted) => (slots) => prioritize(slots, booted, { priority: 0, tries: 0, successful: true }),
+    );
   }
 
   async markBad(): Promise<MarkResult> {
-    const { file, shown, slots, booted } = await this.snapshot();
-    const fallback = slots.filter((s) => s !== booted && (s.successful || s.tries > 0) && s.priority > 0);
-    if (fallback.length === 0) {
-      throw new BootwardenError(
-        `gpt: ${shown}: refusing to mark ${booted.ref} bad: no other slot is bootable, the machine would not boot`,
-      );
-    }
-    const wanted = new Map([[booted, { priority: 0, tries: 0, successful: false }]]);
-    return this.apply(file, shown, wanted, `marked ${booted.ref} bad`);
+    return this.write(
+      await this.bootedRef(),
+      (b) => `marked ${b.ref} bad`,
+      (booted) => (slots, shown) => {
+        if (!slots.some((s) => s !== booted && bootable(s)))
+          throw err(
+            "refused",
+            `${shown}: refusing to mark ${booted.ref} bad: no other slot is bootable, the machine would not boot`,
+          );
+        return new Map([[booted, { priority: 0, tries: 0, successful: false }]]);
+      },
+    );
   }
 
-  async arm(slot: string | undefined, tries: number | undefined): Promise<MarkResult> {
-    if (!slot) throw new BootwardenError("gpt: arm needs --slot PARTLABEL=... or PARTUUID=...");
+  async arm(slot: string | undefined, tries: number | undefined, opts: ArmOptions = {}): Promise<MarkResult> {
+    if (!slot)
+      throw new BootwardenError("cli", "usage", "gpt: arm needs --slot PARTLABEL=... or PARTUUID=...");
     const ref = parseSlotRef(slot);
-    if (!ref) throw new BootwardenError(`gpt: --slot ${slot}: must be PARTLABEL=<label> or PARTUUID=<guid>`);
+    if (!ref) throw err("invalid", `--slot ${slot}: must be PARTLABEL=<label> or PARTUUID=<guid>`);
     const n = tries ?? this.cfg.tries;
-    if (!Number.isInteger(n) || n < 1 || n > 15)
-      throw new BootwardenError(`gpt: --tries ${n}: must be 1..15`);
-    const file = sysPath(this.cfg.disk ?? (await diskOfPartition(ref)));
-    const shown = this.cfg.disk ?? file;
-    const slots = this.slotsOf(await readGptDisk(file), shown);
-    const target = this.find(slots, ref, shown);
-    const wanted = prioritize(slots, target, { priority: 0, tries: n, successful: false });
-    return this.apply(file, shown, wanted, `armed ${target.ref} for a trial boot with ${n} tries`);
+    if (!Number.isInteger(n) || n < 1 || n > 15) throw err("invalid", `--tries ${n}: must be 1..15`);
+    return this.write(
+      ref,
+      (t) => `armed ${t.ref} for a trial boot with ${n} tries`,
+      (target) => (slots) => {
+        // Only a slot that booted well before is a fallback; a trial of the only good slot risks everything.
+        if (!opts.force && !slots.some((s) => s !== target && s.successful && s.priority > 0))
+          throw err(
+            "refused",
+            `refusing to arm ${target.ref}: no other slot is marked good to fall back to (--force to arm anyway)`,
+          );
+        return prioritize(slots, target, { priority: 0, tries: n, successful: false });
+      },
+    );
   }
-}
-
-/**
- * cgpt prioritize: the chosen slot gets a priority above every other; others keep their order, compressed
- * downwards only when the top would overflow 15.
- */
-export function prioritize(
-  slots: readonly Slot[],
-  chosen: Slot,
-  attrs: SlotAttributes,
-): Map<Slot, SlotAttributes> {
-  const wanted = new Map<Slot, SlotAttributes>();
-  const others = slots.filter((s) => s !== chosen);
-  const othersTop = Math.max(0, ...others.map((s) => s.priority));
-  const chosenAlreadyTop = chosen.priority > othersTop;
-  if (chosenAlreadyTop) {
-    wanted.set(chosen, { ...attrs, priority: chosen.priority });
-    return wanted;
-  }
-  if (othersTop < 15) {
-    wanted.set(chosen, { ...attrs, priority: othersTop + 1 });
-    return wanted;
-  }
-  // Make room: rank the other non-zero priorities densely from 1 upwards, keeping their order.
-  const ranks = [...new Set(others.map((s) => s.priority).filter((p) => p > 0))].sort((a, b) => a - b);
-  for (const s of others) {
-    if (s.priority > 0) wanted.set(s, { ...s, priority: Math.min(14, ranks.indexOf(s.priority) + 1) });
-  }
-  wanted.set(chosen, { ...attrs, priority: Math.min(15, ranks.length + 1) });
-  return wanted;
 }

@@ -121,3 +121,33 @@ export function restampHeader(sector: Buffer, header: GptHeader, array: Buffer):
   next.writeUInt32LE(crc32(next.subarray(0, header.headerSize)), 16);
   return next;
 }
+
+/**
+ * The header sector of the other copy, for repairing a damaged one from an intact one: the same header with its own
+ * location, the other copy's location and its entry array's location swapped in. The CRCs are stamped afterwards.
+ */
+export function relocateHeader(
+  sector: Buffer,
+  myLba: bigint,
+  alternateLba: bigint,
+  entriesLba: bigint,
+): Buffer {
+  const next = Buffer.from(sector);
+  next.writeBigUInt64LE(myLba, 24);
+  next.writeBigUInt64LE(alternateLba, 32);
+  next.writeBigUInt64LE(entriesLba, 72);
+  return next;
+}
+
+/** Two used entries that share blocks, or one outside the usable range: such a table is not ours to write. */
+export function layoutProblem(header: GptHeader, entries: readonly GptEntry[]): string | undefined {
+  const sorted = [...entries].sort((a, b) => (a.firstLba < b.firstLba ? -1 : 1));
+  for (const [i, e] of sorted.entries()) {
+    if (e.firstLba > e.lastLba) return `partition ${e.index} ends before it starts`;
+    if (e.firstLba < header.firstUsableLba || e.lastLba > header.lastUsableLba)
+      return `partition ${e.index} lies outside the usable blocks`;
+    const next = sorted[i + 1];
+    if (next && next.firstLba <= e.lastLba) return `partitions ${e.index} and ${next.index} overlap`;
+  }
+  return undefined;
+}

@@ -1,7 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
+import path from "node:path";
+import { BootwardenError, errnoText } from "../../base/errors.js";
+import { sysPath } from "../../base/paths.js";
 import type { GrubenvStateConfig } from "../../config/schema.js";
-import { BootwardenError } from "../../errors.js";
-import { sysPath } from "../../paths.js";
+import { withLock } from "../lock.js";
 import type { BootState, BootStateBackend, MarkResult } from "../types.js";
 import { envEdit, envEntries, envGet } from "./codec.js";
 import { readEnvFile, writeEnvFile } from "./file.js";
@@ -24,9 +26,7 @@ export class GrubenvBackend implements BootStateBackend {
     try {
       return await readFile(sysPath(this.cfg.cmdline), "utf8");
     } catch (err) {
-      throw new BootwardenError(
-        `grubenv: cannot read ${this.cfg.cmdline}: ${(err as NodeJS.ErrnoException).code}`,
-      );
+      throw new BootwardenError("grubenv", "not-found", `cannot read ${this.cfg.cmdline}: ${errnoText(err)}`);
     }
   }
 
@@ -37,6 +37,15 @@ export class GrubenvBackend implements BootStateBackend {
   }
 
   private async edit(
+    what: string,
+    changesOf: (env: ReadonlyMap<string, string>) => EnvChanges,
+  ): Promise<MarkResult> {
+    // The file is replaced by rename, so the lock is on its (real) directory, which every writer shares.
+    const real = await realpath(this.file).catch(() => this.file);
+    return withLock("grubenv", path.dirname(real), this.cfg.path, () => this.editLocked(what, changesOf));
+  }
+
+  private async editLocked(
     what: string,
     changesOf: (env: ReadonlyMap<string, string>) => EnvChanges,
   ): Promise<MarkResult> {
@@ -61,7 +70,7 @@ export class GrubenvBackend implements BootStateBackend {
   arm(_slot: string | undefined, tries: number | undefined): Promise<MarkResult> {
     const n = tries ?? this.cfg.tries;
     if (!Number.isInteger(n) || n < 1 || n > 9)
-      throw new BootwardenError(`grubenv: --tries ${n}: must be 1..9`);
+      throw new BootwardenError("grubenv", "invalid", `--tries ${n}: must be 1..9`);
     return this.edit(`armed a trial boot with ${n} tries`, () => this.scheme.arm(n));
   }
 }

@@ -1,54 +1,37 @@
-import { constants as fsc } from "node:fs";
-import { open, readFile, rename, stat, unlink } from "node:fs/promises";
-import path from "node:path";
-import { BootwardenError } from "../../errors.js";
+import { readFile } from "node:fs/promises";
+import { writeAtomic } from "../../base/atomic-write.js";
+import { BootwardenError, errnoText } from "../../base/errors.js";
 import { type EnvBlock, parseEnvBlock, serializeEnvBlock } from "./codec.js";
-
-const fail = (shown: string, msg: string) => new BootwardenError(`grubenv: ${shown}: ${msg}`);
 
 export async function readEnvFile(file: string, shown: string): Promise<EnvBlock> {
   let buf: Buffer;
   try {
     buf = await readFile(file);
   } catch (err) {
-    throw fail(shown, `cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    const code = (err as NodeJS.ErrnoException).code === "ENOENT" ? "not-found" : "io";
+    throw new BootwardenError("grubenv", code, `${shown}: cannot read: ${errnoText(err)}`);
   }
   const block = parseEnvBlock(buf);
-  if (typeof block === "string") throw fail(shown, `corrupt environment block: ${block}`);
+  if (typeof block === "string")
+    throw new BootwardenError("grubenv", "corrupt", `${shown}: corrupt environment block: ${block}`);
   return block;
 }
 
 /**
- * Replaces the block atomically: a full 1024-byte copy is written and synced beside it, renamed over it, and the
- * directory synced. A power cut leaves the old block or the new one, never a torn one; the size never changes, and
- * GRUB finds the new file's blocks at its next load_env/save_env.
+ * Replaces the block atomically through symlinks (GRUB reads the link's target), keeping owner and mode: a full
+ * 1024-byte copy is written beside the target under an unpredictable name, synced, renamed over it, and the directory
+ * synced. A power cut or a concurrent reader sees the old block or the new one, never a missing or torn one.
  */
 export async function writeEnvFile(file: string, shown: string, block: EnvBlock): Promise<void> {
   let bytes: Buffer;
   try {
     bytes = serializeEnvBlock(block);
   } catch (err) {
-    throw fail(shown, (err as Error).message);
+    throw new BootwardenError("grubenv", "invalid", `${shown}: ${(err as Error).message}`);
   }
-  const mode = (await stat(file)).mode & 0o7777;
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.bootwarden-new`);
   try {
-    const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC, mode);
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-    const dir = await open(path.dirname(file), fsc.O_RDONLY | fsc.O_DIRECTORY);
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeAtomic(file, bytes, { durable: true });
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw fail(shown, `cannot write: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new BootwardenError("grubenv", "io", `${shown}: cannot write: ${errnoText(err)}`);
   }
 }

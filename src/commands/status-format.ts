@@ -1,6 +1,6 @@
-import type { BootState } from "./bootstate/types.js";
-import { formatDuration } from "./config/duration.js";
-import type { DaemonStatus } from "./daemon/store.js";
+import type { BootState } from "../bootstate/types.js";
+import { formatDuration } from "../config/duration.js";
+import type { DaemonStatus } from "../core/status.js";
 
 export function formatBootState(s: BootState): string[] {
   const lines = [
@@ -31,7 +31,7 @@ export function formatAssessment(d: DaemonStatus, nowMs: number): string[] {
   if (a.checks.length) lines.push("checks:");
   for (const c of a.checks) {
     lines.push(
-      `  ${c.status.padEnd(9)} ${c.def.required ? "critical" : "wanted  "} ${c.def.id}  ${c.detail}`,
+      `  ${c.status.padEnd(9)} ${c.def.critical ? "critical" : "wanted  "} ${c.def.id}  ${c.detail}`,
     );
   }
   for (const n of d.notes) lines.push(`note:        ${n}`);

@@ -1,7 +1,8 @@
 import { watch } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { type DaemonStatus, readStatus, runFile } from "./store.js";
+import { FileStatusStore } from "../actions/status-store.js";
+import type { DaemonStatus } from "../core/status.js";
 
 /** 0 = a blessing verdict (or a normal boot), 1 = unhealthy or the daemon could not assess; undefined = not yet. */
 export function waitOutcome(s: DaemonStatus | undefined): { code: number; text: string } | undefined {
@@ -25,13 +26,14 @@ export function waitOutcome(s: DaemonStatus | undefined): { code: number; text: 
 
 /** `bootwarden wait`: blocks until the daemon has a verdict. Woken by inotify on /run/bootwarden, no polling. */
 export async function waitForVerdict(): Promise<{ code: number; text: string }> {
-  const file = runFile("status.json");
+  const store = new FileStatusStore();
+  const file = store.statusFile;
   await mkdir(path.dirname(file), { recursive: true });
   return new Promise((resolve) => {
     let settled = false;
     const watcher = watch(path.dirname(file), () => void check());
     const check = async () => {
-      const out = waitOutcome(await readStatus());
+      const out = waitOutcome(await store.read());
       if (out && !settled) {
         settled = true;
         watcher.close();

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
-import type { Observation } from "./assessment.js";
+import type { Observation } from "../core/assessment.js";
 
 export interface FlagSpec {
   id: string;
@@ -76,16 +76,16 @@ function ancestors(file: string): string[] {
   return out;
 }
 
+/**
+ * Presence only, by lstat: a flag is never opened or followed, and its content never becomes a reason (a failFlag
+ * pointing at /etc/shadow must not copy a line of it into a world-readable verdict).
+ */
 async function observeFlag(f: FlagSpec, now: number): Promise<Observation> {
-  const present = await stat(f.file).then(
+  const present = await lstat(f.file).then(
     (s) => s.isFile() || s.isSymbolicLink(),
     () => false,
   );
-  if (f.failure) {
-    if (!present) return { kind: "up", since: now, detail: "absent" };
-    const text = await readFile(f.file, "utf8").catch(() => "");
-    const first = text.split("\n")[0]?.trim();
-    return { kind: "failed", detail: `appeared${first ? `: ${first.slice(0, 200)}` : ""}` };
-  }
+  if (f.failure)
+    return present ? { kind: "failed", detail: "appeared" } : { kind: "up", since: now, detail: "absent" };
   return present ? { kind: "up", since: now, detail: "present" } : { kind: "pending", detail: "absent" };
 }

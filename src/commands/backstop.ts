@@ -1,25 +1,23 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import dbus from "dbus-next";
+import { FileFlagWriter } from "../actions/flag-writer.js";
+import { rollBack } from "../actions/rollback.js";
+import { FileStatusStore } from "../actions/status-store.js";
+import { createLogger } from "../base/log.js";
+import { MessageId } from "../base/message-ids.js";
 import { createBackend } from "../bootstate/registry.js";
-import { monotonicMs } from "../clock.js";
 import { formatDuration } from "../config/duration.js";
 import { loadConfigLenient } from "../config/load.js";
-import { describeError } from "../errors.js";
-import { MessageId } from "../events.js";
-import { createLogger } from "../log.js";
+import { BACKSTOP_GRACE_MS, trialDeadline } from "../core/deadline.js";
+import { realClock } from "../daemon/ports.js";
 import { SystemdClient } from "../systemd/bus.js";
-import { writeFlag } from "./actions.js";
-import { readStatus, writeLastTrial } from "./store.js";
-
-const GRACE_MS = 5000; // the daemon acts at the deadline; give it this long before acting in its place
 
 /**
- * `bootwarden deadline`, started by bootwarden-deadline.timer early in every boot: on a trial boot it waits until the
+ * `bootwarden backstop`, started by bootwarden-backstop.timer early in every boot: on a trial boot it waits until the
  * deadline (plus a grace period) and, if no verdict exists by then because the daemon died, hung or never started,
- * marks the slot bad and reboots. On a normal boot, or once a verdict exists, it does nothing.
+ * rolls the trial back. On a normal boot, or once a verdict exists, it does nothing.
  */
 export async function runBackstop(configPath?: string): Promise<number> {
-  const log = createLogger("bootwarden-deadline");
+  const log = createLogger("bootwarden-backstop");
   const { config, problem } = await loadConfigLenient(configPath);
   if (problem)
     log.warn(`configuration invalid (${problem}); using its boot state and deadline where they parse`);
@@ -29,17 +27,18 @@ export async function runBackstop(configPath?: string): Promise<number> {
     log.info(`normal boot of ${boot.bootedSlot}: nothing to do`);
     return 0;
   }
+  const store = new FileStatusStore();
   const bus = dbus.systemBus();
   try {
     const systemd = new SystemdClient(bus);
     const userspaceUs = BigInt((await systemd.managerProperty("UserspaceTimestampMonotonic")) as bigint);
-    const deadline = Number(userspaceUs / 1000n) + config.assessment.deadline;
-    const wait = deadline + GRACE_MS - monotonicMs();
+    const wait = trialDeadline(userspaceUs, config.assessment.deadline) + BACKSTOP_GRACE_MS - realClock.now();
     log.info(
       `trial boot of ${boot.bootedSlot}: backstop armed, acting in ${formatDuration(Math.max(0, wait))} if no verdict exists`,
     );
-    if (wait > 0) await sleep(wait);
-    const s = await readStatus();
+    // realClock re-arms waits longer than setTimeout's 24.8 days instead of firing at once.
+    if (wait > 0) await new Promise<void>((resolve) => realClock.after(wait, resolve));
+    const s = await store.read();
     if (s?.assessment?.verdict) {
       log.info(`verdict exists (${s.assessment.verdict.verdict}): nothing to do`);
       return 0;
@@ -49,30 +48,18 @@ export async function runBackstop(configPath?: string): Promise<number> {
       { MESSAGE_ID: MessageId.verdict, BOOTWARDEN_SLOT: boot.bootedSlot, BOOTWARDEN_VERDICT: "unhealthy" },
       `backstop: ${reason}`,
     );
-    await writeFlag("unhealthy", `backstop: ${reason}`);
+    await new FileFlagWriter().write("unhealthy", `backstop: ${reason}`);
     if (config.assessment.action === "report") return 0;
-    try {
-      const r = await backend.markBad();
-      log.warn(
-        { MESSAGE_ID: MessageId.markedBad, BOOTWARDEN_SLOT: boot.bootedSlot },
-        `backstop: ${r.message}`,
-      );
-    } catch (err) {
-      log.error(`backstop: could not mark ${boot.bootedSlot} bad (${describeError(err)}); not rebooting`);
-      return 1;
-    }
-    await writeLastTrial({
-      slot: boot.bootedSlot,
-      verdict: "unhealthy",
-      reason: `backstop: ${reason}`,
-      at: new Date().toISOString(),
-    });
-    log.warn(
-      { MESSAGE_ID: MessageId.rebootRequested, BOOTWARDEN_SLOT: boot.bootedSlot },
-      "backstop: rebooting",
+    const rebooted = await rollBack(
+      {
+        backend,
+        recordTrial: (t) => store.writeLastTrial(t),
+        reboot: () => systemd.startUnit("reboot.target", "replace-irreversibly"),
+        log,
+      },
+      { slot: boot.bootedSlot, reason: `backstop: ${reason}`, by: "backstop" },
     );
-    await systemd.startUnit("reboot.target", "replace-irreversibly");
-    return 0;
+    return rebooted ? 0 : 1;
   } finally {
     bus.disconnect();
   }

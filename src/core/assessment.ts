@@ -11,7 +11,8 @@ export interface CheckDef {
   id: string; // "unit:sshd.service", "flag:/run/app/ready", ...
   kind: CheckKind;
   target: string;
-  required: boolean;
+  /** Critical checks decide the verdict; wanted ones only degrade it. */
+  critical: boolean;
 }
 
 /** What a watcher saw. "up" is not yet "passed": a unit must stay up for the settle time. */
@@ -40,15 +41,42 @@ export type Event =
   | { type: "observed"; id: string; obs: Observation; now: number }
   | { type: "tick"; now: number };
 
-export type Effect =
+/** Effects that act on the machine; each is carried out once per boot, recorded under its done-key. */
+export type ActionEffect =
+  | { type: "markGood" }
+  /** Mark the slot bad, record the failed trial, reboot: one sequence, shared with the backstop. */
+  | { type: "rollback" }
+  | { type: "flag"; which: "healthy" | "unhealthy"; reason: string }
+  | { type: "hooks"; which: "green" | "red" };
+
+/** Effects that are only reported. */
+export type ReportEffect =
   | { type: "check"; check: CheckState; previous: CheckStatus }
   | { type: "verdict"; verdict: Verdict; reason: string }
-  | { type: "markGood" }
-  | { type: "markBad" }
-  | { type: "reboot" }
-  | { type: "flag"; which: "healthy" | "unhealthy"; reason: string }
-  | { type: "hooks"; which: "green" | "red" }
   | { type: "lateFailure"; check: CheckState };
+
+export type Effect = ActionEffect | ReportEffect;
+
+/** The record of a carried-out action in status.json; `bootwarden wait` reads "markGood" from it. */
+export type DoneKey =
+  | "markGood"
+  | "rollback"
+  | `flag:${"healthy" | "unhealthy"}`
+  | `hooks:${"green" | "red"}`;
+
+export function doneKey(e: ActionEffect): DoneKey {
+  switch (e.type) {
+    case "flag":
+      return `flag:${e.which}`;
+    case "hooks":
+      return `hooks:${e.which}`;
+    default:
+      return e.type;
+  }
+}
+
+export const isAction = (e: Effect): e is ActionEffect =>
+  e.type === "markGood" || e.type === "rollback" || e.type === "flag" || e.type === "hooks";
 
 export function newAssessment(
   slot: string,
@@ -93,11 +121,11 @@ function applyObservation(c: CheckState, obs: Observation, now: number, settle: 
 }
 
 function verdictOf(a: Assessment, now: number): { verdict: Verdict; reason: string } | undefined {
-  const required = a.checks.filter((c) => c.def.required);
-  const wanted = a.checks.filter((c) => !c.def.required);
-  const failed = required.find((c) => c.status === "failed");
+  const critical = a.checks.filter((c) => c.def.critical);
+  const wanted = a.checks.filter((c) => !c.def.critical);
+  const failed = critical.find((c) => c.status === "failed");
   if (failed) return { verdict: "unhealthy", reason: `${failed.def.id} failed: ${failed.detail}` };
-  const notYet = required.filter((c) => c.status !== "passed");
+  const notYet = critical.filter((c) => c.status !== "passed");
   const pastDeadline = now >= a.deadline;
   if (notYet.length > 0) {
     if (!pastDeadline) return undefined;
@@ -131,7 +159,7 @@ export function verdictEffects(a: Assessment, verdict: Verdict, reason: string):
         { type: "flag", which: "unhealthy", reason },
         { type: "hooks", which: "red" },
       ];
-      if (a.action === "rollback") out.push({ type: "markBad" }, { type: "reboot" });
+      if (a.action === "rollback") out.push({ type: "rollback" });
       return out;
     }
   }
@@ -171,6 +199,6 @@ export function nextWakeup(a: Assessment): number | undefined {
 }
 
 export function summary(a: Assessment): { up: number; total: number } {
-  const req = a.checks.filter((c) => c.def.required);
-  return { up: req.filter((c) => c.status === "passed").length, total: req.length };
+  const critical = a.checks.filter((c) => c.def.critical);
+  return { up: critical.filter((c) => c.status === "passed").length, total: critical.length };
 }

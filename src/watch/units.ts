@@ -1,13 +1,12 @@
+import type { Observation } from "../core/assessment.js";
 import {
+  observeUnit,
   type PropertyBag,
-  SERVICE_IFACE,
-  type SystemdClient,
+  TELLING_JOB_RESULTS,
   toSnapshot,
-  UNIT_IFACE,
   type UnitSnapshot,
-} from "../systemd/bus.js";
-import type { Observation } from "./assessment.js";
-import { observeUnit } from "./unit-observation.js";
+} from "../core/unit-rules.js";
+import { SERVICE_IFACE, type SystemdApi, UNIT_IFACE } from "../systemd/api.js";
 
 interface Watched {
   id: string;
@@ -23,9 +22,6 @@ interface Watched {
 
 const READ_BATCH = 32;
 
-// Job results that say something the unit's own state may not: it will not start.
-const TELLING_JOB_RESULTS = new Set(["dependency", "timeout"]);
-
 /**
  * Critical units, driven by systemd's signals. The properties are read once with GetAll; after that each
  * PropertiesChanged carries the new values, which are merged in without another round trip (only invalidated
@@ -36,7 +32,7 @@ export class UnitWatcher {
   private readonly byName = new Map<string, Watched>();
 
   constructor(
-    private readonly systemd: SystemdClient,
+    private readonly systemd: SystemdApi,
     units: readonly { id: string; name: string }[],
     private readonly onObservation: (id: string, obs: Observation, snap: UnitSnapshot) => void,
     private readonly onError: (err: Error) => void,
@@ -106,7 +102,7 @@ export class UnitWatcher {
   private evaluate(w: Watched): void {
     if (!w.path) return;
     const snap = toSnapshot(w.name, w.path, w.unit, w.svc);
-    const obs = observeUnit(snap, 0, w.jobResult);
+    const obs = observeUnit(snap, w.jobResult);
     const key = JSON.stringify(obs);
     if (key === w.lastKey) return;
     w.lastKey = key;

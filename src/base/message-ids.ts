@@ -13,4 +13,9 @@ export const MessageId = {
   rebootRequested: "f03ee4f0a193450797ebe4ae7de957bc",
   previousTrialFailed: "3b7f3fce9bdd4406ba18770ff831fffc",
   configInvalid: "87bff4dc556c4e8a97246dda35602889",
+  lateFailure: "7c18eadfab3b433f9e65e96e16c4344d",
+  tableRepaired: "2f675d71d22b4140bd4c96f5ebe9ac50",
+  untrustedFlagPath: "0a3a6455cfb94f7c81cdf5fcc4119eb6",
+  slotExhausted: "dc640a9a95824bc3b4812ff32ed99532",
+  rollbackFailed: "4a60e7f026ae443282e51902dd88d34b",
 } as const;

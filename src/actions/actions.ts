@@ -1,0 +1,49 @@
+import type { Logger } from "../base/log.js";
+import { MessageId } from "../base/message-ids.js";
+import type { BootStateBackend } from "../bootstate/types.js";
+import type { ActionEffect, Verdict } from "../core/assessment.js";
+import type { FlagWriter, HookRunner, StatusStore } from "../daemon/ports.js";
+import { rollBack } from "./rollback.js";
+
+export interface ActionContext {
+  slot: string;
+  verdict?: Verdict;
+  reason?: string;
+}
+
+export interface ActionDeps {
+  backend: BootStateBackend;
+  flags: FlagWriter;
+  hooks: HookRunner;
+  store: StatusStore;
+  reboot(): Promise<void>;
+  log: Logger;
+}
+
+/**
+ * Carries out one action effect. Returns false when the action did not happen and must not count as done (a
+ * rollback whose mark-bad failed): a daemon restarted later tries it again.
+ */
+export async function runAction(deps: ActionDeps, e: ActionEffect, ctx: ActionContext): Promise<boolean> {
+  switch (e.type) {
+    case "markGood": {
+      const r = await deps.backend.markGood();
+      deps.log.info(
+        { MESSAGE_ID: MessageId.markedGood, BOOTWARDEN_SLOT: ctx.slot, BOOTWARDEN_VERDICT: ctx.verdict },
+        `slot ${ctx.slot}: ${r.message}`,
+      );
+      return true;
+    }
+    case "rollback":
+      return rollBack(
+        { ...deps, recordTrial: (t) => deps.store.writeLastTrial(t) },
+        { slot: ctx.slot, reason: ctx.reason ?? "", by: "daemon" },
+      );
+    case "flag":
+      await deps.flags.write(e.which, e.reason);
+      return true;
+    case "hooks":
+      await deps.hooks.run(e.which, { slot: ctx.slot, verdict: ctx.verdict ?? "", reason: ctx.reason ?? "" });
+      return true;
+  }
+}

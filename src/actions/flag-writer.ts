@@ -1,0 +1,16 @@
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { writeAtomic } from "../base/atomic-write.js";
+import { RUN_DIR, sysPath } from "../base/paths.js";
+import type { FlagWriter } from "../daemon/ports.js";
+
+/** bootwarden-healthy.path fires on /run/bootwarden/healthy; unhealthy carries the reason (0640: reasons are private). */
+export class FileFlagWriter implements FlagWriter {
+  constructor(readonly dir = sysPath(RUN_DIR)) {}
+
+  async write(which: "healthy" | "unhealthy", reason: string): Promise<void> {
+    const other = which === "healthy" ? "unhealthy" : "healthy";
+    await rm(path.join(this.dir, other), { force: true });
+    await writeAtomic(path.join(this.dir, which), `${reason}\n`, { mode: 0o640 });
+  }
+}

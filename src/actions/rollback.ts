@@ -1,0 +1,52 @@
+import { describeError } from "../base/errors.js";
+import type { Logger } from "../base/log.js";
+import { MessageId } from "../base/message-ids.js";
+import type { BootStateBackend } from "../bootstate/types.js";
+import type { LastTrial } from "../core/status.js";
+
+export interface RollbackDeps {
+  backend: BootStateBackend;
+  recordTrial(t: LastTrial): Promise<void>;
+  reboot(): Promise<void>;
+  log: Logger;
+}
+
+export interface RollbackContext {
+  slot: string;
+  reason: string;
+  by: "daemon" | "backstop";
+}
+
+/**
+ * The one rollback sequence, for the daemon and the backstop: mark the booted slot bad, record the failed trial (so
+ * the next boot reports it), then reboot. If the slot cannot be marked bad there is no reboot: the boot loader would
+ * only choose the same slot again. Every step is idempotent, so a sequence cut short is simply run again.
+ * Returns whether the reboot was requested.
+ */
+export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promise<boolean> {
+  const fields = { BOOTWARDEN_SLOT: ctx.slot, BOOTWARDEN_VERDICT: "unhealthy" };
+  const by = ctx.by === "backstop" ? "backstop: " : "";
+  try {
+    const r = await deps.backend.markBad();
+    deps.log.warn({ MESSAGE_ID: MessageId.markedBad, ...fields }, `${by}slot ${ctx.slot}: ${r.message}`);
+  } catch (err) {
+    deps.log.error(
+      { MESSAGE_ID: MessageId.rollbackFailed, ...fields },
+      `${by}could not mark ${ctx.slot} bad (${describeError(err)}); not rebooting`,
+    );
+    return false;
+  }
+  await deps.recordTrial({
+    slot: ctx.slot,
+    verdict: "unhealthy",
+    reason: ctx.reason,
+    at: new Date().toISOString(),
+    by: ctx.by,
+  });
+  deps.log.warn(
+    { MESSAGE_ID: MessageId.rebootRequested, ...fields },
+    `${by}rebooting to fall back from ${ctx.slot}: ${ctx.reason}`,
+  );
+  await deps.reboot();
+  return true;
+}

@@ -1,0 +1,49 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { writeAtomic } from "../base/atomic-write.js";
+import { RUN_DIR, STATE_DIR, sysPath } from "../base/paths.js";
+import type { DaemonStatus, LastTrial } from "../core/status.js";
+import type { StatusStore } from "../daemon/ports.js";
+
+export async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * status.json in the runtime directory (this boot only) and last-trial.json in the state directory (across the
+ * reboot). Both carry reasons, so they are 0640 in a 0700 state directory.
+ */
+export class FileStatusStore implements StatusStore {
+  constructor(
+    readonly runDir = sysPath(RUN_DIR),
+    readonly stateDir = sysPath(STATE_DIR),
+  ) {}
+
+  get statusFile(): string {
+    return path.join(this.runDir, "status.json");
+  }
+
+  read(): Promise<DaemonStatus | undefined> {
+    return readJson<DaemonStatus>(this.statusFile);
+  }
+
+  write(s: DaemonStatus): Promise<void> {
+    return writeAtomic(this.statusFile, `${JSON.stringify(s, null, 1)}\n`, { mode: 0o640 });
+  }
+
+  readLastTrial(): Promise<LastTrial | undefined> {
+    return readJson<LastTrial>(path.join(this.stateDir, "last-trial.json"));
+  }
+
+  writeLastTrial(t: LastTrial): Promise<void> {
+    return writeAtomic(path.join(this.stateDir, "last-trial.json"), `${JSON.stringify(t)}\n`, {
+      mode: 0o640,
+      durable: true,
+      dirMode: 0o700,
+    });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Errors meant for the operator. Each carries a domain (which layer or backend) and a code (what kind of failure),
+ * so callers branch on `code`, never on message text; the message is the one line the CLI prints. A layer that
+ * adds context wraps with `withContext`, keeping domain and code (as RAUC's GError domains do).
+ */
+export type ErrorDomain = "cli" | "config" | "gpt" | "grubenv" | "bls" | "dbus" | "state" | "flags";
+
+export type ErrorCode =
+  | "usage" // the command line is wrong
+  | "invalid" // the configuration or an argument is wrong
+  | "not-found" // a file, device, slot or partition is not there
+  | "ambiguous" // a reference matches more than one thing
+  | "corrupt" // on-disk content cannot be trusted
+  | "refused" // the write would leave the machine worse off (no fallback, a failing slot, ...)
+  | "unsafe" // a path an unprivileged user could control
+  | "io" // reading or writing failed
+  | "busy" // another writer holds the lock
+  | "timeout"; // a peer did not answer in time
+
+const EXIT: Partial<Record<ErrorCode, number>> = { usage: 2, invalid: 78 };
+
+export class BootwardenError extends Error {
+  readonly exitCode: number;
+
+  constructor(
+    readonly domain: ErrorDomain,
+    readonly code: ErrorCode,
+    detail: string,
+    exitCode?: number,
+  ) {
+    super(domain === "cli" ? detail : `${domain}: ${detail}`);
+    this.name = "BootwardenError";
+    this.exitCode = exitCode ?? EXIT[code] ?? 1;
+  }
+}
+
+export const isCode = (err: unknown, code: ErrorCode): boolean =>
+  err instanceof BootwardenError && err.code === code;
+
+/** Prefixes a layer's context to an error's message; a BootwardenError keeps its domain, code and exit status. */
+export function withContext(err: unknown, context: string): Error {
+  if (err instanceof BootwardenError) {
+    const e = new BootwardenError("cli", err.code, `${context}: ${err.message}`, err.exitCode);
+    return Object.assign(e, { domain: err.domain });
+  }
+  return new Error(`${context}: ${describeError(err)}`);
+}
+
+/** The short form of a system error for one-line messages: "ENOENT", "EACCES", or the message when there is no code. */
+export function errnoText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === "string") return code;
+  return describeError(err);
+}
+
+export function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

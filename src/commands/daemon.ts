@@ -1,0 +1,119 @@
+import dbus from "dbus-next";
+import { FileFlagWriter } from "../actions/flag-writer.js";
+import { ShellHookRunner } from "../actions/hooks.js";
+import { reportPreviousTrial } from "../actions/previous-trial.js";
+import { FileStatusStore } from "../actions/status-store.js";
+import { BootwardenError, describeError } from "../base/errors.js";
+import { createLogger, type Logger } from "../base/log.js";
+import { MessageId } from "../base/message-ids.js";
+import { createBackend } from "../bootstate/registry.js";
+import type { BootState } from "../bootstate/types.js";
+import { loadConfig, loadConfigLenient } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import type { DaemonStatus } from "../core/status.js";
+import { Daemon } from "../daemon/daemon.js";
+import { realClock } from "../daemon/ports.js";
+import { SystemdClient } from "../systemd/bus.js";
+import { createNotifier } from "../systemd/notify.js";
+import { configFlags, untrustedFlags } from "../watch/flag-trust.js";
+
+export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus, so a bad config does not loop
+
+/**
+ * With an invalid config a trial boot is left to the backstop; but a normal boot (the known-good slot) still gets its
+ * healthy flag, so units gated on it run, as long as the boot state itself can be read.
+ */
+async function normalBootDespiteConfig(configPath: string | undefined, store: FileStatusStore, log: Logger) {
+  try {
+    const { config } = await loadConfigLenient(configPath);
+    const boot = await createBackend(config.bootState).read();
+    if (boot.trialBoot) return;
+    await reportPreviousTrial(boot, store, log);
+    log.info(
+      { MESSAGE_ID: MessageId.normalBoot, BOOTWARDEN_SLOT: boot.bootedSlot },
+      `normal boot of ${boot.bootedSlot}: writing the healthy flag although the configuration is invalid`,
+    );
+    await new FileFlagWriter().write("healthy", "normal boot (configuration invalid)");
+  } catch {
+    // Nothing more can be known: the flag stays unwritten.
+  }
+}
+
+/** What `bootwarden status` and `bootwarden wait` see when the daemon could not assess at all. */
+function failedStatus(phase: "config-error" | "error", error: string): DaemonStatus {
+  return { phase, updatedAt: new Date().toISOString(), pid: process.pid, done: [], error, notes: [] };
+}
+
+/** `bootwarden daemon`: wires the real systemd, files and timers into a Daemon; returns the exit status. */
+export async function runDaemon(configPath?: string): Promise<number> {
+  const log = createLogger();
+  const notifier = createNotifier(process.env, (err) => log.warn(`sd_notify failed: ${err.message}`));
+  const store = new FileStatusStore();
+  let config: Config;
+  try {
+    config = (await loadConfig(configPath)).config;
+    const untrusted = await untrustedFlags(configFlags(config.assessment));
+    for (const p of untrusted)
+      log.warn({ MESSAGE_ID: MessageId.untrustedFlagPath }, `flag path other users can write: ${p}`);
+    if (untrusted.length > 0 && !config.assessment.allowUntrustedFlagPaths)
+      throw new BootwardenError(
+        "config",
+        "unsafe",
+        `${untrusted[0]}; refusing untrusted flag paths (assessment.allowUntrustedFlagPaths: true accepts them)`,
+      );
+  } catch (err) {
+    const msg = describeError(err);
+    log.error(
+      { MESSAGE_ID: MessageId.configInvalid },
+      `${msg}; not assessing this boot: a trial boot is not blessed and the backstop rolls it back`,
+    );
+    await store.write(failedStatus("config-error", msg)).catch(() => undefined);
+    notifier.status(`configuration invalid: ${msg}`);
+    await normalBootDespiteConfig(configPath, store, log);
+    return EXIT_CONFIG;
+  }
+  const backend = createBackend(config.bootState);
+  let boot: BootState;
+  try {
+    boot = await backend.read();
+  } catch (err) {
+    const msg = describeError(err);
+    log.error(`cannot read the boot state: ${msg}`);
+    await store.write(failedStatus("error", msg)).catch(() => undefined);
+    return 1;
+  }
+  const bus = dbus.systemBus();
+  const systemd = new SystemdClient(bus);
+  let stopping = false;
+  const exit = (code: number) => {
+    if (!stopping) process.exit(code);
+  };
+  systemd.on("lost", (reason) => {
+    if (stopping) return;
+    log.error(`lost the system bus (${reason}); exiting so that systemd restarts the assessment`);
+    exit(1);
+  });
+  await systemd.start();
+  const daemon = new Daemon({
+    config,
+    backend,
+    systemd,
+    store,
+    flags: new FileFlagWriter(),
+    hooks: new ShellHookRunner(config.hooks, log),
+    notifier,
+    log,
+    clock: realClock,
+    exit,
+    pid: process.pid,
+  });
+  await daemon.start(boot);
+  await new Promise<void>((resolve) => {
+    for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
+  });
+  stopping = true;
+  notifier.stopping();
+  await daemon.stop();
+  bus.disconnect();
+  return 0;
+}

@@ -1,0 +1,31 @@
+import { BootwardenError } from "../base/errors.js";
+import { createBackend } from "../bootstate/registry.js";
+import { loadConfig } from "../config/load.js";
+
+/** `bootwarden mark-good` / `mark-bad`: the booted slot, by hand. Idempotent: "already so" is success. */
+export async function mark(which: "good" | "bad", configPath: string | undefined): Promise<number> {
+  const { config } = await loadConfig(configPath);
+  const backend = createBackend(config.bootState);
+  const r = which === "good" ? await backend.markGood() : await backend.markBad();
+  process.stdout.write(`${r.message}\n`);
+  return 0;
+}
+
+export function parseTries(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,3}$/.test(v)) throw new BootwardenError("cli", "usage", `--tries ${v}: must be a whole number`);
+  return Number(v);
+}
+
+/** `bootwarden arm --slot SLOT [--tries N]`: what an updater does after writing the new image. */
+export async function arm(
+  configPath: string | undefined,
+  slot: string | undefined,
+  tries: string | undefined,
+  force: boolean,
+): Promise<number> {
+  const { config } = await loadConfig(configPath);
+  const r = await createBackend(config.bootState).arm(slot, parseTries(tries), { force });
+  process.stdout.write(`${r.message}\n`);
+  return 0;
+}

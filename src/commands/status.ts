@@ -1,0 +1,24 @@
+import { FileStatusStore } from "../actions/status-store.js";
+import { createBackend } from "../bootstate/registry.js";
+import { loadConfig } from "../config/load.js";
+import { realClock } from "../daemon/ports.js";
+import { formatAssessment, formatBootState } from "./status-format.js";
+
+/** `bootwarden status [--json]`: the boot state, and the live assessment while the daemon runs. */
+export async function status(configPath: string | undefined, json: boolean): Promise<number> {
+  const { config } = await loadConfig(configPath);
+  const boot = await createBackend(config.bootState).read();
+  const daemon = await new FileStatusStore().read();
+  const now = realClock.now();
+  if (json) {
+    const live = daemon?.assessment
+      ? { ...daemon, timeLeftMs: daemon.assessment.verdict ? null : daemon.assessment.deadline - now }
+      : daemon;
+    process.stdout.write(`${JSON.stringify({ ...boot, daemon: live ?? null })}\n`);
+  } else {
+    const lines = formatBootState(boot);
+    if (daemon) lines.push(...formatAssessment(daemon, now));
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,27 @@
+import type { Assessment, DoneKey } from "./assessment.js";
+
+/** What the daemon keeps in /run/bootwarden/status.json: enough to resume after a crash and to answer `status`. */
+export interface DaemonStatus {
+  phase: "normal" | "assessing" | "verdict" | "config-error" | "error";
+  slot?: string;
+  trialBoot?: boolean;
+  updatedAt: string;
+  pid: number;
+  deadlineMonotonicMs?: number;
+  assessment?: Assessment;
+  /** Actions already carried out in this boot, so a restarted daemon never acts twice. */
+  done: DoneKey[];
+  error?: string;
+  notes: string[];
+}
+
+/** The last trial that ended in a rollback, kept in /var/lib/bootwarden across the reboot. */
+export interface LastTrial {
+  slot: string;
+  verdict: string;
+  reason: string;
+  at: string;
+  /** Who rolled it back: the daemon, or the backstop when the daemon had no verdict. */
+  by?: "daemon" | "backstop";
+  reported?: boolean;
+}

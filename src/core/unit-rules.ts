@@ -1,0 +1,94 @@
+import type { Observation } from "./assessment.js";
+
+/** Raw property values by name, as GetAll or PropertiesChanged carry them (Variants unwrapped). */
+export type PropertyBag = Record<string, unknown>;
+
+/** The subset of a unit's properties the checks read. uint64 values arrive as BigInt and are kept so. */
+export interface UnitSnapshot {
+  name: string;
+  path: string;
+  loadState: string;
+  activeState: string;
+  subState: string;
+  result: string; // Service.Result; "" for non-services
+  type: string; // Service.Type; "" for non-services
+  nRestarts: number;
+  activeEnterMonotonic: bigint;
+  execMainExitMonotonic: bigint;
+  execMainStatus: number;
+}
+
+/** Properties of org.freedesktop.systemd1.Unit and .Service that the rules below read. */
+export const UNIT_PROPERTIES = [
+  "LoadState",
+  "ActiveState",
+  "SubState",
+  "ActiveEnterTimestampMonotonic",
+] as const;
+export const SERVICE_PROPERTIES = [
+  "Result",
+  "Type",
+  "NRestarts",
+  "ExecMainExitTimestampMonotonic",
+  "ExecMainStatus",
+] as const;
+
+/** Job results that say something the unit's own state may not: it will not start. */
+export const TELLING_JOB_RESULTS: ReadonlySet<string> = new Set(["dependency", "timeout"]);
+
+export function toSnapshot(name: string, path: string, unit: PropertyBag, svc: PropertyBag): UnitSnapshot {
+  const big = (v: unknown) => BigInt((v as bigint | number | undefined) ?? 0);
+  return {
+    name,
+    path,
+    loadState: String(unit.LoadState ?? ""),
+    activeState: String(unit.ActiveState ?? ""),
+    subState: String(unit.SubState ?? ""),
+    result: String(svc.Result ?? ""),
+    type: String(svc.Type ?? ""),
+    nRestarts: Number(svc.NRestarts ?? 0),
+    activeEnterMonotonic: big(unit.ActiveEnterTimestampMonotonic),
+    execMainExitMonotonic: big(svc.ExecMainExitTimestampMonotonic),
+    execMainStatus: Number(svc.ExecMainStatus ?? 0),
+  };
+}
+
+const usToMs = (us: bigint) => Number(us / 1000n);
+
+/**
+ * What a unit's properties say about its check. Any restart during the boot is a crash loop, even if the unit is
+ * active again right now: NRestarts counts from the unit's first start in this boot, so no baseline is needed.
+ */
+export function observeUnit(u: UnitSnapshot, jobResult?: string): Observation {
+  switch (u.loadState) {
+    case "not-found":
+      return { kind: "failed", detail: "unit does not exist" };
+    case "masked":
+      return { kind: "failed", detail: "unit is masked" };
+    case "error":
+    case "bad-setting":
+      return { kind: "failed", detail: `unit could not be loaded (${u.loadState})` };
+  }
+  if (u.nRestarts > 0) {
+    return { kind: "failed", detail: `restarted ${u.nRestarts} time(s) (${u.activeState}/${u.subState})` };
+  }
+  if (u.activeState === "failed") return { kind: "failed", detail: `failed (${u.result || u.subState})` };
+  if (u.activeState === "active" || u.activeState === "reloading") {
+    return { kind: "up", since: usToMs(u.activeEnterMonotonic), detail: `active (${u.subState})` };
+  }
+  // A oneshot without RemainAfterExit goes back to inactive after a successful run.
+  if (
+    u.type === "oneshot" &&
+    u.activeState === "inactive" &&
+    u.result === "success" &&
+    u.execMainExitMonotonic > 0n
+  ) {
+    return u.execMainStatus === 0
+      ? { kind: "up", since: usToMs(u.execMainExitMonotonic), detail: "ran successfully" }
+      : { kind: "failed", detail: `exited with status ${u.execMainStatus}` };
+  }
+  if (u.activeState === "inactive" && jobResult !== undefined && TELLING_JOB_RESULTS.has(jobResult)) {
+    return { kind: "failed", detail: `start job ended with "${jobResult}"` };
+  }
+  return { kind: "pending", detail: `${u.activeState} (${u.subState})` };
+}

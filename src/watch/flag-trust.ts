@@ -1,0 +1,41 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { sysPath } from "../base/paths.js";
+
+/**
+ * Why a flag path is not trustworthy, or undefined: a flag is a verdict any writer of its directory can fake (a
+ * healthy flag) or force (a failFlag). Every existing ancestor must be owned by root and not group/world-writable;
+ * /tmp is refused outright (the daemon has a private /tmp and never sees the host's).
+ */
+export async function flagPathProblem(flag: string): Promise<string | undefined> {
+  const norm = path.normalize(flag);
+  if (norm === "/tmp" || norm.startsWith("/tmp/") || norm.startsWith("/var/tmp/"))
+    return `${flag}: under /tmp, which the daemon cannot see (PrivateTmp) and every user can write`;
+  for (let d = path.dirname(norm); ; d = path.dirname(d)) {
+    const st = await stat(sysPath(d)).catch(() => undefined);
+    if (st) {
+      if (st.uid !== 0) return `${flag}: ${d} is owned by uid ${st.uid}, not root`;
+      if (st.mode & 0o022)
+        return `${flag}: ${d} is writable by ${st.mode & 0o002 ? "every user" : "its group"}`;
+    }
+    if (d === "/") return undefined;
+  }
+}
+
+/** The problems of every flag and failFlag a config declares. */
+export async function untrustedFlags(flags: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of flags) {
+    const p = await flagPathProblem(f);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** Every flag path a config's checks name, critical and wanted. */
+export function configFlags(a: {
+  critical: { flags: string[]; failFlags: string[] };
+  wanted: { flags: string[]; failFlags: string[] };
+}): string[] {
+  return [a.critical, a.wanted].flatMap((g) => [...g.flags, ...g.failFlags]);
+}

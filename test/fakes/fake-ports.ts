@@ -1,0 +1,96 @@
+import pino from "pino";
+import type { Logger } from "../../src/base/log.js";
+import type { DaemonStatus, LastTrial } from "../../src/core/status.js";
+import type { Clock, FlagWriter, HookContext, HookRunner, StatusStore } from "../../src/daemon/ports.js";
+import type { Notifier } from "../../src/systemd/notify.js";
+
+/** A monotonic clock that moves only when the test says; timers fire in order as it passes them. */
+export class FakeClock implements Clock {
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private seq = 0;
+  constructor(public t = 5000) {}
+  now = (): number => this.t;
+  after(ms: number, fn: () => void) {
+    const id = ++this.seq;
+    this.timers.push({ at: this.t + Math.max(0, ms), fn, id });
+    return { cancel: () => (this.timers = this.timers.filter((x) => x.id !== id)) };
+  }
+  /** Moves to `to`, firing each timer due on the way at its own time. */
+  async advanceTo(to: number): Promise<void> {
+    for (;;) {
+      const due = this.timers.filter((x) => x.at <= to).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((x) => x !== due);
+      this.t = Math.max(this.t, due.at);
+      due.fn();
+      await new Promise((r) => setImmediate(r));
+    }
+    this.t = to;
+  }
+}
+
+/** status.json and last-trial.json in memory; copies in and out, as files would be. */
+export class MemoryStore implements StatusStore {
+  status?: DaemonStatus;
+  lastTrial?: LastTrial;
+  async read() {
+    return this.status && (structuredClone(this.status) as DaemonStatus);
+  }
+  async write(s: DaemonStatus) {
+    this.status = structuredClone(s);
+  }
+  async readLastTrial() {
+    return this.lastTrial && { ...this.lastTrial };
+  }
+  async writeLastTrial(t: LastTrial) {
+    this.lastTrial = { ...t };
+  }
+}
+
+export class MemoryFlags implements FlagWriter {
+  readonly writes: { which: string; reason: string }[] = [];
+  async write(which: "healthy" | "unhealthy", reason: string) {
+    this.writes.push({ which, reason });
+  }
+}
+
+export class RecordingHooks implements HookRunner {
+  readonly runs: { which: string; ctx: HookContext }[] = [];
+  hang?: "green" | "red";
+  async run(which: "green" | "red", ctx: HookContext) {
+    this.runs.push({ which, ctx });
+    if (this.hang === which) await new Promise(() => undefined);
+  }
+}
+
+export class RecordingNotifier implements Notifier {
+  readonly sent: string[] = [];
+  ready(status?: string) {
+    this.sent.push(`READY=1${status ? ` STATUS=${status}` : ""}`);
+  }
+  status(text: string) {
+    this.sent.push(`STATUS=${text}`);
+  }
+  stopping() {
+    this.sent.push("STOPPING=1");
+  }
+  startWatchdog() {}
+  close() {}
+}
+
+export interface LogRecord {
+  level: number;
+  msg: string;
+  MESSAGE_ID?: string;
+  [k: string]: unknown;
+}
+
+/** A real pino logger whose records land in an array. */
+export function memoryLogger(): { log: Logger; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  const log = pino(
+    { level: "debug", base: undefined },
+    { write: (l: string) => records.push(JSON.parse(l)) },
+  );
+  return { log, records };
+}

@@ -1,0 +1,54 @@
+import { EventEmitter } from "node:events";
+import type { PropertyBag } from "../../src/core/unit-rules.js";
+import { SERVICE_IFACE, type SystemdApi, type SystemdEvents, UNIT_IFACE } from "../../src/systemd/api.js";
+
+/**
+ * systemd's manager in memory: units with Unit/Service property bags, PropertiesChanged and JobRemoved as the real
+ * client emits them, and the StartUnit calls it received (a reboot can be made to hang, as a dying machine does).
+ */
+export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdApi {
+  readonly units = new Map<string, { unit: PropertyBag; svc: PropertyBag }>();
+  readonly started: string[] = [];
+  userspaceUs = 1_000_000n;
+  nFailed = 0;
+  hangReboot = false;
+
+  private path(name: string) {
+    return `/org/freedesktop/systemd1/unit/${name.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}`;
+  }
+
+  /** Sets a unit's properties and signals the change, as systemd does after a state transition. */
+  set(name: string, unit: PropertyBag, svc: PropertyBag = {}): void {
+    const u = this.units.get(name) ?? { unit: { LoadState: "loaded" }, svc: {} };
+    Object.assign(u.unit, unit);
+    Object.assign(u.svc, svc);
+    this.units.set(name, u);
+    if (Object.keys(unit).length) this.emit("changed", this.path(name), UNIT_IFACE, { ...unit }, []);
+    if (Object.keys(svc).length) this.emit("changed", this.path(name), SERVICE_IFACE, { ...svc }, []);
+  }
+
+  async managerProperty(name: string): Promise<unknown> {
+    if (name === "UserspaceTimestampMonotonic") return this.userspaceUs;
+    if (name === "NFailedUnits") return this.nFailed;
+    throw new Error(`fake systemd: no property ${name}`);
+  }
+
+  async loadUnit(name: string): Promise<string> {
+    if (!this.units.has(name))
+      this.units.set(name, {
+        unit: { LoadState: "loaded", ActiveState: "inactive", SubState: "dead" },
+        svc: {},
+      });
+    return this.path(name);
+  }
+
+  async readUnit(name: string): Promise<{ unit: PropertyBag; svc: PropertyBag }> {
+    const u = this.units.get(name)!;
+    return { unit: { ...u.unit }, svc: { ...u.svc } };
+  }
+
+  async startUnit(name: string): Promise<void> {
+    this.started.push(name);
+    if (name === "reboot.target" && this.hangReboot) await new Promise(() => undefined);
+  }
+}

@@ -1,0 +1,53 @@
+import type { BootState, BootStateBackend, MarkResult } from "../../src/bootstate/types.js";
+
+interface MemSlot {
+  good: boolean;
+  bad: boolean;
+}
+
+/** An A/B boot state in memory: what a boot loader keeps, with counts of the writes that changed it. */
+export class MemoryBackend implements BootStateBackend {
+  readonly name = "gpt" as const;
+  readonly slots: Record<string, MemSlot> = { A: { good: true, bad: false }, B: { good: false, bad: false } };
+  writes = { good: 0, bad: 0 };
+  failMarkBad?: Error;
+  rolledBackFrom: BootState["rolledBackFrom"] = null;
+
+  constructor(public booted = "B") {}
+
+  async read(): Promise<BootState> {
+    const s = this.slots[this.booted]!;
+    const trialBoot = !s.good && !s.bad;
+    return {
+      backend: "gpt",
+      source: "memory",
+      bootedSlot: this.booted,
+      trialBoot,
+      state: s.good ? "good" : s.bad ? "bad" : "indeterminate",
+      triesLeft: trialBoot ? 0 : null,
+      rolledBackFrom: this.rolledBackFrom,
+      slots: [],
+    };
+  }
+
+  async markGood(): Promise<MarkResult> {
+    const s = this.slots[this.booted]!;
+    if (s.good) return { changed: false, message: "already so" };
+    s.good = true;
+    this.writes.good++;
+    return { changed: true, message: `marked ${this.booted} good` };
+  }
+
+  async markBad(): Promise<MarkResult> {
+    if (this.failMarkBad) throw this.failMarkBad;
+    const s = this.slots[this.booted]!;
+    if (s.bad) return { changed: false, message: "already so" };
+    s.bad = true;
+    this.writes.bad++;
+    return { changed: true, message: `marked ${this.booted} bad` };
+  }
+
+  async arm(): Promise<MarkResult> {
+    throw new Error("not used in these tests");
+  }
+}

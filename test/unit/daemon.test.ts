@@ -1,0 +1,242 @@
+import { describe, expect, it } from "vitest";
+import { MessageId } from "../../src/base/message-ids.js";
+import { configSchema } from "../../src/config/schema.js";
+import { Daemon } from "../../src/daemon/daemon.js";
+import {
+  FakeClock,
+  MemoryFlags,
+  MemoryStore,
+  memoryLogger,
+  RecordingHooks,
+  RecordingNotifier,
+} from "../fakes/fake-ports.js";
+import { FakeSystemd } from "../fakes/fake-systemd.js";
+import { MemoryBackend } from "../fakes/memory-backend.js";
+
+/** One machine: what survives a daemon restart within a boot (store, boot state, systemd, clock) is shared. */
+function machine(config: object = { assessment: { deadline: "30s", critical: { units: ["app.service"] } } }) {
+  const m = {
+    backend: new MemoryBackend("B"),
+    systemd: new FakeSystemd(),
+    store: new MemoryStore(),
+    flags: new MemoryFlags(),
+    hooks: new RecordingHooks(),
+    clock: new FakeClock(5000),
+    config: configSchema.parse(config),
+    exits: [] as number[],
+    ...memoryLogger(),
+  };
+  const daemon = (cfg = m.config) =>
+    new Daemon({
+      config: cfg,
+      backend: m.backend,
+      systemd: m.systemd,
+      store: m.store,
+      flags: m.flags,
+      hooks: m.hooks,
+      notifier: new RecordingNotifier(),
+      log: m.log,
+      clock: m.clock,
+      exit: (code) => m.exits.push(code),
+      pid: 4242,
+    });
+  const withId = (id: string) => m.records.filter((r) => r.MESSAGE_ID === id);
+  return { ...m, daemon, withId };
+}
+
+const active = (since = 4_000_000n) => ({
+  ActiveState: "active",
+  SubState: "running",
+  ActiveEnterTimestampMonotonic: since,
+});
+const failed = { ActiveState: "failed", SubState: "failed" };
+const settle = () => new Promise((r) => setTimeout(r, 10));
+
+describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => {
+  it("blesses a trial boot once the critical unit is active: marked good once, healthy flag, green hooks", async () => {
+    const m = machine();
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", active());
+    await settle();
+    await d.idle();
+    expect(m.backend.writes).toEqual({ good: 1, bad: 0 });
+    expect(m.flags.writes).toEqual([{ which: "healthy", reason: "all critical checks passed" }]);
+    expect(m.hooks.runs.map((h) => h.which)).toEqual(["green"]);
+    expect(m.store.status?.done).toEqual(["markGood", "flag:healthy", "hooks:green"]);
+    expect(m.systemd.started).toEqual([]);
+  });
+
+  it("resumes after a crash mid-verdict: finishes the rollback and repeats nothing already done", async () => {
+    const m = machine();
+    m.hooks.hang = "red"; // the first daemon dies while its red hook runs
+    const first = m.daemon();
+    await first.start(await m.backend.read());
+    m.systemd.set("app.service", failed);
+    await settle();
+    expect(m.hooks.runs.map((h) => h.which)).toEqual(["red"]);
+    expect(m.store.status?.done).toEqual(["flag:unhealthy"]);
+    await first.stop();
+    m.hooks.hang = undefined;
+    const second = m.daemon();
+    await second.start(await m.backend.read());
+    await second.idle();
+    expect(m.withId(MessageId.trialBoot).map((r) => r.msg.split(" ")[0])).toEqual(["starting", "resuming"]);
+    expect(m.flags.writes.map((f) => f.which)).toEqual(["unhealthy"]);
+    expect(m.hooks.runs.map((h) => h.which)).toEqual(["red", "red"]); // the cut-short hook runs again
+    expect(m.backend.writes.bad).toBe(1);
+    expect(m.systemd.started).toEqual(["reboot.target"]);
+    expect(m.store.lastTrial).toMatchObject({ slot: "B", verdict: "unhealthy", by: "daemon" });
+    expect(m.store.status?.done).toEqual(["flag:unhealthy", "hooks:red", "rollback"]);
+  });
+
+  it("a crash between mark-bad and the reboot still ends in the reboot, not in a 'normal boot'", async () => {
+    const m = machine();
+    m.systemd.hangReboot = true;
+    const first = m.daemon();
+    void first.start(await m.backend.read());
+    await settle();
+    m.systemd.set("app.service", failed);
+    await settle();
+    expect(m.backend.writes.bad).toBe(1);
+    await first.stop();
+    // The slot is bad on disk now, so the boot state alone no longer says "trial boot".
+    expect((await m.backend.read()).trialBoot).toBe(false);
+    m.systemd.hangReboot = false;
+    const second = m.daemon();
+    await second.start(await m.backend.read());
+    await second.idle();
+    expect(m.withId(MessageId.normalBoot)).toHaveLength(0);
+    expect(m.systemd.started).toEqual(["reboot.target", "reboot.target"]);
+    expect(m.backend.writes.bad).toBe(1); // mark-bad again is "already so": one write
+    expect(m.flags.writes.filter((f) => f.which === "healthy")).toHaveLength(0);
+  });
+
+  it("keeps the deadline across a restart, even if the configured deadline changed meanwhile", async () => {
+    const m = machine();
+    const first = m.daemon();
+    await first.start(await m.backend.read());
+    const deadline = m.store.status?.deadlineMonotonicMs;
+    expect(deadline).toBe(1000 + 30_000); // from userspace start (1 s), not from the daemon's start (5 s)
+    await m.clock.advanceTo(10_000);
+    await first.stop();
+    const second = m.daemon(
+      configSchema.parse({ assessment: { deadline: "5m", critical: { units: ["app.service"] } } }),
+    );
+    await second.start(await m.backend.read());
+    expect(m.store.status?.deadlineMonotonicMs).toBe(deadline);
+    await m.clock.advanceTo(30_999);
+    expect(m.store.status?.assessment?.verdict).toBeUndefined();
+    await m.clock.advanceTo(31_000);
+    await second.idle();
+    expect(m.withId(MessageId.verdict)[0]?.msg).toBe(
+      "verdict for trial boot of B: unhealthy: deadline passed with unit:app.service (inactive (dead)) not healthy",
+    );
+    expect(m.systemd.started).toEqual(["reboot.target"]);
+  });
+
+  it("mark-bad failed => no reboot, reported with its MESSAGE_ID, and not recorded as done", async () => {
+    const m = machine();
+    m.backend.failMarkBad = new Error("gpt: /dev/vda: cannot open for writing: EROFS");
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", failed);
+    await settle();
+    await d.idle();
+    expect(m.systemd.started).toEqual([]);
+    expect(m.withId(MessageId.rollbackFailed)[0]?.msg).toMatch(
+      /could not mark B bad \(gpt: .*EROFS\); not rebooting/,
+    );
+    expect(m.store.status?.done).not.toContain("rollback");
+    expect(m.store.lastTrial).toBeUndefined();
+    expect(m.exits).toEqual([]);
+  });
+
+  it("a failure after the verdict is reported and never rolled back", async () => {
+    const m = machine();
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", active());
+    await settle();
+    await d.idle();
+    m.systemd.set("app.service", failed);
+    await settle();
+    await d.idle();
+    expect(m.withId(MessageId.lateFailure)).toHaveLength(1);
+    expect(m.backend.writes).toEqual({ good: 1, bad: 0 });
+    expect(m.systemd.started).toEqual([]);
+    await m.clock.advanceTo(m.clock.now() + 250); // check-only changes are saved within 250 ms
+    expect(m.store.status?.notes.join()).toMatch(/unit:app\.service failed: failed \(failed\)/);
+    expect(m.store.status?.assessment?.verdict?.verdict).toBe("healthy");
+  });
+
+  it("a normal boot after a failed trial reports it once, also across a restart", async () => {
+    const m = machine();
+    m.backend.booted = "A";
+    m.store.lastTrial = { slot: "B", verdict: "unhealthy", reason: "unit:app.service failed", at: "t" };
+    for (let i = 0; i < 2; i++) {
+      const d = m.daemon();
+      await d.start(await m.backend.read());
+      await d.idle();
+      await d.stop();
+    }
+    expect(m.withId(MessageId.previousTrialFailed).map((r) => r.msg)).toEqual([
+      "booted A after a failed trial boot of B: unhealthy (unit:app.service failed)",
+    ]);
+    expect(m.store.lastTrial?.reported).toBe(true);
+    expect(m.withId(MessageId.normalBoot)).toHaveLength(2);
+    expect(m.flags.writes).toEqual([{ which: "healthy", reason: "normal boot" }]);
+    expect(m.backend.writes).toEqual({ good: 0, bad: 0 });
+  });
+
+  it("a normal boot known only from the boot loader's state is reported once per boot", async () => {
+    const m = machine();
+    m.backend.booted = "A";
+    m.backend.rolledBackFrom = { slot: "B", reason: "no tries left" };
+    for (let i = 0; i < 2; i++) {
+      const d = m.daemon();
+      await d.start(await m.backend.read());
+      await d.stop();
+    }
+    expect(m.withId(MessageId.previousTrialFailed)).toHaveLength(1);
+  });
+
+  it("report-only: an unhealthy verdict writes the flag and runs red hooks but neither marks nor reboots", async () => {
+    const m = machine({
+      assessment: { action: "report", deadline: "30s", critical: { units: ["app.service"] } },
+    });
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", failed);
+    await settle();
+    await d.idle();
+    expect(m.flags.writes.map((f) => f.which)).toEqual(["unhealthy"]);
+    expect(m.backend.writes).toEqual({ good: 0, bad: 0 });
+    expect(m.systemd.started).toEqual([]);
+  });
+
+  it("a unit that restarts within the settle time is flapping even though it is active again", async () => {
+    const m = machine({
+      assessment: { deadline: "30s", settle: "5s", critical: { units: ["app.service"] } },
+    });
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", active(), { NRestarts: 1 });
+    await settle();
+    await d.idle();
+    expect(m.withId(MessageId.verdict)[0]?.msg).toMatch(/unit:app\.service failed: restarted 1 time\(s\)/);
+  });
+
+  it("noFailedUnits follows NFailedUnits on every finished job", async () => {
+    const m = machine({ assessment: { deadline: "30s", noFailedUnits: true } });
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    await settle();
+    await d.idle();
+    expect(m.store.status?.assessment?.verdict?.verdict).toBe("healthy");
+    m.systemd.nFailed = 2;
+    m.systemd.emit("jobRemoved", "x.service", "failed");
+    await settle();
+    expect(m.withId(MessageId.lateFailure)[0]?.msg).toMatch(/noFailedUnits failed: 2 failed unit\(s\)/);
+  });
+});
