@@ -17,7 +17,7 @@ export async function withLock<T>(
   target: string,
   shown: string,
   fn: () => Promise<T>,
-  waitMs = LOCK_WAIT_MS,
+  waitMs = Number(process.env.BOOTWARDEN_LOCK_WAIT_MS) || LOCK_WAIT_MS,
 ): Promise<T> {
   const child = spawn(
     "flock",
@@ -78,9 +78,13 @@ export async function lockHolder(target: string): Promise<string> {
       // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
       if (f[1] !== "FLOCK" || f[5]?.toLowerCase() !== want) continue;
       const pid = f[4]!;
+      const cmd = async (p: string) =>
+        (await readFile(`/proc/${p}/cmdline`, "utf8")).split("\0").join(" ").trim();
+      const taker = await cmd(pid);
+      // Ours is held through flock(1): name the process that asked for it.
       const ppid = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ")[1];
-      const cmd = ppid ? (await readFile(`/proc/${ppid}/cmdline`, "utf8")).split("\0").join(" ").trim() : "";
-      return `held by pid ${ppid ?? pid}${cmd ? `: ${cmd}` : ""}`;
+      const parent = taker.startsWith("flock ") && ppid ? `, for pid ${ppid}: ${await cmd(ppid)}` : "";
+      return `held by pid ${pid}: ${taker}${parent}`;
     }
   } catch {
     // /proc not readable here: say what we can

@@ -132,6 +132,13 @@ export function damage(disk: GptDisk): string | undefined {
   return undefined;
 }
 
+/** Two valid copies with different entries: a write cut short between the copies; the primary is the truth. */
+function copiesDiffer(disk: GptDisk): string | undefined {
+  const { primary: p, backup: b } = disk;
+  if (typeof p === "string" || typeof b === "string" || p.array.equals(b.array)) return undefined;
+  return "backup GPT differs from the primary (a write was cut short); the primary is kept";
+}
+
 export interface WriteOutcome {
   /** Set when one damaged copy was rebuilt from the intact one. */
   repaired?: string;
@@ -152,7 +159,7 @@ export async function updateAttributes(
   try {
     const disk = await load(fh, file);
     const changes = plan(disk);
-    const repaired = damage(disk);
+    const repaired = damage(disk) ?? copiesDiffer(disk);
     if (changes.size === 0 && !repaired) return { changed: false };
     const intact = (typeof disk.primary === "string" ? disk.backup : disk.primary) as TableCopy;
     const layout = layoutProblem(intact.header, disk.entries);
@@ -179,13 +186,20 @@ export async function updateAttributes(
           }
         : { sector: disk.backup.sector, lba: backupLba, entriesLba: disk.backup.header.entriesLba };
     const writeAll = async (buf: Buffer, pos: bigint) => {
-      const { bytesWritten } = await fh.write(buf, 0, buf.length, Number(pos));
+      const { bytesWritten } = await fh.write(buf, 0, buf.length, Number(pos)).catch((e: unknown) => {
+        throw fail(file, "io", `write at byte ${pos} failed: ${errnoText(e)}`);
+      });
       if (bytesWritten !== buf.length) throw fail(file, "io", `short write at byte ${pos}`);
     };
-    for (const copy of [backup, primary]) {
+    for (const [name, copy] of [
+      ["backup", backup],
+      ["primary", primary],
+    ] as const) {
       await writeAll(array, copy.entriesLba * ss);
       await writeAll(restampHeader(copy.sector, intact.header, array), copy.lba * ss);
-      await fh.sync();
+      await fh.sync().catch((e: unknown) => {
+        throw fail(file, "io", `syncing the ${name} table failed: ${errnoText(e)}`);
+      });
     }
     return { changed: changes.size > 0, ...(repaired ? { repaired } : {}) };
   } finally {
