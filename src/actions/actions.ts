@@ -32,13 +32,11 @@ export async function runAction(deps: ActionDeps, e: ActionEffect, ctx: ActionCo
         { MESSAGE_ID: MessageId.markedGood, BOOTWARDEN_SLOT: ctx.slot, BOOTWARDEN_VERDICT: ctx.verdict },
         `slot ${ctx.slot}: ${r.message}`,
       );
+      await deps.store.resetFailedTrials(ctx.slot);
       return true;
     }
     case "rollback":
-      return rollBack(
-        { ...deps, recordTrial: (t) => deps.store.writeLastTrial(t) },
-        { slot: ctx.slot, reason: ctx.reason ?? "", by: "daemon" },
-      );
+      return rollBack(deps, { slot: ctx.slot, reason: ctx.reason ?? "", by: "daemon" });
     case "flag":
       await deps.flags.write(e.which, e.reason);
       return true;

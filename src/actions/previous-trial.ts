@@ -7,7 +7,11 @@ import type { StatusStore } from "../daemon/ports.js";
  * A normal boot that follows a failed trial says so, once: from our own record (marked reported afterwards), or
  * else from what the boot loader's state shows.
  */
-export async function reportPreviousTrial(boot: BootState, store: StatusStore, log: Logger): Promise<void> {
+export async function reportPreviousTrial(
+  boot: BootState,
+  store: StatusStore,
+  log: Logger,
+): Promise<boolean> {
   const last = await store.readLastTrial();
   const ours = last && last.slot !== boot.bootedSlot && !last.reported ? last : undefined;
   const failed = ours
@@ -15,7 +19,7 @@ export async function reportPreviousTrial(boot: BootState, store: StatusStore, l
     : boot.rolledBackFrom
       ? `${boot.rolledBackFrom.slot}: ${boot.rolledBackFrom.reason}`
       : undefined;
-  if (!failed) return;
+  if (!failed) return false;
   // Without our record, the boot loader's view is reported once per boot only (a restart finds the status file).
   log.error(
     {
@@ -26,4 +30,5 @@ export async function reportPreviousTrial(boot: BootState, store: StatusStore, l
     `booted ${boot.bootedSlot} after a failed trial boot of ${failed}`,
   );
   if (ours) await store.writeLastTrial({ ...ours, reported: true });
+  return true;
 }

@@ -1,12 +1,12 @@
-import { describeError } from "../base/errors.js";
+import { describeError, isCode } from "../base/errors.js";
 import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend } from "../bootstate/types.js";
-import type { LastTrial } from "../core/status.js";
+import type { StatusStore } from "../daemon/ports.js";
 
 export interface RollbackDeps {
   backend: BootStateBackend;
-  recordTrial(t: LastTrial): Promise<void>;
+  store: StatusStore;
   reboot(): Promise<void>;
   log: Logger;
 }
@@ -34,18 +34,25 @@ export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promis
       { MESSAGE_ID: MessageId.rollbackFailed, ...fields },
       `${by}could not mark ${ctx.slot} bad (${describeError(err)}); not rebooting`,
     );
+    // No slot to fall back to: say so loudly, once, rather than leaving the operator to guess from a failed write.
+    if (isCode(err, "refused"))
+      deps.log.error(
+        { MESSAGE_ID: MessageId.slotExhausted, ...fields },
+        `${by}no slot is left to fall back to from ${ctx.slot}: the machine stays on it and needs an operator`,
+      );
     return false;
   }
-  await deps.recordTrial({
+  await deps.store.writeLastTrial({
     slot: ctx.slot,
     verdict: "unhealthy",
     reason: ctx.reason,
     at: new Date().toISOString(),
     by: ctx.by,
   });
+  const failures = await deps.store.countFailedTrial(ctx.slot, ctx.reason);
   deps.log.warn(
     { MESSAGE_ID: MessageId.rebootRequested, ...fields },
-    `${by}rebooting to fall back from ${ctx.slot}: ${ctx.reason}`,
+    `${by}rebooting to fall back from ${ctx.slot} (failed trial ${failures} since it was last blessed): ${ctx.reason}`,
   );
   await deps.reboot();
   return true;

@@ -1,17 +1,10 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { writeAtomic } from "../base/atomic-write.js";
 import { RUN_DIR, STATE_DIR, sysPath } from "../base/paths.js";
+import { readJson } from "../base/read-json.js";
 import type { DaemonStatus, LastTrial } from "../core/status.js";
 import type { StatusStore } from "../daemon/ports.js";
-
-export async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(file, "utf8")) as T;
-  } catch {
-    return undefined;
-  }
-}
+import { TrialHistory } from "./trial-history.js";
 
 /**
  * status.json in the runtime directory (this boot only) and last-trial.json in the state directory (across the
@@ -37,6 +30,18 @@ export class FileStatusStore implements StatusStore {
 
   readLastTrial(): Promise<LastTrial | undefined> {
     return readJson<LastTrial>(path.join(this.stateDir, "last-trial.json"));
+  }
+
+  async countFailedTrial(slot: string, reason: string): Promise<number> {
+    return (await this.history().failed(slot, reason)).failures;
+  }
+
+  resetFailedTrials(slot: string): Promise<void> {
+    return this.history().blessed(slot);
+  }
+
+  private history(): TrialHistory {
+    return new TrialHistory(path.join(this.stateDir, "trials.json"));
   }
 
   writeLastTrial(t: LastTrial): Promise<void> {

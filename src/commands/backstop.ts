@@ -53,7 +53,7 @@ export async function runBackstop(configPath?: string): Promise<number> {
     const rebooted = await rollBack(
       {
         backend,
-        recordTrial: (t) => store.writeLastTrial(t),
+        store,
         reboot: () => systemd.startUnit("reboot.target", "replace-irreversibly"),
         log,
       },

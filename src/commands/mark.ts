@@ -1,3 +1,4 @@
+import { TrialHistory } from "../actions/trial-history.js";
 import { BootwardenError } from "../base/errors.js";
 import { createBackend } from "../bootstate/registry.js";
 import { loadConfig } from "../config/load.js";
@@ -25,6 +26,17 @@ export async function arm(
   force: boolean,
 ): Promise<number> {
   const { config } = await loadConfig(configPath);
+  const history = await new TrialHistory().read();
+  const max = config.assessment.maxFailedTrials;
+  for (const s of slot ? [slot] : ["default", "active"]) {
+    const h = history[s];
+    if (!force && h && h.failures >= max)
+      throw new BootwardenError(
+        "state",
+        "refused",
+        `refusing to arm ${s}: its trial failed ${h.failures} times since it was last blessed (last: ${h.lastReason}); --force to arm anyway`,
+      );
+  }
   const r = await createBackend(config.bootState).arm(slot, parseTries(tries), { force });
   process.stdout.write(`${r.message}\n`);
   return 0;

@@ -66,6 +66,14 @@ export const configSchema = z.strictObject({
       critical: checks.prefault({}),
       wanted: checks.prefault({}),
       noFailedUnits: z.boolean().default(false),
+      maxFailedTrials: z
+        .int()
+        .min(1)
+        .max(100)
+        .default(3)
+        .describe(
+          "`arm` refuses a slot whose trials failed this many times since it was last blessed (--force)",
+        ),
       allowUntrustedFlagPaths: z
         .boolean()
         .default(false)

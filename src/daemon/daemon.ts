@@ -52,6 +52,8 @@ export class Daemon {
   private readonly timers = new Map<string, { cancel(): void }>();
   private closers: (() => unknown)[] = [];
   private ready = false;
+  /** This normal boot is the fallback of a failed trial: if it fails too, no slot is left. */
+  private afterFailedTrial = false;
   private lastStatus = "";
 
   constructor(private readonly d: DaemonDeps) {}
@@ -87,7 +89,8 @@ export class Daemon {
     this.runner.enqueue(plan.actions);
     await this.startWatchers(defs);
     // READY as soon as the assessment runs: the first verdict's actions (perhaps a reboot) come after it.
-    this.d.notifier.ready(this.text());
+    this.lastStatus = this.text();
+    this.d.notifier.ready(this.lastStatus);
     this.ready = true;
     this.d.notifier.startWatchdog();
     this.dispatch({ type: "tick", now: clock.now() });
@@ -99,7 +102,8 @@ export class Daemon {
     const slot = boot.bootedSlot;
     if (plan.mode === "normal") {
       // A restart in the same boot finds its own status file and stays quiet about the previous trial.
-      if (plan.status.done.length === 0) await reportPreviousTrial(boot, this.d.store, this.d.log);
+      if (plan.status.done.length === 0)
+        this.afterFailedTrial = await reportPreviousTrial(boot, this.d.store, this.d.log);
       this.d.log.info(
         { MESSAGE_ID: MessageId.normalBoot, BOOTWARDEN_SLOT: slot, BOOTWARDEN_STATE: boot.state },
         `normal boot of ${slot} (${boot.state}): not a trial boot, nothing to assess`,
@@ -146,7 +150,15 @@ export class Daemon {
       if (isAction(e)) continue;
       const r = recordOf(e, next.slot, this.d.clock.now());
       this.d.log[r.level](r.fields, r.msg);
-      if (e.type === "lateFailure") this.status.notes.push(`${new Date().toISOString()} ${r.msg}`);
+      if (e.type !== "lateFailure") continue;
+      this.status.notes.push(`${new Date().toISOString()} ${r.msg}`);
+      if (this.afterFailedTrial && this.status.phase === "normal") {
+        this.afterFailedTrial = false; // said once
+        this.d.log.error(
+          { MESSAGE_ID: MessageId.slotExhausted, BOOTWARDEN_SLOT: next.slot },
+          `both slots failed: ${next.slot}, the fallback of a failed trial, fails ${e.check.def.id} too; not rolling back and forth`,
+        );
+      }
     }
     if (next.verdict && this.status.phase === "assessing") {
       this.status.phase = "verdict";

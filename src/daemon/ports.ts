@@ -17,6 +17,9 @@ export interface StatusStore {
   readLastTrial(): Promise<LastTrial | undefined>;
   /** Durable: it must survive the reboot that follows. */
   writeLastTrial(t: LastTrial): Promise<void>;
+  /** Reboot-loop protection: counts a failed trial of the slot; returns the failures since it was last blessed. */
+  countFailedTrial(slot: string, reason: string): Promise<number>;
+  resetFailedTrials(slot: string): Promise<void>;
 }
 
 /** /run/bootwarden/healthy and /run/bootwarden/unhealthy: exactly one of them exists once there is a verdict. */

@@ -45,6 +45,14 @@ export class MemoryStore implements StatusStore {
   async writeLastTrial(t: LastTrial) {
     this.lastTrial = { ...t };
   }
+  readonly failures = new Map<string, number>();
+  async countFailedTrial(slot: string) {
+    this.failures.set(slot, (this.failures.get(slot) ?? 0) + 1);
+    return this.failures.get(slot)!;
+  }
+  async resetFailedTrials(slot: string) {
+    this.failures.delete(slot);
+  }
 }
 
 export class MemoryFlags implements FlagWriter {

@@ -156,6 +156,34 @@ describe("slot references and fallbacks", () => {
   });
 });
 
+describe("reboot-loop protection", () => {
+  it("a slot whose trial failed maxFailedTrials times is not armed again without --force", () => {
+    // Paths inside BOOTWARDEN_ROOT: the state directory, the disk and the config all under `dir`.
+    mkdirSync(path.join(dir, "var/lib/bootwarden"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "var/lib/bootwarden/trials.json"),
+      JSON.stringify({
+        "PARTLABEL=USR-B": { failures: 2, lastReason: "unit:app.service failed", lastAt: "t" },
+      }),
+    );
+    const cfg = writeConfig(
+      dir,
+      "bootState:\n  backend: gpt\n  disk: /disk.img\n  booted: PARTLABEL=USR-A\nassessment:\n  maxFailedTrials: 2\n",
+      "loop.yaml",
+    );
+    const env = { BOOTWARDEN_ROOT: dir };
+    const before = hash(disk);
+    expectRefused(
+      cli(["arm", "--slot", "PARTLABEL=USR-B", "--config", cfg], env),
+      /refusing to arm PARTLABEL=USR-B: its trial failed 2 times since it was last blessed \(last: unit:app\.service failed\); --force/,
+    );
+    expect(hash(disk)).toBe(before);
+    const r = cli(["arm", "--slot", "PARTLABEL=USR-B", "--force", "--config", cfg], env);
+    expect(r.stderr).toBe("");
+    expect(cgptAttrs(disk, 2)).toMatchObject({ tries: 1, successful: false });
+  });
+});
+
 describe("hostile and odd disks", () => {
   it("a FIFO as the disk is refused at once, without hanging", () => {
     const fifo = path.join(dir, "fifo");

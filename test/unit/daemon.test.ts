@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BootwardenError } from "../../src/base/errors.js";
 import { MessageId } from "../../src/base/message-ids.js";
 import { configSchema } from "../../src/config/schema.js";
 import { Daemon } from "../../src/daemon/daemon.js";
@@ -238,5 +239,71 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     m.systemd.emit("jobRemoved", "x.service", "failed");
     await settle();
     expect(m.withId(MessageId.lateFailure)[0]?.msg).toMatch(/noFailedUnits failed: 2 failed unit\(s\)/);
+  });
+
+  it("a rollback counts a failed trial of the slot; a blessing resets it", async () => {
+    const m = machine();
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", failed);
+    await settle();
+    await d.idle();
+    expect(m.store.failures.get("B")).toBe(1);
+    expect(m.withId(MessageId.rebootRequested)[0]?.msg).toMatch(/failed trial 1 since it was last blessed/);
+    const again = machine();
+    again.store.failures.set("B", 2);
+    const d2 = again.daemon();
+    await d2.start(await again.backend.read());
+    again.systemd.set("app.service", active());
+    await settle();
+    await d2.idle();
+    expect(again.store.failures.has("B")).toBe(false);
+  });
+
+  it("the fallback of a failed trial failing too says 'both slots failed' once, and rolls nothing back", async () => {
+    const m = machine();
+    m.backend.booted = "A";
+    m.store.lastTrial = { slot: "B", verdict: "unhealthy", reason: "r", at: "t" };
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", failed);
+    await settle();
+    m.systemd.set("app.service", { SubState: "dead" });
+    await settle();
+    expect(m.withId(MessageId.slotExhausted).map((r) => r.msg)).toEqual([
+      "both slots failed: A, the fallback of a failed trial, fails unit:app.service too; not rolling back and forth",
+    ]);
+    expect(m.backend.writes).toEqual({ good: 0, bad: 0 });
+    expect(m.systemd.started).toEqual([]);
+  });
+
+  it("no slot left to mark bad: the rollback is refused with a code, said loudly, and there is no reboot", async () => {
+    const m = machine();
+    m.backend.failMarkBad = new BootwardenError(
+      "gpt",
+      "refused",
+      "/dev/vda: refusing to mark B bad: no other slot is bootable",
+    );
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", failed);
+    await settle();
+    await d.idle();
+    expect(m.withId(MessageId.slotExhausted)).toHaveLength(1);
+    expect(m.systemd.started).toEqual([]);
+  });
+
+  it("READY=1 carries the first STATUS=, and STATUS= follows only changes", async () => {
+    const m = machine();
+    const notifier = new RecordingNotifier();
+    const d = new Daemon({ ...m, notifier, exit: () => undefined, pid: 1 });
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", active());
+    await settle();
+    await d.idle();
+    expect(notifier.sent).toEqual([
+      "READY=1 STATUS=trial boot of B: 0/1 critical checks up, 26s left",
+      "STATUS=trial boot of B: healthy: all critical checks passed",
+    ]);
   });
 });
