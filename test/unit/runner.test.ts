@@ -16,7 +16,10 @@ describe("effect runner", () => {
     const saved: string[][] = [];
     const r = new EffectRunner(
       done,
-      async (e) => (ran.push(e.type), true),
+      async (e) => {
+        ran.push(e.type);
+        return true;
+      },
       async () => void saved.push([...done]),
       (err) => {
         throw err;
@@ -38,7 +41,10 @@ describe("effect runner", () => {
     const ran: string[] = [];
     const r = new EffectRunner(
       done,
-      async (e) => (ran.push(e.type), e.type !== "rollback"),
+      async (e) => {
+        ran.push(e.type);
+        return e.type !== "rollback";
+      },
       async () => undefined,
       () => undefined,
     );
