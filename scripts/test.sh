@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== typecheck"; npm run -s typecheck
 echo "== lint"; npm run -s lint
+echo "== sysext image (the system tests install it)"; npm run -s sysext
 reports=$(mktemp -d)
 chmod 0777 "$reports"
 rc=0

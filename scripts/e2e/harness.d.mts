@@ -5,6 +5,7 @@ export const EXIT_REBOOT: number;
 export function requireRoot(): void;
 export function run(cmd: string, args: string[], opts?: object): string;
 export function ensureRootfs(log?: (s: string) => void): string;
+export function sysextImage(): string;
 export function makeFlatcarDisk(file: string): void;
 export function machineConfig(opts?: { units?: string[]; deadline?: string; extra?: string }): string;
 
@@ -25,7 +26,9 @@ export interface MachineOptions {
   config: string;
   badSlots?: string[];
   appDelay?: number;
-  install?: "script" | "deb" | "none";
+  install?: "script" | "deb" | "none" | "sysext";
+  /** The sysext image, for install: "sysext". */
+  image?: string;
 }
 /** A journal entry as `journalctl -o json` prints it: every field a string. */
 export interface JournalEntry {
@@ -42,6 +45,7 @@ export class Machine {
   dir: string;
   disk: string;
   boots: BootResult[];
+  installLog?: string;
   create(opts: MachineOptions): this;
   setConfig(yaml: string): void;
   makeDisk(): void;

