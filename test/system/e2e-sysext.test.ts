@@ -12,7 +12,6 @@ import {
   Machine,
   machineConfig,
   requireRoot,
-  run,
   sysextImage,
 } from "../../scripts/e2e/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
