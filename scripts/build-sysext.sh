@@ -65,6 +65,8 @@ exec /usr/lib/bootwarden/node /usr/lib/bootwarden/bootwarden.mjs "$@"
 WRAP
 chmod 0755 "$stage/usr/bin/bootwarden"
 for u in units/*; do install -m 0644 "$u" "$stage/usr/lib/systemd/system/"; done
+install -D -m 0644 packaging/systemd/systemd-bless-boot.service.d/50-bootwarden.conf \
+  "$stage/usr/lib/systemd/system/systemd-bless-boot.service.d/50-bootwarden.conf"
 install -m 0644 packaging/catalog/bootwarden.catalog "$stage/usr/lib/systemd/catalog/"
 install -m 0644 packaging/tmpfiles/bootwarden.conf "$stage/usr/lib/tmpfiles.d/"
 install -m 0755 packaging/grub/08_bootwarden_counting "$stage/usr/share/bootwarden/grub/"

@@ -28,6 +28,8 @@ if [ $mode = uninstall ]; then
   rm -f "$DESTDIR$PREFIX/bin/bootwarden" "$DESTDIR$PREFIX/lib/systemd/catalog/bootwarden.catalog" \
     "$DESTDIR$PREFIX/lib/tmpfiles.d/bootwarden.conf"
   for u in "${UNITS[@]}"; do rm -f "$UNITDIR/$u"; done
+  rm -f "$UNITDIR/systemd-bless-boot.service.d/50-bootwarden.conf"
+  rmdir "$UNITDIR/systemd-bless-boot.service.d" 2>/dev/null || true
   [ $purge = 1 ] && rm -rf "$DESTDIR/etc/bootwarden" "$DESTDIR/var/lib/bootwarden"
   echo "bootwarden removed from $ROOT"
   exit 0
@@ -50,6 +52,8 @@ for u in "${UNITS[@]}"; do
   sed "s|/usr/bin/bootwarden|$PREFIX/bin/bootwarden|g" "units/$u" >"$UNITDIR/$u"
   chmod 0644 "$UNITDIR/$u"
 done
+install -D -m 0644 packaging/systemd/systemd-bless-boot.service.d/50-bootwarden.conf \
+  "$UNITDIR/systemd-bless-boot.service.d/50-bootwarden.conf"
 install -m 0644 packaging/catalog/bootwarden.catalog "$DESTDIR$PREFIX/lib/systemd/catalog/"
 install -m 0644 packaging/tmpfiles/bootwarden.conf "$DESTDIR$PREFIX/lib/tmpfiles.d/"
 install -m 0755 packaging/grub/08_bootwarden_counting "$DESTDIR$PREFIX/share/bootwarden/grub/"

@@ -1,4 +1,5 @@
 import type { BootStateConfig } from "../config/schema.js";
+import { BlsBackend } from "./bls/backend.js";
 import { GptBackend } from "./gpt/backend.js";
 import { GrubenvBackend } from "./grubenv/backend.js";
 import type { BootStateBackend } from "./types.js";
@@ -9,5 +10,7 @@ export function createBackend(cfg: BootStateConfig): BootStateBackend {
       return new GptBackend(cfg);
     case "grubenv":
       return new GrubenvBackend(cfg);
+    case "bls":
+      return new BlsBackend(cfg);
   }
 }

@@ -9,8 +9,9 @@ export const UNIT_WRITABLE = ["/boot", "/efi", "/boot/efi"];
 
 /**
  * The path the configured boot state is written through, as the units' ReadWritePaths= must name it: a GPT image
- * file itself, a grubenv's real directory (it is replaced by rename). Undefined for block devices, which the units
- * allow by device policy, and for a disk found from the booted partition (always a device).
+ * file itself, a grubenv's real directory (it is replaced by rename), a configured ESP. Undefined for block devices,
+ * which the units allow by device policy, a disk found from the booted partition (always a device), and the default
+ * ESP locations.
  */
 export async function writePath(cfg: BootStateConfig): Promise<string | undefined> {
   if (cfg.backend === "gpt") {
@@ -18,6 +19,8 @@ export async function writePath(cfg: BootStateConfig): Promise<string | undefine
     const st = await stat(sysPath(cfg.disk)).catch(() => undefined);
     return st?.isBlockDevice() ? undefined : cfg.disk;
   }
+  // BLS entries live on the ESP or XBOOTLDR; a configured esp outside the defaults needs the drop-in too.
+  if (cfg.backend === "bls") return cfg.esp;
   const real = await realpath(sysPath(cfg.path)).catch(() => sysPath(cfg.path));
   const root = sysPath("/");
   return path.dirname(root === "/" ? real : `/${path.relative(root, real)}`);

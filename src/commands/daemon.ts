@@ -3,9 +3,11 @@ import { FileFlagWriter } from "../actions/flag-writer.js";
 import { ShellHookRunner } from "../actions/hooks.js";
 import { reportPreviousTrial } from "../actions/previous-trial.js";
 import { FileStatusStore } from "../actions/status-store.js";
+import { writeAtomic } from "../base/atomic-write.js";
 import { BootwardenError, describeError } from "../base/errors.js";
 import { createLogger, type Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
+import { sysPath } from "../base/paths.js";
 import { createBackend } from "../bootstate/registry.js";
 import type { BootState } from "../bootstate/types.js";
 import { writePath, writeProblem } from "../bootstate/writable.js";
@@ -93,6 +95,10 @@ export async function runDaemon(configPath?: string): Promise<number> {
     await store.write(failedStatus("config-error", msg)).catch(() => undefined);
     return EXIT_CONFIG;
   }
+  // systemd-bless-boot.service would rename the entry too (and undo a mark-bad): its drop-in skips it while this
+  // marker says bootwarden owns the BLS entries in this boot.
+  if (config.bootState.backend === "bls")
+    await writeAtomic(sysPath("/run/bootwarden/bls-backend"), "", { mode: 0o644 });
   const bus = dbus.systemBus();
   const systemd = new SystemdClient(bus);
   let stopping = false;

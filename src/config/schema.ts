@@ -29,7 +29,18 @@ const grubenvState = z.strictObject({
   tries: z.int().min(1).max(9).default(3).describe("boot_counter given by `arm` (greenboot)"),
 });
 
-export const bootStateSchema = z.discriminatedUnion("backend", [gptState, grubenvState]);
+const blsState = z.strictObject({
+  backend: z.literal("bls"),
+  esp: absPath
+    .optional()
+    .describe(
+      "the ESP or XBOOTLDR mount point holding loader/entries and EFI/Linux; default: /efi, /boot, /boot/efi",
+    ),
+  efivars: absPath.default("/sys/firmware/efi/efivars").describe("the efivarfs directory"),
+  tries: z.int().min(1).max(99).default(3).describe("tries given by `arm` (+N in the entry's name)"),
+});
+
+export const bootStateSchema = z.discriminatedUnion("backend", [gptState, grubenvState, blsState]);
 
 const unitName = z
   .string()
@@ -106,4 +117,5 @@ export type Config = z.output<typeof configSchema>;
 export type BootStateConfig = Config["bootState"];
 export type GptStateConfig = z.output<typeof gptState>;
 export type GrubenvStateConfig = z.output<typeof grubenvState>;
+export type BlsStateConfig = z.output<typeof blsState>;
 export type ChecksConfig = z.output<typeof checks>;

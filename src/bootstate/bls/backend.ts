@@ -1,0 +1,219 @@
+import path from "node:path";
+import { BootwardenError } from "../../base/errors.js";
+import { sysPath } from "../../base/paths.js";
+import type { BlsStateConfig } from "../../config/schema.js";
+import { withLock } from "../lock.js";
+import type { ArmOptions, BootState, BootStateBackend, MarkResult, SlotStatus } from "../types.js";
+import { readLoaderVar } from "./efivars.js";
+import {
+  type Entry,
+  entryDir,
+  findRoots,
+  listEntries,
+  loaderDefault,
+  loaderPath,
+  renameEntry,
+} from "./esp.js";
+import {
+  armed,
+  blessed,
+  entryId,
+  entryState,
+  formatEntryName,
+  globMatches,
+  isGlob,
+  markedBad,
+  parseEntryName,
+} from "./names.js";
+
+const err = (code: "invalid" | "not-found" | "ambiguous" | "refused" | "corrupt", msg: string) =>
+  new BootwardenError("bls", code, msg);
+const idOf = (e: Entry) => entryId(e.name);
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** This boot as the loader's variables and the entries on disk tell it. */
+interface Booted {
+  entry?: Entry;
+  /** The boot was counted: the loader renamed this entry and named it in LoaderBootCountPath. */
+  counted: boolean;
+  /** Why a count the loader reported cannot be trusted (kexec, soft-reboot, a renamed entry). */
+  problem?: string;
+  selected?: string;
+}
+
+export class BlsBackend implements BootStateBackend {
+  readonly name = "bls" as const;
+
+  constructor(private readonly cfg: BlsStateConfig) {}
+
+  private async scan() {
+    const roots = await findRoots(this.cfg.esp);
+    return { roots, entries: await listEntries(roots) };
+  }
+
+  private async booted(entries: Entry[]): Promise<Booted> {
+    const efivars = sysPath(this.cfg.efivars);
+    const count = await readLoaderVar(efivars, "LoaderBootCountPath");
+    const sel = await readLoaderVar(efivars, "LoaderEntrySelected");
+    for (const v of [count, sel])
+      if ("problem" in v) throw err("corrupt", `${this.cfg.efivars}: ${v.problem}; nothing renamed`);
+    const selected = "value" in sel ? sel.value : undefined;
+    const byId = (id: string) => {
+      const parsed = parseEntryName(id);
+      const want = parsed ? entryId(parsed) : id;
+      return entries.find((e) => same(idOf(e), want) || same(e.file, id));
+    };
+    if (!("value" in count))
+      return { entry: selected ? byId(selected) : undefined, counted: false, selected };
+    let entry = entries.find((e) => same(loaderPath(e), count.value));
+    if (!entry) {
+      // Renamed since the loader ran: by us in this boot (blessed, or marked bad), which is still this boot; anything
+      // else means the variables are stale (a kexec or soft-reboot since the cold boot) and nothing is touched.
+      const dir = count.value.replace(/\\/g, "/").replace(/^\//, "");
+      const counted = parseEntryName(dir.slice(dir.lastIndexOf("/") + 1));
+      const ours = counted && [formatEntryName(blessed(counted)), formatEntryName(markedBad(counted))];
+      entry = ours
+        ? entries.find((e) =>
+            ours.some((f) =>
+              same(loaderPath(e), `\\${path.posix.join(path.posix.dirname(dir), f).replace(/\//g, "\\")}`),
+            ),
+          )
+        : undefined;
+      if (!entry)
+        return {
+          entry: selected ? byId(selected) : undefined,
+          counted: false,
+          selected,
+          problem: `LoaderBootCountPath names ${count.value}, which does not exist (a kexec or soft-reboot since the boot loader ran?): this boot is not counted, nothing is renamed`,
+        };
+    }
+    // LoaderEntrySelected is the id before the loader's rename: it must be this entry's.
+    const before = selected ? parseEntryName(selected) : undefined;
+    if (selected && (!before || !same(entryId(before), idOf(entry))))
+      return {
+        entry: byId(selected),
+        counted: false,
+        selected,
+        problem: `LoaderBootCountPath names ${count.value} but LoaderEntrySelected is ${selected}: this boot is not counted, nothing is renamed`,
+      };
+    return { entry, counted: entry.name.left !== undefined, selected };
+  }
+
+  async read(): Promise<BootState> {
+    const { roots, entries } = await this.scan();
+    const b = await this.booted(entries);
+    const trialBoot = b.counted;
+    const other = entries.find((e) => e !== b.entry && e.name.left === 0);
+    const slots = entries.map(
+      (e): SlotStatus => ({
+        name: idOf(e),
+        booted: e === b.entry,
+        state: entryState(e.name),
+        detail: {
+          file: `${e.root}/${e.dir}/${e.file}`,
+          left: e.name.left ?? null,
+          done: e.name.done ?? null,
+        },
+      }),
+    );
+    return {
+      backend: "bls",
+      source: roots.join(", "),
+      bootedSlot: b.entry ? idOf(b.entry) : (b.selected ?? "(unknown: no LoaderEntrySelected)"),
+      trialBoot,
+      state: trialBoot ? "indeterminate" : b.entry ? entryState(b.entry.name) : "indeterminate",
+      triesLeft: trialBoot ? (b.entry?.name.left ?? null) : null,
+      rolledBackFrom:
+        !trialBoot && other ? { slot: idOf(other), reason: `${other.file} has no tries left` } : null,
+      slots,
+      ...(b.problem ? { problems: [b.problem] } : {}),
+    };
+  }
+
+  /** Re-scan and act under the lock of the booted entry's directory: every writer renames in there. */
+  private async withBooted(what: string, fn: (b: Booted, entries: Entry[]) => Promise<MarkResult>) {
+    const first = await this.booted((await this.scan()).entries);
+    if (!first.entry)
+      throw err(
+        "not-found",
+        `${what}: the booted entry is not among the entries (${first.selected ?? "no LoaderEntrySelected"})`,
+      );
+    return withLock("bls", entryDir(first.entry), first.entry.dir, async () => {
+      const { entries } = await this.scan();
+      return fn(await this.booted(entries), entries);
+    });
+  }
+
+  markGood(): Promise<MarkResult> {
+    return this.withBooted("mark-good", async (b, entries) => {
+      if (b.problem) throw err("refused", b.problem);
+      const e = b.entry!;
+      if (e.name.left === undefined)
+        return { changed: false, message: `${idOf(e)} is not counted: already good, nothing to do` };
+      const to = formatEntryName(blessed(e.name));
+      // An uncounted twin (foo.conf beside foo+3.conf) would make the rename a no-op for the loader: the booted
+      // content replaces it, so exactly one entry of that id remains.
+      const twin = entries.find((x) => x !== e && x.dir === e.dir && x.root === e.root && same(x.file, to));
+      await renameEntry(e, to);
+      return {
+        changed: true,
+        message: `marked ${idOf(e)} good: ${e.file} -> ${to}${twin ? ` (replaced its uncounted twin ${twin.file})` : ""}`,
+      };
+    });
+  }
+
+  markBad(): Promise<MarkResult> {
+    return this.withBooted("mark-bad", async (b, entries) => {
+      if (b.problem) throw err("refused", b.problem);
+      const e = b.entry!;
+      if (e.name.left === 0)
+        return { changed: false, message: `${idOf(e)} has no tries left: already bad, nothing to do` };
+      if (!entries.some((x) => x !== e && (x.name.left === undefined || x.name.left > 0)))
+        throw err(
+          "refused",
+          `refusing to mark ${idOf(e)} bad: no other entry is bootable, the machine would not boot`,
+        );
+      const to = formatEntryName(markedBad(e.name));
+      await renameEntry(e, to);
+      return { changed: true, message: `marked ${idOf(e)} bad: ${e.file} -> ${to}` };
+    });
+  }
+
+  async arm(slot: string | undefined, tries: number | undefined, opts: ArmOptions = {}): Promise<MarkResult> {
+    if (!slot)
+      throw new BootwardenError("cli", "usage", "bls: arm needs --slot <entry id> (e.g. fedora-6.8.conf)");
+    const n = tries ?? this.cfg.tries;
+    if (!Number.isInteger(n) || n < 1 || n > 99) throw err("invalid", `--tries ${n}: must be 1..99`);
+    const { roots, entries } = await this.scan();
+    const want = parseEntryName(slot);
+    const matches = entries.filter((e) => (want ? same(idOf(e), entryId(want)) : same(e.name.stem, slot)));
+    if (matches.length === 0)
+      throw err("not-found", `no entry ${slot} among ${entries.map(idOf).join(", ") || "none"}`);
+    if (matches.length > 1)
+      throw err("ambiguous", `${slot} names ${matches.map((e) => `${e.dir}/${e.file}`).join(" and ")}`);
+    const target = matches[0]!;
+    if (!opts.force && !entries.some((x) => x !== target && x.name.left === undefined))
+      throw err(
+        "refused",
+        `refusing to arm ${idOf(target)}: no other entry is good to fall back to (--force to arm anyway)`,
+      );
+    const dflt = await loaderDefault(roots);
+    return withLock("bls", entryDir(target), target.dir, async () => {
+      const to = formatEntryName(armed(target.name, n));
+      if (to === target.file)
+        return { changed: false, message: `${idOf(target)} is armed with ${n} tries: nothing to do` };
+      await renameEntry(target, to);
+      // A counter does not make an entry preferred: say how it becomes the default, and when a glob is a trap.
+      const how =
+        dflt && isGlob(dflt) && globMatches(dflt, to)
+          ? `warning: loader.conf "default ${dflt}" matches ${to}: after a failed trial it would keep booting the bad entry; use an exact id or the sort order`
+          : dflt
+            ? `the boot loader boots it if loader.conf's "default ${dflt}" or the sort order (sort-key, then version) picks it`
+            : "the boot loader boots it if the sort order (sort-key, then version, descending) puts it first";
+      return {
+        changed: true,
+        message: `armed ${idOf(target)} for a trial boot with ${n} tries: ${target.file} -> ${to}; ${how}`,
+      };
+    });
+  }
+}

@@ -1,0 +1,203 @@
+// The BLS backend against fixtures of an ESP (and XBOOTLDR) and an efivarfs directory, through the real CLI.
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { encodeEfiString, LOADER_GUID } from "../../src/bootstate/bls/efivars.js";
+import { cli, sh, tempDir, writeConfig } from "../helpers/tools.js";
+
+let dir: string;
+let cleanup: () => void;
+let esp: string;
+let efivars: string;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  esp = path.join(dir, "esp");
+  efivars = path.join(dir, "efivars");
+  mkdirSync(path.join(esp, "loader/entries"), { recursive: true });
+  mkdirSync(path.join(esp, "EFI/Linux"), { recursive: true });
+  mkdirSync(efivars);
+});
+afterEach(() => cleanup());
+
+const entry = (file: string, body = `title ${file}\nlinux /vmlinuz\n`) =>
+  writeFileSync(path.join(esp, file.endsWith(".efi") ? "EFI/Linux" : "loader/entries", file), body);
+const efivar = (name: string, value: string | Buffer) =>
+  writeFileSync(
+    path.join(efivars, `${name}-${LOADER_GUID}`),
+    typeof value === "string" ? encodeEfiString(value) : value,
+  );
+/** What systemd-boot leaves after choosing `before`, renamed to `after` (in loader/entries or EFI/Linux). */
+const booted = (before: string, after: string) => {
+  efivar("LoaderEntrySelected", before);
+  efivar("LoaderBootCountPath", `\\${after.endsWith(".efi") ? "EFI\\Linux" : "loader\\entries"}\\${after}`);
+};
+const cfg = (extra = "") =>
+  writeConfig(dir, `bootState:\n  backend: bls\n  esp: ${esp}\n  efivars: ${efivars}\n${extra}`);
+const files = () =>
+  [...readdirSync(path.join(esp, "loader/entries")), ...readdirSync(path.join(esp, "EFI/Linux"))].sort();
+const ok = (...args: string[]) => {
+  const r = cli([...args, "--config", cfg()]);
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  return r.stdout;
+};
+const status = () => JSON.parse(ok("status", "--json"));
+const refused = (args: string[], pattern: RegExp) => {
+  const before = files();
+  const r = cli([...args, "--config", cfg()]);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
+  expect(files()).toEqual(before);
+};
+
+describe("bls backend", () => {
+  it("a counted boot of a Type #1 entry is a trial; mark-good strips the counter once; status agrees", () => {
+    entry("a.conf");
+    entry("b+1-1.conf");
+    booted("b+2.conf", "b+1-1.conf");
+    expect(status()).toMatchObject({
+      backend: "bls",
+      bootedSlot: "b.conf",
+      trialBoot: true,
+      state: "indeterminate",
+      triesLeft: 1,
+      slots: [
+        { name: "a.conf", booted: false, state: "good" },
+        { name: "b.conf", booted: true, state: "indeterminate", detail: { left: 1, done: 1 } },
+      ],
+    });
+    expect(ok("mark-good")).toMatch(/marked b\.conf good: b\+1-1\.conf -> b\.conf/);
+    expect(files()).toEqual(["a.conf", "b.conf"]);
+    expect(ok("mark-good")).toMatch(/already good, nothing to do/);
+    expect(status()).toMatchObject({ bootedSlot: "b.conf", trialBoot: false, state: "good" });
+  });
+
+  it("mark-bad makes it +0-DONE, once; the next boot on A reports the failed trial", () => {
+    entry("a.conf");
+    entry("b+1-1.conf");
+    booted("b+2.conf", "b+1-1.conf");
+    expect(ok("mark-bad")).toMatch(/marked b\.conf bad: b\+1-1\.conf -> b\+0-1\.conf/);
+    expect(ok("mark-bad")).toMatch(/already bad, nothing to do/);
+    expect(files()).toEqual(["a.conf", "b+0-1.conf"]);
+    // the next boot: the loader picks a.conf, uncounted
+    writeFileSync(path.join(efivars, `LoaderBootCountPath-${LOADER_GUID}`), "");
+    sh("rm", [path.join(efivars, `LoaderBootCountPath-${LOADER_GUID}`)]);
+    efivar("LoaderEntrySelected", "a.conf");
+    expect(status()).toMatchObject({
+      bootedSlot: "a.conf",
+      trialBoot: false,
+      state: "good",
+      rolledBackFrom: { slot: "b.conf", reason: "b+0-1.conf has no tries left" },
+    });
+  });
+
+  it("a UKI in EFI/Linux is counted, marked bad and blessed the same way", () => {
+    entry("a.conf");
+    entry("b+1-1.efi", "MZ");
+    booted("b+2.efi", "b+1-1.efi");
+    expect(status()).toMatchObject({ bootedSlot: "b.efi", trialBoot: true });
+    expect(ok("mark-bad")).toMatch(/b\+1-1\.efi -> b\+0-1\.efi/);
+    expect(files()).toEqual(["a.conf", "b+0-1.efi"]);
+  });
+
+  it("arm adds +N to an uncounted entry, and warns when a default glob would keep booting it after it went bad", () => {
+    entry("a.conf");
+    entry("b.conf");
+    efivar("LoaderEntrySelected", "a.conf");
+    expect(ok("arm", "--slot", "b.conf", "--tries", "3")).toMatch(
+      /armed b\.conf for a trial boot with 3 tries: b\.conf -> b\+3\.conf; the boot loader boots it if the sort order/,
+    );
+    writeFileSync(path.join(esp, "loader/loader.conf"), "timeout 0\ndefault b*\n");
+    expect(ok("arm", "--slot", "b", "--tries", "2")).toMatch(
+      /b\+3\.conf -> b\+2\.conf; warning: loader\.conf "default b\*" matches b\+2\.conf: after a failed trial it would keep booting the bad entry/,
+    );
+  });
+
+  it("the unsuffixed twin: blessing leaves exactly one entry of that id, with the booted content", () => {
+    entry("a.conf");
+    entry("b.conf", "old content\n");
+    entry("b+1-1.conf", "booted content\n");
+    booted("b+2.conf", "b+1-1.conf");
+    expect(ok("mark-good")).toMatch(/replaced its uncounted twin b\.conf/);
+    expect(files()).toEqual(["a.conf", "b.conf"]);
+    expect(readFileSync(path.join(esp, "loader/entries/b.conf"), "utf8")).toBe("booted content\n");
+  });
+
+  it("a stale LoaderBootCountPath (a kexec or soft-reboot since): not counted, nothing renamed", () => {
+    entry("a.conf");
+    entry("b+0-3.conf");
+    booted("b+2.conf", "b+1-1.conf"); // that file is long gone, and b+0-3 is not what we would have made of it
+    const s = status();
+    expect(s).toMatchObject({ trialBoot: false });
+    expect(s.problems[0]).toMatch(
+      /LoaderBootCountPath names \\loader\\entries\\b\+1-1\.conf, which does not exist/,
+    );
+    refused(["mark-good"], /bls: LoaderBootCountPath names .* this boot is not counted, nothing is renamed/);
+  });
+
+  it("no LoaderBootCountPath: the boot was not counted; the booted entry comes from LoaderEntrySelected", () => {
+    entry("a.conf");
+    entry("b+3.conf");
+    efivar("LoaderEntrySelected", "a.conf");
+    expect(status()).toMatchObject({ bootedSlot: "a.conf", trialBoot: false, state: "good" });
+    expect(ok("mark-good")).toMatch(/a\.conf is not counted: already good/);
+  });
+
+  it("a malformed efivar is a clear error and nothing is renamed", () => {
+    entry("a.conf");
+    entry("b+1-1.conf");
+    efivar("LoaderEntrySelected", "b+2.conf");
+    efivar("LoaderBootCountPath", Buffer.from([7, 0, 0, 0, 0x5c])); // odd length
+    refused(
+      ["mark-good"],
+      /^bootwarden: bls: .*efivars: LoaderBootCountPath: odd length 1: not UTF-16; nothing renamed\n$/,
+    );
+  });
+
+  it("marking bad the only bootable entry is refused", () => {
+    entry("b+1-1.conf");
+    booted("b+2.conf", "b+1-1.conf");
+    refused(["mark-bad"], /refusing to mark b\.conf bad: no other entry is bootable/);
+  });
+
+  it("entries on XBOOTLDR (/boot) beside an ESP at /efi are found without configuration", () => {
+    const root = path.join(dir, "root");
+    mkdirSync(path.join(root, "efi/EFI/Linux"), { recursive: true });
+    mkdirSync(path.join(root, "boot/loader/entries"), { recursive: true });
+    mkdirSync(path.join(root, "sys/firmware/efi/efivars"), { recursive: true });
+    writeFileSync(path.join(root, "efi/EFI/Linux/a.efi"), "MZ");
+    writeFileSync(path.join(root, "boot/loader/entries/b+1-1.conf"), "title b\n");
+    const ev = (n: string, v: string) =>
+      writeFileSync(path.join(root, `sys/firmware/efi/efivars/${n}-${LOADER_GUID}`), encodeEfiString(v));
+    ev("LoaderEntrySelected", "b+2.conf");
+    ev("LoaderBootCountPath", "\\loader\\entries\\b+1-1.conf");
+    const c = writeConfig(dir, "bootState:\n  backend: bls\n", "x.yaml");
+    const r = cli(["status", "--json", "--config", c], { BOOTWARDEN_ROOT: root });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      source: "/efi, /boot",
+      bootedSlot: "b.conf",
+      trialBoot: true,
+    });
+    expect(cli(["mark-good", "--config", c], { BOOTWARDEN_ROOT: root }).stdout).toMatch(
+      /b\+1-1\.conf -> b\.conf/,
+    );
+    expect(readdirSync(path.join(root, "boot/loader/entries"))).toEqual(["b.conf"]);
+  });
+
+  it("a read-only ESP is a clear error with nothing changed (the rename is the only write)", () => {
+    entry("a.conf");
+    entry("b+1-1.conf");
+    booted("b+2.conf", "b+1-1.conf");
+    sh("mount", ["--bind", esp, esp]);
+    try {
+      sh("mount", ["-o", "remount,ro,bind", esp]);
+      refused(["mark-good"], /bls: .*loader\/entries: cannot rename b\+1-1\.conf to b\.conf: EROFS/);
+    } finally {
+      sh("umount", [esp]);
+    }
+    expect(ok("mark-good")).toMatch(/-> b\.conf/);
+  });
+});
