@@ -1,5 +1,3 @@
-// The BLS backend against fixtures of an ESP (and XBOOTLDR) and an efivarfs directory, through the real CLI.
-import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
