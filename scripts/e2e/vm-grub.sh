@@ -14,29 +14,8 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
 T0=$(date +%s)
 note() { printf '[%4ss] %s\n' $(( $(date +%s) - T0 )) "$*"; }
 
-# ---- guest rootfs with a kernel: built once, cached as a tarball ------------------------------------------
-TAR=$CACHE/vm-rootfs.tar
-if [ ! -f "$TAR" ]; then
-  note "debootstrap with a kernel (once; cached in $TAR)"
-  tmp=$CACHE/vm-rootfs.tmp
-  if [ ! -f "$tmp/.debootstrap-ok" ]; then
-    rm -rf "$tmp"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,udev,kmod,linux-image-amd64 bookworm "$tmp" \
-      >"$CACHE/vm-debootstrap.log" 2>&1
-    touch "$tmp/.debootstrap-ok"
-  fi
-  kver=$(ls "$tmp/lib/modules"); mods=$tmp/lib/modules/$kver/kernel
-  # Drop what a virtio guest never loads: smaller image, faster mkfs.
-  rm -rf "$mods"/sound "$mods"/drivers/{gpu,media,net/wireless,infiniband,staging,iio,bluetooth,isdn,usb,mmc} \
-    "$mods"/net/{wireless,bluetooth,mac80211} "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
-  chroot "$tmp" depmod -a "$kver"
-  sed -i 's/^MODULES=.*/MODULES=list/' "$tmp/etc/initramfs-tools/initramfs.conf"
-  printf '%s\n' virtio_pci virtio_blk ext4 vfat nls_cp437 nls_ascii >>"$tmp/etc/initramfs-tools/modules"
-  chroot "$tmp" update-initramfs -u -k "$kver" >/dev/null 2>&1
-  rm -f "$tmp/.debootstrap-ok"
-  tar -C "$tmp" -cf "$TAR.part" . && mv "$TAR.part" "$TAR"
-  rm -rf "$tmp"
-fi
+# ---- guest rootfs with a kernel (shared with the BLS tier, built once and cached) -------------------------
+TAR=$(bash "$REPO/scripts/e2e/vm-rootfs.sh")
 
 # ---- guest: bootwarden, its config, a critical unit that fails on slot B, a test agent ---------------------
 B=$OUT/build; RT=$B/root

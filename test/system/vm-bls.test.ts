@@ -1,0 +1,89 @@
+// Tier 3 end to end: OVMF + systemd-boot 252 boot counting under QEMU, bootwarden's bls backend in the guest.
+// Needs root, qemu-system-x86, ovmf and systemd-boot's EFI binaries (scripts/setup.sh installs them); CI runs it.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { REPO } from "../helpers/tools.js";
+
+const OUT = path.join(REPO, ".cache/vm-bls");
+let output = "";
+let code = -1;
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error("this test needs root");
+  await new Promise<void>((resolve) => {
+    const child = spawn("bash", [path.join(REPO, "scripts/e2e/vm-bls.sh")], {
+      env: { ...process.env, OUT },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("exit", (c) => {
+      code = c ?? -1;
+      resolve();
+    });
+  });
+  console.log(
+    output
+      .split("\n")
+      .filter((l) => /^\[|^===|QEMU-START|BWTEST/.test(l))
+      .join("\n"),
+  );
+}, 1_500_000);
+
+/** Per boot: the slot Linux ran, the entries then, the verdict, as the guest's agent and bootwarden logged them. */
+function boots(plan: string) {
+  const serial = readFileSync(path.join(OUT, `serial-${plan}.log`), "latin1");
+  return serial
+    .split("QEMU-START")
+    .slice(1)
+    .map((b) => ({
+      slot: /BWTEST: booted slot=(\w)/.exec(b)?.[1],
+      entries: /BWTEST: booted slot=\w entries=(\S*)/.exec(b)?.[1],
+      after: /BWTEST: slot=\w wait=\d+ entries=(\S*)/.exec(b)?.[1],
+      log: [...b.matchAll(/BWLOG: (.*)/g)].map((m) => m[1]!),
+      status: JSON.parse(/BWSTATUS: (.*)/.exec(b)?.[1] ?? "null") as {
+        bootedSlot: string;
+        trialBoot: boolean;
+      } | null,
+      blessBoot: /bless-boot=(.*)/.exec(b)?.[1] ?? "",
+    }));
+}
+const esp = (plan: string) => readFileSync(path.join(OUT, `esp-${plan}.final`), "utf8").trim();
+
+describe("systemd-boot boot counting under QEMU", () => {
+  it("the VM run finished every plan", () => {
+    expect(code).toBe(0);
+  });
+
+  it("healthy: bootwarden blesses the counted Type #1 entry; systemd-bless-boot stands aside", () => {
+    const [b1] = boots("healthy");
+    expect(b1).toMatchObject({ slot: "B", entries: "a.conf,b+1-1.conf", after: "a.conf,b.conf" });
+    expect(b1!.status).toMatchObject({ bootedSlot: "b.conf" });
+    expect(b1!.log.some((l) => /verdict for trial boot of b\.conf: healthy/.test(l))).toBe(true);
+    expect(b1!.log.some((l) => /marked b\.conf good: b\+1-1\.conf -> b\.conf/.test(l))).toBe(true);
+    expect(b1!.blessBoot).toMatch(/ConditionResult=no/);
+    expect(esp("healthy")).toBe("a.conf,b.conf");
+  });
+
+  it("bad: the failing Type #1 trial is marked bad, the machine reboots, systemd-boot starts A, which reports it", () => {
+    const [b1, b2] = boots("bad");
+    expect(b1).toMatchObject({ slot: "B", entries: "a.conf,b+1-1.conf" });
+    expect(b1!.log.some((l) => /marked b\.conf bad: b\+1-1\.conf -> b\+0-1\.conf/.test(l))).toBe(true);
+    expect(b1!.log.some((l) => /rebooting to fall back from b\.conf/.test(l))).toBe(true);
+    expect(b2).toMatchObject({ slot: "A", entries: "a.conf,b+0-1.conf" });
+    expect(b2!.status).toMatchObject({ bootedSlot: "a.conf", trialBoot: false });
+    expect(b2!.log.some((l) => /booted a\.conf after a failed trial boot of b\.conf/.test(l))).toBe(true);
+    expect(esp("bad")).toBe("a.conf,b+0-1.conf");
+  });
+
+  it("uki: the same for a unified kernel image in EFI/Linux", () => {
+    const [b1, b2] = boots("uki");
+    expect(b1).toMatchObject({ slot: "B", entries: "a.conf,b+1-1.efi" });
+    expect(b1!.log.some((l) => /marked b\.efi bad: b\+1-1\.efi -> b\+0-1\.efi/.test(l))).toBe(true);
+    expect(b2).toMatchObject({ slot: "A" });
+    expect(b2!.log.some((l) => /after a failed trial boot of b\.efi/.test(l))).toBe(true);
+    expect(esp("uki")).toBe("a.conf,b+0-1.efi");
+  });
+});
