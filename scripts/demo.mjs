@@ -1,7 +1,11 @@
 // The demo: a Flatcar-like machine (USR-A good, USR-B empty) as a container with a real systemd, bootwarden
 // installed from this checkout, and a simulated GRUB (gptprio) between boots. Two upgrades: a healthy one and a
 // bad one. Prints what happened at each boot. Needs root; run through scripts/demo.sh.
-import { EXIT_REBOOT, ensureRootfs, Machine, machineConfig, requireRoot } from "./e2e/harness.mjs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { EXIT_REBOOT, ensureRootfs, Machine, machineConfig, REPO, requireRoot } from "./e2e/harness.mjs";
 
 const CONFIG = machineConfig({ extra: "    flags: [/run/app/ready]\n" });
 const say = (s = "") => process.stdout.write(`${s}\n`);
@@ -67,5 +71,33 @@ say(
 
 const bad = new Machine("demo-bad").create({ config: CONFIG, badSlots: ["USR-B"] });
 await scenario("2. A bad upgrade: app.service fails on USR-B", bad);
+
+// The third backend, on a copy of what systemd-boot leaves on an ESP after choosing a counted entry (the VM tier,
+// test/system/vm-bls.test.ts, does it with a real systemd-boot under QEMU).
+say("\n=== 3. The same verdict on systemd-boot entries (backend: bls, Type #1 entries and UKIs)");
+const bls = mkdtempSync(path.join(tmpdir(), "bootwarden-demo-bls-"));
+for (const d of ["esp/loader/entries", "esp/EFI/Linux", "efivars"])
+  mkdirSync(path.join(bls, d), { recursive: true });
+writeFileSync(path.join(bls, "esp/loader/entries/a.conf"), "title slot A\n");
+writeFileSync(path.join(bls, "esp/loader/entries/b+1-1.conf"), "title slot B\n");
+const efivar = (name, value) => {
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(6);
+  const file = path.join(bls, `efivars/${name}-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f`);
+  writeFileSync(file, Buffer.concat([head, Buffer.from(`${value}\0`, "utf16le")]));
+};
+efivar("LoaderEntrySelected", "b+2.conf");
+efivar("LoaderBootCountPath", "\\loader\\entries\\b+1-1.conf");
+const blsConfig = path.join(bls, "config.yaml");
+writeFileSync(blsConfig, `bootState:\n  backend: bls\n  esp: ${bls}/esp\n  efivars: ${bls}/efivars\n`);
+const cli = (...args) =>
+  execFileSync(process.execPath, [path.join(REPO, "dist/cli.js"), ...args, "--config", blsConfig], {
+    encoding: "utf8",
+  });
+say("  systemd-boot chose b+2.conf and renamed it b+1-1.conf; bootwarden status:");
+for (const l of cli("status").trim().split("\n")) say(`    ${l}`);
+say(`  bootwarden mark-bad: ${cli("mark-bad").trim()}`);
+say(`  entries now: ${readdirSync(path.join(bls, "esp/loader/entries")).sort().join(", ")}`);
+rmSync(bls, { recursive: true, force: true });
 
 say("\nInspect a machine yourself: journalctl -D .cache/machines/demo-bad/var/log/journal -u bootwarden");

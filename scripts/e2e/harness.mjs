@@ -353,12 +353,21 @@ export class Machine {
    * kill control group ... Input/output error") outlive the container: end every process whose root is our tree.
    */
   killLeftovers() {
-    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-      try {
-        if (readlinkSync(`/proc/${pid}/root`) === this.dir) process.kill(Number(pid), "SIGKILL");
-      } catch {
-        // gone already, or not ours to read
+    // Repeated until none is left: a process may fork while we scan. Left alone, an orphaned journald or a test
+    // loop whose tree was removed spins and starves everything after it on a two-core machine.
+    for (let pass = 0; pass < 20; pass++) {
+      let found = 0;
+      for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+        try {
+          if (readlinkSync(`/proc/${pid}/root`) !== this.dir) continue;
+          process.kill(Number(pid), "SIGKILL");
+          found++;
+        } catch {
+          // gone already, or not ours to read
+        }
       }
+      if (found === 0) return;
+      spawnSync("sleep", ["0.2"]);
     }
   }
 
@@ -384,6 +393,7 @@ export class Machine {
   }
 
   destroy() {
+    this.killLeftovers();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

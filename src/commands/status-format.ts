@@ -9,6 +9,7 @@ export function formatBootState(s: BootState): string[] {
     `trial boot:  ${s.trialBoot ? `yes${s.triesLeft !== null ? `, ${s.triesLeft} tries left` : ""}` : "no"}`,
     `state:       ${s.state}`,
   ];
+  for (const p of s.problems ?? []) lines.push(`problem:     ${p}`);
   if (s.rolledBackFrom)
     lines.push(`rolled back: trial of ${s.rolledBackFrom.slot} failed (${s.rolledBackFrom.reason})`);
   lines.push("slots:");
