@@ -57,9 +57,13 @@ echo "BWTEST: booted slot=$slot entries=$(ents)"
 bootwarden wait; rc=$?
 bootwarden status --json | sed 's/^/BWSTATUS: /'
 # systemd-bless-boot (enabled by its generator on counted boots) runs after boot-complete.target; give it its turn.
-systemctl is-active -q boot-complete.target && sleep 3
-echo "BWTEST: slot=$slot wait=$rc entries=$(ents) bless-boot=$(systemctl show -p ConditionResult -p ActiveState systemd-bless-boot.service | tr '\n' ' ')"
+if [ $rc = 0 ]; then
+  for i in $(seq 60); do systemctl is-active -q boot-complete.target && break; sleep 0.5; done
+  sleep 3
+fi
+echo "BWTEST: slot=$slot wait=$rc entries=$(ents) bless-boot=$(systemctl show -p ConditionResult -p ConditionTimestampMonotonic -p ActiveState systemd-bless-boot.service | tr '\n' ' ')"
 journalctl -b -u bootwarden -o cat --no-pager | sed 's/^/BWLOG: /'
+journalctl -b -u systemd-bless-boot -o cat --no-pager | grep -v '^-- ' | sed 's/^/BWBLESS: /'
 if [ $rc = 0 ]; then sync; echo "BWTEST: SCENARIO-DONE"; systemctl poweroff; fi
 SH
 chmod 0755 "$RT/usr/local/bin/test-app" "$RT/usr/local/bin/test-agent"

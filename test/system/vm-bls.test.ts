@@ -42,12 +42,15 @@ function boots(plan: string) {
       slot: /BWTEST: booted slot=(\w)/.exec(b)?.[1],
       entries: /BWTEST: booted slot=\w entries=(\S*)/.exec(b)?.[1],
       after: /BWTEST: slot=\w wait=\d+ entries=(\S*)/.exec(b)?.[1],
-      log: [...b.matchAll(/BWLOG: (.*)/g)].map((m) => m[1]!),
+      // bootwarden's journal as the agent dumped it, and its warnings as journald forwarded them to the console
+      // (an unhealthy boot reboots before the agent gets to dump anything).
+      log: [...b.matchAll(/BWLOG: (.*)|bootwarden\[\d+\]: (.*)/g)].map((m) => (m[1] ?? m[2])!),
       status: JSON.parse(/BWSTATUS: (.*)/.exec(b)?.[1] ?? "null") as {
         bootedSlot: string;
         trialBoot: boolean;
       } | null,
       blessBoot: /bless-boot=(.*)/.exec(b)?.[1] ?? "",
+      blessLog: [...b.matchAll(/BWBLESS: (.*)/g)].map((m) => m[1]!).join("\n"),
     }));
 }
 const esp = (plan: string) => readFileSync(path.join(OUT, `esp-${plan}.final`), "utf8").trim();
@@ -57,13 +60,16 @@ describe("systemd-boot boot counting under QEMU", () => {
     expect(code).toBe(0);
   });
 
-  it("healthy: bootwarden blesses the counted Type #1 entry; systemd-bless-boot stands aside", () => {
+  it("healthy: bootwarden blesses the counted Type #1 entry, and nothing else renames it", () => {
     const [b1] = boots("healthy");
     expect(b1).toMatchObject({ slot: "B", entries: "a.conf,b+1-1.conf", after: "a.conf,b.conf" });
     expect(b1!.status).toMatchObject({ bootedSlot: "b.conf" });
     expect(b1!.log.some((l) => /verdict for trial boot of b\.conf: healthy/.test(l))).toBe(true);
     expect(b1!.log.some((l) => /marked b\.conf good: b\+1-1\.conf -> b\.conf/.test(l))).toBe(true);
-    expect(b1!.blessBoot).toMatch(/ConditionResult=no/);
+    // systemd-bless-boot never renamed anything: it did not run (it stands aside through its drop-in while the
+    // daemon owns the entries; whether it was started at all in this window is logged, not asserted).
+    expect(b1!.blessBoot).toMatch(/ActiveState=inactive/);
+    expect(b1!.blessLog).not.toMatch(/Marked boot as 'good'|Renamed/i);
     expect(esp("healthy")).toBe("a.conf,b.conf");
   });
 
