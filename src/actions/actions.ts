@@ -3,7 +3,7 @@ import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend } from "../bootstate/types.js";
 import type { ActionEffect, Verdict } from "../core/assessment.js";
 import type { FlagWriter, HookRunner, StatusStore } from "../daemon/ports.js";
-import { rollBack } from "./rollback.js";
+import { logRepair, rollBack } from "./rollback.js";
 
 export interface ActionContext {
   slot: string;
@@ -32,6 +32,7 @@ export async function runAction(deps: ActionDeps, e: ActionEffect, ctx: ActionCo
         { MESSAGE_ID: MessageId.markedGood, BOOTWARDEN_SLOT: ctx.slot, BOOTWARDEN_VERDICT: ctx.verdict },
         `slot ${ctx.slot}: ${r.message}`,
       );
+      logRepair(deps.log, ctx.slot, r);
       await deps.store.resetFailedTrials(ctx.slot);
       return true;
     }

@@ -1,8 +1,17 @@
 import { describeError, isCode } from "../base/errors.js";
 import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
-import type { BootStateBackend } from "../bootstate/types.js";
+import type { BootStateBackend, MarkResult } from "../bootstate/types.js";
 import type { StatusStore } from "../daemon/ports.js";
+
+/** A write that first rebuilt a damaged copy of the boot state says so under its own MESSAGE_ID. */
+export function logRepair(log: Logger, slot: string, r: MarkResult): void {
+  if (r.repaired)
+    log.warn(
+      { MESSAGE_ID: MessageId.tableRepaired, BOOTWARDEN_SLOT: slot },
+      `repaired before writing: ${r.repaired}`,
+    );
+}
 
 export interface RollbackDeps {
   backend: BootStateBackend;
@@ -29,6 +38,7 @@ export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promis
   try {
     const r = await deps.backend.markBad();
     deps.log.warn({ MESSAGE_ID: MessageId.markedBad, ...fields }, `${by}slot ${ctx.slot}: ${r.message}`);
+    logRepair(deps.log, ctx.slot, r);
   } catch (err) {
     deps.log.error(
       { MESSAGE_ID: MessageId.rollbackFailed, ...fields },

@@ -1,7 +1,7 @@
 import { BootwardenError } from "../base/errors.js";
 import { writePath } from "../bootstate/writable.js";
 import { loadConfig } from "../config/load.js";
-import { configFlags, untrustedFlags } from "../watch/flag-trust.js";
+import { enforceFlagTrust } from "../watch/flag-trust.js";
 import { applySandbox, sandboxAdvice, sandboxAllows } from "./sandbox.js";
 
 /**
@@ -10,16 +10,9 @@ import { applySandbox, sandboxAdvice, sandboxAllows } from "./sandbox.js";
  */
 export async function checkConfig(configPath: string | undefined, apply: boolean): Promise<number> {
   const { config, files } = await loadConfig(configPath);
-  const untrusted = await untrustedFlags(configFlags(config.assessment));
-  for (const p of untrusted)
-    process.stderr.write(`bootwarden: warning: flag path other users can write: ${p}\n`);
-  if (untrusted.length > 0 && !config.assessment.allowUntrustedFlagPaths)
-    throw new BootwardenError(
-      "config",
-      "unsafe",
-      `${untrusted[0]}; refusing untrusted flag paths (assessment.allowUntrustedFlagPaths: true accepts them)`,
-      78,
-    );
+  await enforceFlagTrust(config.assessment, (p) =>
+    process.stderr.write(`bootwarden: warning: flag path other users can write: ${p}\n`),
+  );
   const p = await writePath(config.bootState);
   if (p && !(await sandboxAllows(p))) {
     if (!apply)

@@ -4,7 +4,7 @@ import { ShellHookRunner } from "../actions/hooks.js";
 import { reportPreviousTrial } from "../actions/previous-trial.js";
 import { FileStatusStore } from "../actions/status-store.js";
 import { writeAtomic } from "../base/atomic-write.js";
-import { BootwardenError, describeError } from "../base/errors.js";
+import { describeError } from "../base/errors.js";
 import { createLogger, type Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import { sysPath } from "../base/paths.js";
@@ -18,7 +18,7 @@ import { Daemon } from "../daemon/daemon.js";
 import { realClock } from "../daemon/ports.js";
 import { SystemdClient } from "../systemd/bus.js";
 import { createNotifier } from "../systemd/notify.js";
-import { configFlags, untrustedFlags } from "../watch/flag-trust.js";
+import { enforceFlagTrust } from "../watch/flag-trust.js";
 import { sandboxAdvice } from "./sandbox.js";
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus, so a bad config does not loop
@@ -56,15 +56,9 @@ export async function runDaemon(configPath?: string): Promise<number> {
   let config: Config;
   try {
     config = (await loadConfig(configPath)).config;
-    const untrusted = await untrustedFlags(configFlags(config.assessment));
-    for (const p of untrusted)
-      log.warn({ MESSAGE_ID: MessageId.untrustedFlagPath }, `flag path other users can write: ${p}`);
-    if (untrusted.length > 0 && !config.assessment.allowUntrustedFlagPaths)
-      throw new BootwardenError(
-        "config",
-        "unsafe",
-        `${untrusted[0]}; refusing untrusted flag paths (assessment.allowUntrustedFlagPaths: true accepts them)`,
-      );
+    await enforceFlagTrust(config.assessment, (p) =>
+      log.warn({ MESSAGE_ID: MessageId.untrustedFlagPath }, `flag path other users can write: ${p}`),
+    );
   } catch (err) {
     const msg = describeError(err);
     log.error(

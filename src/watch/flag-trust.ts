@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { BootwardenError } from "../base/errors.js";
 import { sysPath } from "../base/paths.js";
 
 /**
@@ -38,4 +39,23 @@ export function configFlags(a: {
   wanted: { flags: string[]; failFlags: string[] };
 }): string[] {
   return [a.critical, a.wanted].flatMap((g) => [...g.flags, ...g.failFlags]);
+}
+
+/**
+ * The one flag-trust rule for check-config and the daemon: `warn` is told each problem; untrusted paths are refused
+ * (an invalid configuration) unless the config accepts them.
+ */
+export async function enforceFlagTrust(
+  a: Parameters<typeof configFlags>[0] & { allowUntrustedFlagPaths: boolean },
+  warn: (problem: string) => void,
+): Promise<void> {
+  const untrusted = await untrustedFlags(configFlags(a));
+  for (const p of untrusted) warn(p);
+  if (untrusted.length > 0 && !a.allowUntrustedFlagPaths)
+    throw new BootwardenError(
+      "config",
+      "unsafe",
+      `${untrusted[0]}; refusing untrusted flag paths (assessment.allowUntrustedFlagPaths: true accepts them)`,
+      78,
+    );
 }

@@ -11,6 +11,8 @@ export class MemoryBackend implements BootStateBackend {
   readonly slots: Record<string, MemSlot> = { A: { good: true, bad: false }, B: { good: false, bad: false } };
   writes = { good: 0, bad: 0 };
   failMarkBad?: Error;
+  /** What the next write reports having repaired first (one damaged GPT copy). */
+  repaired?: string;
   rolledBackFrom: BootState["rolledBackFrom"] = null;
 
   constructor(public booted = "B") {}
@@ -35,7 +37,11 @@ export class MemoryBackend implements BootStateBackend {
     if (s.good) return { changed: false, message: "already so" };
     s.good = true;
     this.writes.good++;
-    return { changed: true, message: `marked ${this.booted} good` };
+    return {
+      changed: true,
+      message: `marked ${this.booted} good`,
+      ...(this.repaired ? { repaired: this.repaired } : {}),
+    };
   }
 
   async markBad(): Promise<MarkResult> {

@@ -66,6 +66,20 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     expect(m.hooks.runs.map((h) => h.which)).toEqual(["green"]);
     expect(m.store.status?.done).toEqual(["markGood", "flag:healthy", "hooks:green"]);
     expect(m.systemd.started).toEqual([]);
+    expect(m.withId(MessageId.tableRepaired)).toHaveLength(0);
+  });
+
+  it("a mark that first repaired a damaged copy of the boot state says so under its own MESSAGE_ID", async () => {
+    const m = machine();
+    m.backend.repaired = "backup GPT is damaged (bad header CRC)";
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", active());
+    await settle();
+    await d.idle();
+    expect(m.withId(MessageId.tableRepaired).map((r) => r.msg)).toEqual([
+      "repaired before writing: backup GPT is damaged (bad header CRC)",
+    ]);
   });
 
   it("resumes after a crash mid-verdict: finishes the rollback and repeats nothing already done", async () => {
