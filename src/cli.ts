@@ -8,6 +8,7 @@ const USAGE = `usage: bootwarden <command> [options]
   mark-bad      [--config FILE]            make the booted slot unbootable so the boot loader falls back
   arm --slot SLOT [--tries N] [--force] [--config FILE]
                                            stage a trial boot (SLOT: PARTLABEL=... or PARTUUID=...)
+  history       [--json]                   the trial boots this machine has seen: slot, start, verdict, who decided
   check-config  [--config FILE] [--apply]  validate the configuration; --apply writes the sandbox drop-ins it needs
   daemon        [--config FILE]            assess this boot (run by bootwarden.service)
   wait                                     block until the daemon's verdict; exit 0 healthy/degraded, 1 unhealthy
@@ -27,6 +28,7 @@ type Option = keyof typeof OPTIONS;
 
 const ALLOWED: Record<string, Option[]> = {
   status: ["config", "json"],
+  history: ["json"],
   "mark-good": ["config"],
   "mark-bad": ["config"],
   arm: ["config", "slot", "tries", "force"],
@@ -62,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "status":
       return (await import("./commands/status.js")).status(v.config, v.json ?? false);
+    case "history":
+      return (await import("./commands/history.js")).history(v.json ?? false);
     case "mark-good":
     case "mark-bad":
       return (await import("./commands/mark.js")).mark(command === "mark-good" ? "good" : "bad", v.config);

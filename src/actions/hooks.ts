@@ -1,47 +1,56 @@
-import { spawn } from "node:child_process";
+import { describeError } from "../base/errors.js";
 import type { Logger } from "../base/log.js";
+import { commandLabel, lineArgv, scriptArgv, TransientNames } from "../core/commands.js";
 import type { HookContext, HookRunner } from "../daemon/ports.js";
+import type { SystemdApi } from "../systemd/api.js";
 
-export interface HookConfig {
-  green: string[];
-  red: string[];
-  timeout: number;
+export interface HookSet {
+  /** Command lines from the config. */
+  lines: string[];
+  /** Scripts found in the hook directories (greenboot's green.d, red.d). */
+  scripts: string[];
 }
 
-/** Hooks as /bin/sh -c children, one after the other, each killed at the timeout; a failing hook is only logged. */
-export class ShellHookRunner implements HookRunner {
+/**
+ * Hooks as transient oneshot units, all of one kind at once: outside the daemon's sandbox (they may reach the
+ * network), each with its own journal stream, each killed by systemd at the timeout. The run returns once every
+ * hook has ended, so red hooks are done before the reboot. A failing hook is logged, never fatal.
+ */
+export class TransientHookRunner implements HookRunner {
   constructor(
-    private readonly cfg: HookConfig,
+    private readonly systemd: SystemdApi,
+    private readonly hooks: Record<"green" | "red", HookSet>,
+    private readonly timeoutMs: number,
     private readonly log: Logger,
   ) {}
 
   async run(which: "green" | "red", ctx: HookContext): Promise<void> {
-    for (const cmd of which === "green" ? this.cfg.green : this.cfg.red) await this.one(cmd, ctx);
-  }
-
-  private one(cmd: string, ctx: HookContext): Promise<void> {
-    return new Promise((resolve) => {
-      // The hook's output goes where the daemon's does: the journal, under bootwarden.service.
-      const child = spawn("/bin/sh", ["-c", cmd], {
-        stdio: ["ignore", "inherit", "inherit"],
-        env: {
-          ...process.env,
-          BOOTWARDEN_SLOT: ctx.slot,
-          BOOTWARDEN_VERDICT: ctx.verdict,
-          BOOTWARDEN_REASON: ctx.reason,
-        },
-      });
-      const timer = setTimeout(() => child.kill("SIGKILL"), this.cfg.timeout);
-      child.on("error", (err) => {
-        clearTimeout(timer);
-        this.log.warn({ BOOTWARDEN_HOOK: cmd }, `hook could not run: ${err.message}`);
-        resolve();
-      });
-      child.on("exit", (code, signal) => {
-        clearTimeout(timer);
-        if (code !== 0) this.log.warn({ BOOTWARDEN_HOOK: cmd }, `hook exited with ${signal ?? code}`);
-        resolve();
-      });
-    });
+    const set = this.hooks[which];
+    const argvs = [...set.lines.map(lineArgv), ...set.scripts.map(scriptArgv)];
+    const names = new TransientNames();
+    const environment = [
+      `BOOTWARDEN_SLOT=${ctx.slot}`,
+      `BOOTWARDEN_VERDICT=${ctx.verdict}`,
+      `BOOTWARDEN_REASON=${ctx.reason}`,
+    ];
+    await Promise.all(
+      argvs.map(async (argv) => {
+        const unit = names.name(`hook-${which}`, commandLabel(argv));
+        const fields = { BOOTWARDEN_HOOK: argv.join(" "), BOOTWARDEN_HOOK_UNIT: unit };
+        try {
+          const result = await this.systemd.runTransient(unit, {
+            description: `bootwarden ${which} hook: ${argv.at(-1)}`,
+            argv,
+            timeoutMs: this.timeoutMs,
+            environment,
+            remainAfterExit: false,
+          });
+          if (result === "done") this.log.info(fields, `${which} hook ${unit} ran`);
+          else this.log.warn(fields, `${which} hook ${unit} ended with "${result}" (journalctl -u ${unit})`);
+        } catch (err) {
+          this.log.warn(fields, `${which} hook ${unit} could not start: ${describeError(err)}`);
+        }
+      }),
+    );
   }
 }

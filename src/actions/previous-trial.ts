@@ -11,15 +11,12 @@ export async function reportPreviousTrial(
   boot: BootState,
   store: StatusStore,
   log: Logger,
-): Promise<boolean> {
+): Promise<{ slot: string; reason: string } | undefined> {
   const last = await store.readLastTrial();
   const ours = last && last.slot !== boot.bootedSlot && !last.reported ? last : undefined;
-  const failed = ours
-    ? `${ours.slot}: ${ours.verdict} (${ours.reason})`
-    : boot.rolledBackFrom
-      ? `${boot.rolledBackFrom.slot}: ${boot.rolledBackFrom.reason}`
-      : undefined;
-  if (!failed) return false;
+  const prev = ours ? { slot: ours.slot, reason: `${ours.verdict} (${ours.reason})` } : boot.rolledBackFrom;
+  if (!prev) return undefined;
+  const failed = `${prev.slot}: ${prev.reason}`;
   // Without our record, the boot loader's view is reported once per boot only (a restart finds the status file).
   log.error(
     {
@@ -30,5 +27,5 @@ export async function reportPreviousTrial(
     `booted ${boot.bootedSlot} after a failed trial boot of ${failed}`,
   );
   if (ours) await store.writeLastTrial({ ...ours, reported: true });
-  return true;
+  return prev;
 }

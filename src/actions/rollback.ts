@@ -59,6 +59,8 @@ export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promis
     at: new Date().toISOString(),
     by: ctx.by,
   });
+  // The daemon recorded its verdict when it reached it; this is the backstop's (and a no-op for the daemon).
+  await deps.store.trialDecided(ctx.slot, "unhealthy", ctx.reason, ctx.by).catch(() => undefined);
   const failures = await deps.store.countFailedTrial(ctx.slot, ctx.reason);
   deps.log.warn(
     { MESSAGE_ID: MessageId.rebootRequested, ...fields },

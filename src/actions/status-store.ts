@@ -5,6 +5,7 @@ import { readJson } from "../base/read-json.js";
 import type { DaemonStatus, LastTrial } from "../core/status.js";
 import type { StatusStore } from "../daemon/ports.js";
 import { TrialHistory } from "./trial-history.js";
+import { TrialLog } from "./trial-log.js";
 
 /**
  * status.json in the runtime directory (this boot only) and last-trial.json in the state directory (across the
@@ -38,6 +39,14 @@ export class FileStatusStore implements StatusStore {
 
   resetFailedTrials(slot: string): Promise<void> {
     return this.history().blessed(slot);
+  }
+
+  trialStarted(slot: string): Promise<void> {
+    return new TrialLog(path.join(this.stateDir, "history.json")).started(slot);
+  }
+
+  trialDecided(slot: string, verdict: string, reason: string, by: "daemon" | "backstop"): Promise<void> {
+    return new TrialLog(path.join(this.stateDir, "history.json")).decided(slot, verdict, reason, by);
   }
 
   private history(): TrialHistory {

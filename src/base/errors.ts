@@ -15,6 +15,7 @@ export type ErrorCode =
   | "unsafe" // a path an unprivileged user could control
   | "io" // reading or writing failed
   | "busy" // another writer holds the lock
+  | "exists" // already there (a transient unit started earlier in this boot)
   | "timeout"; // a peer did not answer in time
 
 const EXIT: Partial<Record<ErrorCode, number>> = { usage: 2, invalid: 78 };

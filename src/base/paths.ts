@@ -18,3 +18,4 @@ export const DEFAULT_CONFIG = "/etc/bootwarden/config.yaml";
 export const DEFAULT_CONFIG_DIR = "/etc/bootwarden/config.d";
 export const RUN_DIR = "/run/bootwarden";
 export const STATE_DIR = "/var/lib/bootwarden";
+export const MOTD_FILE = "/run/motd.d/bootwarden";

@@ -1,6 +1,7 @@
 import { BootwardenError } from "../base/errors.js";
 import { writePath } from "../bootstate/writable.js";
 import { loadConfig } from "../config/load.js";
+import { findScripts } from "../watch/executables.js";
 import { enforceFlagTrust } from "../watch/flag-trust.js";
 import { applySandbox, sandboxAdvice, sandboxAllows } from "./sandbox.js";
 
@@ -13,6 +14,7 @@ export async function checkConfig(configPath: string | undefined, apply: boolean
   await enforceFlagTrust(config.assessment, (p) =>
     process.stderr.write(`bootwarden: warning: flag path other users can write: ${p}\n`),
   );
+  const scripts = await findScripts(config);
   const p = await writePath(config.bootState);
   if (p && !(await sandboxAllows(p))) {
     if (!apply)
@@ -24,8 +26,15 @@ export async function checkConfig(configPath: string | undefined, apply: boolean
     for (const f of await applySandbox(p)) process.stdout.write(`wrote ${f} (ReadWritePaths=${p})\n`);
     process.stdout.write("run systemctl daemon-reload for the units to pick it up\n");
   }
+  const n = (l: string[]) => l.length;
+  const found = [
+    n(scripts.checks.critical) && `${n(scripts.checks.critical)} critical check script(s)`,
+    n(scripts.checks.wanted) && `${n(scripts.checks.wanted)} wanted check script(s)`,
+    n(scripts.hooks.green) + n(scripts.hooks.red) &&
+      `${n(scripts.hooks.green) + n(scripts.hooks.red)} hook script(s)`,
+  ].filter(Boolean);
   process.stdout.write(
-    `config OK (${files.join(", ") || "built-in defaults"}): backend ${config.bootState.backend}\n`,
+    `config OK (${files.join(", ") || "built-in defaults"}): backend ${config.bootState.backend}${found.length ? `, ${found.join(", ")}` : ""}\n`,
   );
   return 0;
 }

@@ -1,6 +1,7 @@
 import dbus from "dbus-next";
 import { FileFlagWriter } from "../actions/flag-writer.js";
-import { ShellHookRunner } from "../actions/hooks.js";
+import { TransientHookRunner } from "../actions/hooks.js";
+import { FileMotd } from "../actions/motd.js";
 import { reportPreviousTrial } from "../actions/previous-trial.js";
 import { FileStatusStore } from "../actions/status-store.js";
 import { writeAtomic } from "../base/atomic-write.js";
@@ -18,6 +19,7 @@ import { Daemon } from "../daemon/daemon.js";
 import { realClock } from "../daemon/ports.js";
 import { SystemdClient } from "../systemd/bus.js";
 import { createNotifier } from "../systemd/notify.js";
+import { findScripts } from "../watch/executables.js";
 import { enforceFlagTrust } from "../watch/flag-trust.js";
 import { sandboxAdvice } from "./sandbox.js";
 
@@ -54,11 +56,13 @@ export async function runDaemon(configPath?: string): Promise<number> {
   const notifier = createNotifier(process.env, (err) => log.warn(`sd_notify failed: ${err.message}`));
   const store = new FileStatusStore();
   let config: Config;
+  let scripts: Awaited<ReturnType<typeof findScripts>>;
   try {
     config = (await loadConfig(configPath)).config;
     await enforceFlagTrust(config.assessment, (p) =>
       log.warn({ MESSAGE_ID: MessageId.untrustedFlagPath }, `flag path other users can write: ${p}`),
     );
+    scripts = await findScripts(config);
   } catch (err) {
     const msg = describeError(err);
     log.error(
@@ -111,7 +115,17 @@ export async function runDaemon(configPath?: string): Promise<number> {
     systemd,
     store,
     flags: new FileFlagWriter(),
-    hooks: new ShellHookRunner(config.hooks, log),
+    hooks: new TransientHookRunner(
+      systemd,
+      {
+        green: { lines: config.hooks.green, scripts: scripts.hooks.green },
+        red: { lines: config.hooks.red, scripts: scripts.hooks.red },
+      },
+      config.hooks.timeout,
+      log,
+    ),
+    motd: new FileMotd(),
+    scripts: scripts.checks,
     notifier,
     log,
     clock: realClock,

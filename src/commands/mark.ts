@@ -1,4 +1,5 @@
 import { TrialHistory } from "../actions/trial-history.js";
+import { TrialLog } from "../actions/trial-log.js";
 import { BootwardenError } from "../base/errors.js";
 import { createBackend } from "../bootstate/registry.js";
 import { loadConfig } from "../config/load.js";
@@ -7,8 +8,16 @@ import { loadConfig } from "../config/load.js";
 export async function mark(which: "good" | "bad", configPath: string | undefined): Promise<number> {
   const { config } = await loadConfig(configPath);
   const backend = createBackend(config.bootState);
+  const boot = await backend.read();
   const r = which === "good" ? await backend.markGood() : await backend.markBad();
   process.stdout.write(`${r.message}\n`);
+  if (r.changed)
+    await new TrialLog().decided(
+      boot.bootedSlot,
+      which === "good" ? "healthy" : "unhealthy",
+      `marked ${which} by hand`,
+      "operator",
+    );
   return 0;
 }
 

@@ -75,8 +75,20 @@ async function readYaml(file: string, shownAs: string): Promise<Plain> {
   return value;
 }
 
+/**
+ * A union's "Invalid input" says nothing: report the branch the value was meant for (the one whose type matched,
+ * e.g. the object form of a command check), at its full path.
+ */
+function unfold(i: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (i.code !== "invalid_union" || i.errors.length === 0) return [i];
+  const meant =
+    i.errors.find((b) => b.every((x) => !(x.code === "invalid_type" && x.path.length === 0))) ?? i.errors[0]!;
+  return meant.flatMap((x) => unfold({ ...x, path: [...i.path, ...x.path] } as z.core.$ZodIssue));
+}
+
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
+    .flatMap(unfold)
     .map((i) => {
       const key = i.path.length ? i.path.join(".") : "(top level)";
       const msg =

@@ -50,10 +50,33 @@ const unitName = z
   )
   .max(255);
 
+const commandLine = z.string().trim().min(1, "must not be empty").max(4096);
+
+const commandCheck = z.union([
+  commandLine,
+  z.strictObject({
+    run: commandLine.describe("a command line, run by /bin/sh -c"),
+    timeout: durationSchema(1000, HOUR).optional().describe("each attempt is killed after this; 1s to 1h"),
+    interval: durationSchema(1000, HOUR)
+      .optional()
+      .describe("retry a failed attempt after this until it passes or the deadline comes; default: no retry"),
+  }),
+]);
+
 const checks = z.strictObject({
   units: z.array(unitName).default([]).describe("units that must become active and stay so"),
   flags: z.array(absPath).default([]).describe("files that must appear (e.g. /run/myapp/ready)"),
   failFlags: z.array(absPath).default([]).describe("files whose appearance means failure"),
+  commands: z
+    .array(commandCheck)
+    .default([])
+    .describe("commands that must exit 0, each run as a transient unit outside the daemon's sandbox"),
+  directories: z
+    .array(absPath)
+    .default([])
+    .describe(
+      "every executable (and every *.sh, run by bash) in these directories, e.g. greenboot's required.d",
+    ),
 });
 
 export const configSchema = z.strictObject({
@@ -77,6 +100,9 @@ export const configSchema = z.strictObject({
       critical: checks.prefault({}),
       wanted: checks.prefault({}),
       noFailedUnits: z.boolean().default(false),
+      commandTimeout: durationSchema(1000, HOUR)
+        .default(60_000)
+        .describe("how long one attempt of a command check may run unless it says otherwise; 1s to 1h"),
       maxFailedTrials: z
         .int()
         .min(1)
@@ -95,8 +121,16 @@ export const configSchema = z.strictObject({
     .prefault({}),
   hooks: z
     .strictObject({
-      green: z.array(z.string()).default([]),
-      red: z.array(z.string()).default([]),
+      green: z
+        .array(commandLine)
+        .default([])
+        .describe("command lines run after a healthy or degraded verdict"),
+      red: z
+        .array(commandLine)
+        .default([])
+        .describe("command lines run after an unhealthy verdict, before the reboot"),
+      greenDirectories: z.array(absPath).default([]).describe("e.g. greenboot's /etc/greenboot/green.d"),
+      redDirectories: z.array(absPath).default([]).describe("e.g. greenboot's /etc/greenboot/red.d"),
       timeout: durationSchema(1000, HOUR)
         .default(30_000)
         .describe("each hook is killed after this; 1s to 1h"),
@@ -119,3 +153,4 @@ export type GptStateConfig = z.output<typeof gptState>;
 export type GrubenvStateConfig = z.output<typeof grubenvState>;
 export type BlsStateConfig = z.output<typeof blsState>;
 export type ChecksConfig = z.output<typeof checks>;
+export type CommandCheckConfig = z.output<typeof commandCheck>;

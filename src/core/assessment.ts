@@ -4,13 +4,24 @@
  */
 
 export type Verdict = "healthy" | "degraded" | "unhealthy";
-export type CheckKind = "unit" | "flag" | "failFlag" | "noFailedUnits";
+export type CheckKind = "unit" | "flag" | "failFlag" | "noFailedUnits" | "command";
 export type CheckStatus = "pending" | "settling" | "passed" | "failed";
 
+/** How a command check runs: as a transient oneshot unit (its name is the check's target). */
+export interface CommandSpec {
+  argv: string[];
+  /** Each attempt is killed after this many ms. */
+  timeout: number;
+  /** A failed attempt is retried after this many ms, until the deadline; none: one attempt. */
+  interval?: number;
+}
+
 export interface CheckDef {
-  id: string; // "unit:sshd.service", "flag:/run/app/ready", ...
+  id: string; // "unit:sshd.service", "flag:/run/app/ready", "command:/etc/greenboot/check/required.d/x.sh", ...
   kind: CheckKind;
+  /** The unit, flag path, or (for a command) the transient unit it runs as. */
   target: string;
+  command?: CommandSpec;
   /** Critical checks decide the verdict; wanted ones only degrade it. */
   critical: boolean;
 }

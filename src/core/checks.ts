@@ -1,17 +1,43 @@
 import type { Config } from "../config/schema.js";
 import type { CheckDef } from "./assessment.js";
+import { commandLabel, commandSpec, lineArgv, scriptArgv, TransientNames } from "./commands.js";
+
+/** The scripts found in each group's `directories` (listing them is I/O: watch/executables.ts). */
+export interface FoundScripts {
+  critical: string[];
+  wanted: string[];
+}
 
 /** The checks a config declares: critical ones decide the verdict, wanted ones only degrade it. */
-export function checksFromConfig(a: Config["assessment"]): CheckDef[] {
+export function checksFromConfig(
+  a: Config["assessment"],
+  scripts: FoundScripts = { critical: [], wanted: [] },
+): CheckDef[] {
   const defs: CheckDef[] = [];
-  for (const [group, critical] of [
-    [a.critical, true],
-    [a.wanted, false],
+  const names = new TransientNames();
+  for (const [group, critical, found] of [
+    [a.critical, true, scripts.critical],
+    [a.wanted, false, scripts.wanted],
   ] as const) {
     for (const u of group.units) defs.push({ id: `unit:${u}`, kind: "unit", target: u, critical });
     for (const f of group.flags) defs.push({ id: `flag:${f}`, kind: "flag", target: f, critical });
     for (const f of group.failFlags)
       defs.push({ id: `failFlag:${f}`, kind: "failFlag", target: f, critical });
+    const commands = [
+      ...group.commands.map((c) => (typeof c === "string" ? { run: c } : c)),
+      ...found.map((file) => ({ file })),
+    ];
+    for (const c of commands) {
+      const argv = "file" in c ? scriptArgv(c.file) : lineArgv(c.run);
+      const spec =
+        "file" in c
+          ? commandSpec(argv, a.commandTimeout)
+          : commandSpec(argv, c.timeout ?? a.commandTimeout, c.interval);
+      const id = `command:${"file" in c ? c.file : c.run}`;
+      if (defs.some((d) => d.id === id)) continue;
+      const target = names.name(`check-${critical ? "critical" : "wanted"}`, commandLabel(argv));
+      defs.push({ id, kind: "command", target, critical, command: spec });
+    }
   }
   if (a.noFailedUnits) defs.push({ id: "noFailedUnits", kind: "noFailedUnits", target: "", critical: true });
   // The same unit listed twice (or critical and wanted) is one check: the stricter wins.

@@ -92,3 +92,32 @@ export function observeUnit(u: UnitSnapshot, jobResult?: string): Observation {
   }
   return { kind: "pending", detail: `${u.activeState} (${u.subState})` };
 }
+
+/**
+ * What a command check's transient unit says (Type=oneshot, RemainAfterExit=yes, Restart=on-failure when it has an
+ * interval): active means it exited 0; failed is final; between attempts systemd holds it in "auto-restart". Restarts
+ * are the retries here, not a crash loop.
+ */
+export function observeCommand(u: UnitSnapshot): Observation {
+  if (u.loadState === "not-found") return { kind: "failed", detail: "its transient unit is gone" };
+  if (u.activeState === "active")
+    return { kind: "up", since: usToMs(u.activeEnterMonotonic), detail: "exited 0" };
+  const attempt = u.nRestarts + 1;
+  if (u.activeState === "failed") return { kind: "failed", detail: attemptFailure(u, attempt) };
+  if (u.subState === "auto-restart")
+    return { kind: "pending", detail: `attempt ${attempt} ${attemptFailure(u, attempt, false)}, retrying` };
+  if (u.activeState === "activating") return { kind: "pending", detail: `running (attempt ${attempt})` };
+  return { kind: "pending", detail: `${u.activeState} (${u.subState})` };
+}
+
+function attemptFailure(u: UnitSnapshot, attempt: number, withCount = true): string {
+  const what =
+    u.result === "timeout"
+      ? "timed out"
+      : u.result === "signal" || u.result === "core-dump"
+        ? `was killed by signal ${u.execMainStatus}`
+        : u.result === "exit-code"
+          ? `exited with status ${u.execMainStatus}`
+          : `failed (${u.result || u.subState})`;
+  return withCount && attempt > 1 ? `${what} (attempt ${attempt})` : what;
+}

@@ -15,16 +15,17 @@ import {
   step,
   summary,
 } from "../core/assessment.js";
-import { checksFromConfig } from "../core/checks.js";
+import { checksFromConfig, type FoundScripts } from "../core/checks.js";
 import { recordOf } from "../core/messages.js";
+import { rollbackNotice, trialNotice } from "../core/motd.js";
 import { planStart, type StartPlan } from "../core/start.js";
 import type { DaemonStatus } from "../core/status.js";
 import { statusText } from "../core/status-text.js";
 import type { SystemdApi } from "../systemd/api.js";
 import type { Notifier } from "../systemd/notify.js";
-import { watchChecks } from "../watch/checks.js";
+import { type CheckWatchers, watchChecks } from "../watch/checks.js";
 import { startMonitor } from "../watch/monitor.js";
-import type { Clock, FlagWriter, HookRunner, StatusStore } from "./ports.js";
+import type { Clock, FlagWriter, HookRunner, Motd, StatusStore } from "./ports.js";
 
 export interface DaemonDeps {
   config: Config;
@@ -33,6 +34,9 @@ export interface DaemonDeps {
   store: StatusStore;
   flags: FlagWriter;
   hooks: HookRunner;
+  motd: Motd;
+  /** The scripts of the config's check directories, listed (and trusted) at start. */
+  scripts?: FoundScripts;
   notifier: Notifier;
   log: Logger;
   clock: Clock;
@@ -55,12 +59,13 @@ export class Daemon {
   /** This normal boot is the fallback of a failed trial: if it fails too, no slot is left. */
   private afterFailedTrial = false;
   private lastStatus = "";
+  private watchers?: CheckWatchers;
 
   constructor(private readonly d: DaemonDeps) {}
 
   async start(boot: BootState): Promise<void> {
     const { config, clock, systemd, store } = this.d;
-    const defs = checksFromConfig(config.assessment);
+    const defs = checksFromConfig(config.assessment, this.d.scripts);
     const userspaceUs = BigInt((await systemd.managerProperty("UserspaceTimestampMonotonic")) as bigint);
     const plan = planStart(
       boot,
@@ -102,8 +107,11 @@ export class Daemon {
     const slot = boot.bootedSlot;
     if (plan.mode === "normal") {
       // A restart in the same boot finds its own status file and stays quiet about the previous trial.
-      if (plan.status.done.length === 0)
-        this.afterFailedTrial = await reportPreviousTrial(boot, this.d.store, this.d.log);
+      if (plan.status.done.length === 0) {
+        const failed = await reportPreviousTrial(boot, this.d.store, this.d.log);
+        this.afterFailedTrial = failed !== undefined;
+        await this.motd(failed && rollbackNotice(failed.slot, failed.reason));
+      }
       this.d.log.info(
         { MESSAGE_ID: MessageId.normalBoot, BOOTWARDEN_SLOT: slot, BOOTWARDEN_STATE: boot.state },
         `normal boot of ${slot} (${boot.state}): not a trial boot, nothing to assess`,
@@ -111,6 +119,10 @@ export class Daemon {
       return;
     }
     const a = plan.assessment;
+    await this.d.store
+      .trialStarted(slot)
+      .catch((err: Error) => this.d.log.warn(`could not record the trial in the history: ${err.message}`));
+    await this.motd(trialNotice(a, this.d.clock.now()));
     this.d.log.warn(
       {
         MESSAGE_ID: MessageId.trialBoot,
@@ -130,7 +142,9 @@ export class Daemon {
       this.d.clock.now,
       (id, obs) => this.dispatch({ type: "observed", id, obs, now: this.d.clock.now() }),
       (err) => this.fatal(`watching the checks failed: ${err.message}`),
+      [`BOOTWARDEN_SLOT=${this.assessment.slot}`],
     );
+    this.watchers = w;
     this.closers.push(() => w.close());
     const monitor = startMonitor(this.d.config.monitor.schedule, () => {
       w.refresh();
@@ -150,6 +164,7 @@ export class Daemon {
       if (isAction(e)) continue;
       const r = recordOf(e, next.slot, this.d.clock.now());
       this.d.log[r.level](r.fields, r.msg);
+      if (e.type === "verdict") this.verdictReached(next, e.verdict, e.reason);
       if (e.type !== "lateFailure") continue;
       this.status.notes.push(`${new Date().toISOString()} ${r.msg}`);
       if (this.afterFailedTrial && this.status.phase === "normal") {
@@ -176,6 +191,22 @@ export class Daemon {
       );
   }
 
+  /** The verdict's bookkeeping; the actions (mark, flag, hooks, reboot) are the runner's. */
+  private verdictReached(a: Assessment, verdict: string, reason: string): void {
+    const unfinished = new Set(a.checks.filter((c) => c.status !== "passed").map((c) => c.def.id));
+    void this.watchers?.verdictReached(unfinished);
+    void this.motd(trialNotice(a, this.d.clock.now()));
+    this.d.store
+      .trialDecided(a.slot, verdict, reason, "daemon")
+      .catch((err: Error) => this.d.log.warn(`could not record the verdict in the history: ${err.message}`));
+  }
+
+  private async motd(text: string | undefined): Promise<void> {
+    await this.d.motd
+      .show(text)
+      .catch((err: Error) => this.d.log.warn(`could not write the login notice: ${err.message}`));
+  }
+
   private tick(): void {
     this.dispatch({ type: "tick", now: this.d.clock.now() });
   }
@@ -185,6 +216,7 @@ export class Daemon {
       "status",
       this.d.clock.after(STATUS_EVERY_MS, () => {
         this.sendStatus();
+        if (!this.assessment.verdict) void this.motd(trialNotice(this.assessment, this.d.clock.now()));
         this.tickStatus();
       }),
     );

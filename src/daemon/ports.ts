@@ -20,6 +20,14 @@ export interface StatusStore {
   /** Reboot-loop protection: counts a failed trial of the slot; returns the failures since it was last blessed. */
   countFailedTrial(slot: string, reason: string): Promise<number>;
   resetFailedTrials(slot: string): Promise<void>;
+  /** The history `bootwarden history` shows: a trial of this boot started, and its verdict. */
+  trialStarted(slot: string): Promise<void>;
+  trialDecided(slot: string, verdict: string, reason: string, by: "daemon" | "backstop"): Promise<void>;
+}
+
+/** The login notice; undefined removes it. */
+export interface Motd {
+  show(text: string | undefined): Promise<void>;
 }
 
 /** /run/bootwarden/healthy and /run/bootwarden/unhealthy: exactly one of them exists once there is a verdict. */

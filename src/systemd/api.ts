@@ -17,6 +17,19 @@ export interface SystemdEvents {
 export const UNIT_IFACE = "org.freedesktop.systemd1.Unit";
 export const SERVICE_IFACE = "org.freedesktop.systemd1.Service";
 
+/** A oneshot service started with StartTransientUnit: a check or a hook, outside the daemon's sandbox. */
+export interface TransientService {
+  description: string;
+  argv: string[];
+  /** TimeoutStartSec=: a oneshot's whole run is its start, so this bounds it (RuntimeMaxSec= does not apply). */
+  timeoutMs: number;
+  environment: string[];
+  /** RemainAfterExit=: a check's unit stays "active (exited)" after it passed, for the watcher and the operator. */
+  remainAfterExit: boolean;
+  /** Restart=on-failure with RestartSec= this, and no start limit: systemd retries until it is stopped. */
+  restartMs?: number;
+}
+
 /** The part of systemd's manager the daemon and the watchers use; SystemdClient speaks it over D-Bus. */
 export interface SystemdApi {
   on<K extends keyof SystemdEvents>(event: K, listener: (...args: SystemdEvents[K]) => void): unknown;
@@ -25,4 +38,9 @@ export interface SystemdApi {
   loadUnit(name: string): Promise<string>;
   readUnit(name: string, path: string): Promise<{ unit: PropertyBag; svc: PropertyBag }>;
   startUnit(name: string, mode: string): Promise<void>;
+  stopUnit(name: string): Promise<void>;
+  /** Fails with code "exists" when the unit is already there (started earlier in this boot). */
+  startTransient(name: string, svc: TransientService): Promise<void>;
+  /** Starts a transient service and resolves with its job's result once it has run: "done", "failed", "timeout"... */
+  runTransient(name: string, svc: TransientService): Promise<string>;
 }

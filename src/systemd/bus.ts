@@ -2,7 +2,13 @@ import { EventEmitter } from "node:events";
 import dbus from "dbus-next";
 import { BootwardenError } from "../base/errors.js";
 import type { PropertyBag } from "../core/unit-rules.js";
-import { SERVICE_IFACE, type SystemdApi, type SystemdEvents, UNIT_IFACE } from "./api.js";
+import {
+  SERVICE_IFACE,
+  type SystemdApi,
+  type SystemdEvents,
+  type TransientService,
+  UNIT_IFACE,
+} from "./api.js";
 
 const { Message, Variant } = dbus;
 type Msg = InstanceType<typeof Message>;
@@ -21,6 +27,25 @@ function unwrapAll(bag: Record<string, unknown> | undefined): PropertyBag {
   const out: PropertyBag = {};
   for (const [k, v] of Object.entries(bag ?? {})) out[k] = unwrap(v);
   return out;
+}
+
+/** StartTransientUnit's property array for a oneshot service. */
+function transientProperties(svc: TransientService): [string, InstanceType<typeof Variant>][] {
+  const props: [string, InstanceType<typeof Variant>][] = [
+    ["Description", new Variant("s", svc.description)],
+    ["Type", new Variant("s", "oneshot")],
+    ["RemainAfterExit", new Variant("b", svc.remainAfterExit)],
+    ["ExecStart", new Variant("a(sasb)", [[svc.argv[0], svc.argv, false]])],
+    ["TimeoutStartUSec", new Variant("t", BigInt(svc.timeoutMs) * 1000n)],
+    ["Environment", new Variant("as", svc.environment)],
+  ];
+  if (svc.restartMs !== undefined)
+    props.push(
+      ["Restart", new Variant("s", "on-failure")],
+      ["RestartUSec", new Variant("t", BigInt(svc.restartMs) * 1000n)],
+      ["StartLimitIntervalUSec", new Variant("t", 0n)],
+    );
+  return props;
 }
 
 /**
@@ -177,5 +202,53 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
 
   async startUnit(name: string, mode: string): Promise<void> {
     await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "StartUnit", "ss", [name, mode]);
+  }
+
+  async stopUnit(name: string): Promise<void> {
+    await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "StopUnit", "ss", [name, "replace"]);
+  }
+
+  async startTransient(name: string, svc: TransientService): Promise<void> {
+    try {
+      await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", [
+        name,
+        "fail",
+        transientProperties(svc),
+        [],
+      ]);
+    } catch (err) {
+      if (/UnitExists/.test((err as { type?: string }).type ?? ""))
+        throw new BootwardenError("dbus", "exists", `${name} already exists in this boot`);
+      throw err;
+    }
+  }
+
+  runTransient(name: string, svc: TransientService): Promise<string> {
+    return new Promise((resolve, reject) => {
+      // Listening before the start: the job may end before StartTransientUnit's answer is read.
+      const onJob = (unit: string, result: string) => {
+        if (unit !== name) return;
+        done();
+        resolve(result);
+      };
+      // systemd kills the service at its timeout; this only guards against a JobRemoved that never comes.
+      const guard = setTimeout(() => {
+        done();
+        resolve("timeout");
+      }, svc.timeoutMs + this.callTimeoutMs);
+      const done = () => {
+        clearTimeout(guard);
+        this.off("jobRemoved", onJob);
+      };
+      this.on("jobRemoved", onJob);
+      // A failed run of an earlier daemon in this boot would keep the name taken.
+      this.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", [name])
+        .catch(() => undefined)
+        .then(() => this.startTransient(name, svc))
+        .catch((err: Error) => {
+          done();
+          reject(err);
+        });
+    });
   }
 }

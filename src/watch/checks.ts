@@ -1,6 +1,7 @@
 import { sysPath } from "../base/paths.js";
 import type { CheckDef, Observation } from "../core/assessment.js";
 import type { SystemdApi } from "../systemd/api.js";
+import { CommandChecks } from "./commands.js";
 import { FailedUnitsWatcher } from "./failed-units.js";
 import { FlagWatcher } from "./flags.js";
 import { UnitWatcher } from "./units.js";
@@ -8,6 +9,8 @@ import { UnitWatcher } from "./units.js";
 export interface CheckWatchers {
   /** Re-reads every check (the monitor schedule). */
   refresh(): void;
+  /** The verdict is in: command checks still retrying are stopped. */
+  verdictReached(unfinished: ReadonlySet<string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -18,8 +21,18 @@ export async function watchChecks(
   now: () => number,
   onObservation: (id: string, obs: Observation) => void,
   onError: (err: Error) => void,
+  environment: string[] = [],
 ): Promise<CheckWatchers> {
-  const units = defs.filter((d) => d.kind === "unit").map((d) => ({ id: d.id, name: d.target }));
+  const commands = new CommandChecks(
+    systemd,
+    defs.filter((d) => d.kind === "command"),
+    environment,
+  );
+  const notStarted = await commands.start();
+  for (const [id, obs] of notStarted) onObservation(id, obs);
+  const units = defs
+    .filter((d) => d.kind === "unit" || (d.kind === "command" && !notStarted.has(d.id)))
+    .map((d) => ({ id: d.id, name: d.target, command: d.kind === "command" }));
   const unitWatcher = new UnitWatcher(systemd, units, onObservation, onError);
   await unitWatcher.start();
   const flags = defs
@@ -38,6 +51,7 @@ export async function watchChecks(
       void flagWatcher.recheck();
       void failedWatcher?.check().catch(onError);
     },
+    verdictReached: (unfinished) => commands.stop(unfinished),
     close: () => flagWatcher.close(),
   };
 }

@@ -1,5 +1,6 @@
 import type { Observation } from "../core/assessment.js";
 import {
+  observeCommand,
   observeUnit,
   type PropertyBag,
   TELLING_JOB_RESULTS,
@@ -8,9 +9,14 @@ import {
 } from "../core/unit-rules.js";
 import { SERVICE_IFACE, type SystemdApi, UNIT_IFACE } from "../systemd/api.js";
 
-interface Watched {
+/** A unit to watch; a command check's transient unit is judged by the command rules. */
+export interface WatchedUnit {
   id: string;
   name: string;
+  command?: boolean;
+}
+
+interface Watched extends WatchedUnit {
   path?: string;
   unit: PropertyBag;
   svc: PropertyBag;
@@ -33,7 +39,7 @@ export class UnitWatcher {
 
   constructor(
     private readonly systemd: SystemdApi,
-    units: readonly { id: string; name: string }[],
+    units: readonly WatchedUnit[],
     private readonly onObservation: (id: string, obs: Observation, snap: UnitSnapshot) => void,
     private readonly onError: (err: Error) => void,
   ) {
@@ -102,7 +108,7 @@ export class UnitWatcher {
   private evaluate(w: Watched): void {
     if (!w.path) return;
     const snap = toSnapshot(w.name, w.path, w.unit, w.svc);
-    const obs = observeUnit(snap, w.jobResult);
+    const obs = w.command ? observeCommand(snap) : observeUnit(snap, w.jobResult);
     const key = JSON.stringify(obs);
     if (key === w.lastKey) return;
     w.lastKey = key;

@@ -1,7 +1,14 @@
 import pino from "pino";
 import type { Logger } from "../../src/base/log.js";
 import type { DaemonStatus, LastTrial } from "../../src/core/status.js";
-import type { Clock, FlagWriter, HookContext, HookRunner, StatusStore } from "../../src/daemon/ports.js";
+import type {
+  Clock,
+  FlagWriter,
+  HookContext,
+  HookRunner,
+  Motd,
+  StatusStore,
+} from "../../src/daemon/ports.js";
 import type { Notifier } from "../../src/systemd/notify.js";
 
 /** A monotonic clock that moves only when the test says; timers fire in order as it passes them. */
@@ -52,6 +59,20 @@ export class MemoryStore implements StatusStore {
   }
   async resetFailedTrials(slot: string) {
     this.failures.delete(slot);
+  }
+  readonly trials: { slot: string; verdict?: string; reason?: string; by?: string }[] = [];
+  async trialStarted(slot: string) {
+    this.trials.push({ slot });
+  }
+  async trialDecided(slot: string, verdict: string, reason: string, by: string) {
+    this.trials.push({ slot, verdict, reason, by });
+  }
+}
+
+export class MemoryMotd implements Motd {
+  readonly shown: (string | undefined)[] = [];
+  async show(text: string | undefined) {
+    if (this.shown.at(-1) !== text || this.shown.length === 0) this.shown.push(text);
   }
 }
 

@@ -1,6 +1,13 @@
 import { EventEmitter } from "node:events";
+import { BootwardenError } from "../../src/base/errors.js";
 import type { PropertyBag } from "../../src/core/unit-rules.js";
-import { SERVICE_IFACE, type SystemdApi, type SystemdEvents, UNIT_IFACE } from "../../src/systemd/api.js";
+import {
+  SERVICE_IFACE,
+  type SystemdApi,
+  type SystemdEvents,
+  type TransientService,
+  UNIT_IFACE,
+} from "../../src/systemd/api.js";
 
 /**
  * systemd's manager in memory: units with Unit/Service property bags, PropertiesChanged and JobRemoved as the real
@@ -12,6 +19,10 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdA
   userspaceUs = 1_000_000n;
   nFailed = 0;
   hangReboot = false;
+  readonly transient = new Map<string, TransientService>();
+  readonly stopped: string[] = [];
+  /** What runTransient answers per unit name (default "done"); a hook's run is recorded in `transient`. */
+  readonly jobResults = new Map<string, string>();
 
   private path(name: string) {
     return `/org/freedesktop/systemd1/unit/${name.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}`;
@@ -23,8 +34,9 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdA
     Object.assign(u.unit, unit);
     Object.assign(u.svc, svc);
     this.units.set(name, u);
-    if (Object.keys(unit).length) this.emit("changed", this.path(name), UNIT_IFACE, { ...unit }, []);
+    // systemd's order (bus-unit.c): the type's interface first, then Unit.
     if (Object.keys(svc).length) this.emit("changed", this.path(name), SERVICE_IFACE, { ...svc }, []);
+    if (Object.keys(unit).length) this.emit("changed", this.path(name), UNIT_IFACE, { ...unit }, []);
   }
 
   async managerProperty(name: string): Promise<unknown> {
@@ -50,5 +62,23 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdA
   async startUnit(name: string): Promise<void> {
     this.started.push(name);
     if (name === "reboot.target" && this.hangReboot) await new Promise(() => undefined);
+  }
+
+  async stopUnit(name: string): Promise<void> {
+    this.stopped.push(name);
+  }
+
+  async startTransient(name: string, svc: TransientService): Promise<void> {
+    if (this.transient.has(name)) throw new BootwardenError("dbus", "exists", `${name} already exists`);
+    this.transient.set(name, svc);
+    this.units.set(name, {
+      unit: { LoadState: "loaded", ActiveState: "activating", SubState: "start" },
+      svc: { Type: "oneshot", Result: "success", NRestarts: 0 },
+    });
+  }
+
+  async runTransient(name: string, svc: TransientService): Promise<string> {
+    this.transient.set(name, svc);
+    return this.jobResults.get(name) ?? "done";
   }
 }

@@ -6,6 +6,7 @@ import { Daemon } from "../../src/daemon/daemon.js";
 import {
   FakeClock,
   MemoryFlags,
+  MemoryMotd,
   MemoryStore,
   memoryLogger,
   RecordingHooks,
@@ -22,6 +23,7 @@ function machine(config: object = { assessment: { deadline: "30s", critical: { u
     store: new MemoryStore(),
     flags: new MemoryFlags(),
     hooks: new RecordingHooks(),
+    motd: new MemoryMotd(),
     clock: new FakeClock(5000),
     config: configSchema.parse(config),
     exits: [] as number[],
@@ -35,6 +37,7 @@ function machine(config: object = { assessment: { deadline: "30s", critical: { u
       store: m.store,
       flags: m.flags,
       hooks: m.hooks,
+      motd: m.motd,
       notifier: new RecordingNotifier(),
       log: m.log,
       clock: m.clock,
@@ -319,5 +322,97 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
       "READY=1 STATUS=trial boot of B: 0/1 critical checks up, 26s left",
       "STATUS=trial boot of B: healthy: all critical checks passed",
     ]);
+  });
+
+  it("command checks run as transient units with their timeout and retry; the verdict stops the ones still retrying", async () => {
+    const m = machine({
+      assessment: {
+        deadline: "30s",
+        critical: { commands: ["curl -fsS http://127.0.0.1:8080/health"] },
+        wanted: { commands: [{ run: "check-db", timeout: "5s", interval: "2s" }] },
+      },
+    });
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    const [crit, wanted] = [...m.systemd.transient.entries()];
+    expect(crit?.[0]).toBe("bootwarden-check-critical-curl.service");
+    expect(crit?.[1]).toMatchObject({
+      argv: ["/bin/sh", "-c", "curl -fsS http://127.0.0.1:8080/health"],
+      timeoutMs: 60_000,
+      remainAfterExit: true,
+      environment: ["BOOTWARDEN_SLOT=B"],
+    });
+    expect(crit?.[1].restartMs).toBeUndefined();
+    expect(wanted?.[0]).toBe("bootwarden-check-wanted-check-db.service");
+    expect(wanted?.[1]).toMatchObject({ timeoutMs: 5000, restartMs: 2000 });
+    // The wanted check failed once and waits for its retry; the critical one passed: a verdict is not yet due.
+    m.systemd.set(
+      "bootwarden-check-wanted-check-db.service",
+      { ActiveState: "activating", SubState: "auto-restart" },
+      { Result: "exit-code", ExecMainStatus: 2 },
+    );
+    m.systemd.set("bootwarden-check-critical-curl.service", active());
+    await settle();
+    expect(d.snapshot().assessment?.verdict).toBeUndefined();
+    expect(d.snapshot().assessment?.checks.find((c) => c.def.id === "command:check-db")?.detail).toBe(
+      "attempt 1 exited with status 2, retrying",
+    );
+    await m.clock.advanceTo(31_000);
+    await d.idle();
+    expect(d.snapshot().assessment?.verdict?.verdict).toBe("degraded");
+    expect(m.systemd.stopped).toEqual(["bootwarden-check-wanted-check-db.service"]);
+    expect(m.backend.writes).toEqual({ good: 1, bad: 0 });
+  });
+
+  it("a command check killed at its timeout fails the trial at once", async () => {
+    const m = machine({ assessment: { deadline: "10m", critical: { commands: ["sleep infinity"] } } });
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set(
+      "bootwarden-check-critical-sleep.service",
+      { ActiveState: "failed", SubState: "failed" },
+      { Result: "timeout" },
+    );
+    await settle();
+    await d.idle();
+    expect(d.snapshot().assessment?.verdict?.reason).toBe("command:sleep infinity failed: timed out");
+    expect(m.systemd.started).toEqual(["reboot.target"]);
+  });
+
+  it("a restarted daemon finds its command units already there and only watches them", async () => {
+    const m = machine({ assessment: { deadline: "30s", critical: { commands: ["true"] } } });
+    await m.daemon().start(await m.backend.read());
+    m.systemd.set("bootwarden-check-critical-true.service", active());
+    const again = m.daemon();
+    await again.start(await m.backend.read());
+    await settle();
+    await again.idle();
+    expect(again.snapshot().assessment?.verdict?.verdict).toBe("healthy");
+    expect(m.exits).toEqual([]);
+  });
+
+  it("the login notice: pending with the minutes left, then gone once blessed; the history records start and verdict", async () => {
+    const m = machine({ assessment: { deadline: "5m", critical: { units: ["app.service"] } } });
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    expect(m.motd.shown).toEqual(["bootwarden: trial boot of B: verdict pending, 5m left"]);
+    await m.clock.advanceTo(5000 + 60_000);
+    expect(m.motd.shown.at(-1)).toBe("bootwarden: trial boot of B: verdict pending, 4m left");
+    m.systemd.set("app.service", active(64_000_000n));
+    await settle();
+    await d.idle();
+    expect(m.motd.shown.at(-1)).toBeUndefined();
+    expect(m.store.trials).toEqual([
+      { slot: "B" },
+      { slot: "B", verdict: "healthy", reason: "all critical checks passed", by: "daemon" },
+    ]);
+  });
+
+  it("the normal boot after a rollback says so at login", async () => {
+    const m = machine();
+    m.store.lastTrial = { slot: "C", verdict: "unhealthy", reason: "unit:app.service failed", at: "x" };
+    m.backend.slots.B = { good: true, bad: false };
+    await m.daemon().start(await m.backend.read());
+    expect(m.motd.shown).toEqual(["bootwarden: rolled back from C: unhealthy (unit:app.service failed)"]);
   });
 });

@@ -1,0 +1,30 @@
+import { TrialLog } from "../actions/trial-log.js";
+import type { TrialRecord } from "../core/trial-log.js";
+
+function table(log: TrialRecord[]): string {
+  if (log.length === 0) return "no trial boots recorded";
+  const rows = log.map((r) => [
+    r.startedAt.replace(/\.\d+Z$/, "Z"),
+    r.slot,
+    r.verdict ?? "(none)",
+    r.by ?? "",
+    r.reason ?? "",
+  ]);
+  const head = ["STARTED", "SLOT", "VERDICT", "BY", "REASON"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** `bootwarden history [--json]`: the trial boots this machine has seen, oldest first. */
+export async function history(json: boolean): Promise<number> {
+  const log = await new TrialLog().read();
+  process.stdout.write(`${json ? JSON.stringify(log, null, 2) : table(log)}\n`);
+  return 0;
+}

@@ -1,0 +1,188 @@
+// Command checks and hooks under a real systemd (nspawn): greenboot's directory layout as is, each script a
+// transient unit outside the daemon's sandbox (PrivateNetwork=yes there, yet the checks and hooks reach a server on
+// the machine's loopback), a hanging check killed at its timeout, red hooks before the reboot, the login notice at
+// each stage, and `bootwarden history` after the rollback boot. Needs root; CI runs it as root.
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  EXIT_REBOOT,
+  ensureRootfs,
+  type JournalEntry,
+  Machine,
+  machineConfig,
+  requireRoot,
+  run,
+} from "../../scripts/e2e/harness.mjs";
+import { MessageId } from "../../src/base/message-ids.js";
+
+const machines: Machine[] = [];
+beforeAll(() => {
+  requireRoot();
+  ensureRootfs();
+}, 600_000);
+afterAll(() => {
+  for (const m of machines) m.destroy();
+}, 300_000);
+
+// A web service on the machine's loopback: /health answers 200; /hook/<kind>/<slot>... records who called.
+const SERVER = `const http = require("node:http"), fs = require("node:fs");
+http.createServer((req, res) => {
+  if (req.url.startsWith("/hook/")) fs.appendFileSync("/var/lib/bootwarden-test/hook-hits", req.url.slice(6).replaceAll("/", " ") + "\\n");
+  res.writeHead(req.url === "/nothing" ? 404 : 200).end("ok\\n");
+}).listen(8080, "127.0.0.1");
+`;
+// bash's /dev/tcp: no curl in a minimal Debian. Exit 0 only on an HTTP 200.
+const HTTP_GET = `#!/bin/bash
+url=\${1#http://}; hostport=\${url%%/*}; path=/\${url#*/}
+exec 3<>/dev/tcp/\${hostport%:*}/\${hostport#*:} || exit 2
+printf 'GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' "$path" "$hostport" >&3
+read -r _ status _ <&3
+echo "GET $1: $status"
+[ "$status" = 200 ]
+`;
+
+function write(m: Machine, p: string, text: string, mode = 0o644): void {
+  const f = path.join(m.dir, p);
+  mkdirSync(path.dirname(f), { recursive: true, mode: 0o755 });
+  writeFileSync(f, text, { mode });
+}
+
+function unit(m: Machine, name: string, text: string): void {
+  write(m, `etc/systemd/system/${name}`, text);
+  run("systemctl", [`--root=${m.dir}`, "enable", name]);
+}
+
+/**
+ * The web service, the HTTP client, and a unit that keeps the login notice at two stages of each boot: as soon as it
+ * appears (then it touches /run/bootwarden-test-go, which a check can wait for), and after the verdict.
+ */
+function machine(name: string, yaml: string, opts: { badSlots?: string[] } = {}): Machine {
+  const m = new Machine(`bw-${name}`).create({
+    config: machineConfig({ extra: yaml, deadline: "60s" }),
+    ...opts,
+  });
+  machines.push(m);
+  write(m, "usr/local/lib/web.js", SERVER);
+  write(m, "usr/local/bin/http-get", HTTP_GET, 0o755);
+  unit(
+    m,
+    "web.service",
+    "[Service]\nExecStart=/usr/bin/node /usr/local/lib/web.js\n[Install]\nWantedBy=multi-user.target\n",
+  );
+  unit(
+    m,
+    "motd-keeper.service",
+    `[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c '\\
+n=$(ls /var/lib/bootwarden-test | grep -c -- -start$); \\
+for i in $(seq 300); do [ -e /run/motd.d/bootwarden ] && break; sleep 0.05; done; \\
+cat /run/motd.d/bootwarden > /var/lib/bootwarden-test/motd-boot$n-start 2>&1; \\
+touch /run/bootwarden-test-go; \\
+bootwarden wait; sleep 1; \\
+cat /run/motd.d/bootwarden > /var/lib/bootwarden-test/motd-boot$n-verdict 2>&1 || true'\n[Install]\nWantedBy=multi-user.target\n`,
+  );
+  return m;
+}
+
+const byId = (j: JournalEntry[], id: string) => j.filter((e) => e.MESSAGE_ID === id);
+const ofUnit = (j: JournalEntry[], u: string) => j.filter((e) => e._SYSTEMD_UNIT === u).map((e) => e.MESSAGE);
+
+describe("command checks and hooks as transient units", { timeout: 300_000 }, () => {
+  it("greenboot's required.d/wanted.d/green.d as is: checks reach the loopback server, a wanted failure degrades, blessed", async () => {
+    const m = machine(
+      "greenboot-ok",
+      `    directories: [/etc/greenboot/check/required.d]
+  wanted:
+    directories: [/etc/greenboot/check/wanted.d]
+hooks:
+  greenDirectories: [/etc/greenboot/green.d]
+`,
+    );
+    // As greenboot ships them: *.sh, not executable (greenboot runs them with bash).
+    write(
+      m,
+      "etc/greenboot/check/required.d/01-pass.sh",
+      "until [ -e /run/bootwarden-test-go ]; do sleep 0.1; done; echo required check passing\n",
+    );
+    write(
+      m,
+      "etc/greenboot/check/required.d/02-http.sh",
+      "for i in $(seq 50); do http-get http://127.0.0.1:8080/health && exit 0; sleep 0.2; done; exit 1\n",
+    );
+    write(m, "etc/greenboot/check/required.d/README", "not a check: skipped\n");
+    write(m, "etc/greenboot/check/wanted.d/01-fail.sh", "echo wanted check failing; exit 4\n");
+    write(
+      m,
+      "etc/greenboot/green.d/01-notify.sh",
+      'http-get "http://127.0.0.1:8080/hook/green/$BOOTWARDEN_SLOT/$BOOTWARDEN_VERDICT"\n',
+    );
+    m.arm("USR-B");
+    const boot = await m.boot();
+    expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
+    const j = m.journal(0);
+    expect(byId(j, MessageId.verdict)[0]?.MESSAGE).toBe(
+      "verdict for trial boot of PARTLABEL=USR-B: degraded: command:/etc/greenboot/check/wanted.d/01-fail.sh: exited with status 4",
+    );
+    expect(m.slots()[1]).toMatchObject({ label: "USR-B", successful: true });
+    // Each check's output is in the journal under its own unit.
+    expect(ofUnit(j, "bootwarden-check-critical-01-pass.sh.service")).toContain("required check passing");
+    expect(ofUnit(j, "bootwarden-check-critical-02-http.sh.service")).toContain(
+      "GET http://127.0.0.1:8080/health: 200",
+    );
+    expect(ofUnit(j, "bootwarden-check-wanted-01-fail.sh.service")).toContain("wanted check failing");
+    expect(j.some((e) => /bootwarden-check-critical-README/.test(e.MESSAGE ?? ""))).toBe(false);
+    // The green hook reached the server on the loopback, with the verdict in its environment.
+    expect(m.file("var/lib/bootwarden-test/hook-hits")).toBe("green PARTLABEL=USR-B degraded\n");
+    expect(m.file("var/lib/bootwarden-test/motd-boot0-start")).toMatch(
+      /^bootwarden: trial boot of PARTLABEL=USR-B: verdict pending, 1m left\n$/,
+    );
+    expect(m.file("var/lib/bootwarden-test/motd-boot0-verdict")).toBe(
+      "bootwarden: trial boot of PARTLABEL=USR-B blessed, degraded: command:/etc/greenboot/check/wanted.d/01-fail.sh: exited with status 4\n",
+    );
+  });
+
+  it("a hanging required check is killed at its timeout: unhealthy, red hook before the reboot, notice and history in the fallback boot", async () => {
+    const m = machine(
+      "greenboot-hang",
+      `    directories: [/etc/greenboot/check/required.d]
+    commands:
+      - {run: "http-get http://127.0.0.1:8080/health", interval: 1s}
+  commandTimeout: 4s
+hooks:
+  redDirectories: [/etc/greenboot/red.d]
+  red: ["http-get http://127.0.0.1:8080/hook/red/$BOOTWARDEN_SLOT"]
+`,
+    );
+    write(m, "etc/greenboot/check/required.d/01-hang.sh", "echo hanging; sleep infinity\n");
+    write(m, "etc/greenboot/red.d/01-red.sh", "sleep 2; echo red hook done: $BOOTWARDEN_REASON\n");
+    m.arm("USR-B");
+    const first = await m.boot();
+    expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    const j = m.journal(0);
+    const reason = "command:/etc/greenboot/check/required.d/01-hang.sh failed: timed out";
+    expect(byId(j, MessageId.verdict)[0]?.MESSAGE).toBe(
+      `verdict for trial boot of PARTLABEL=USR-B: unhealthy: ${reason}`,
+    );
+    expect(
+      j.some((e) => /bootwarden-check-critical-01-hang\.sh\.service: .*[Tt]imed out/.test(e.MESSAGE ?? "")),
+    ).toBe(true);
+    expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
+    // The red hooks ended before the reboot was asked for.
+    const red = j.find((e) => e.MESSAGE === `red hook done: ${reason}`);
+    const reboot = byId(j, MessageId.rebootRequested)[0];
+    expect(red).toBeDefined();
+    expect(Number(red?.__MONOTONIC_TIMESTAMP)).toBeLessThan(Number(reboot?.__MONOTONIC_TIMESTAMP));
+    expect(m.file("var/lib/bootwarden-test/hook-hits")).toBe("red PARTLABEL=USR-B\n");
+    expect(m.file("var/lib/bootwarden-test/motd-boot0-start")).toMatch(/verdict pending, 1m left\n$/);
+
+    const second = await m.boot();
+    expect(second).toMatchObject({ slot: "USR-A", exit: 0 });
+    expect(m.file("var/lib/bootwarden-test/motd-boot1-start")).toBe(
+      `bootwarden: rolled back from PARTLABEL=USR-B: unhealthy (${reason})\n`,
+    );
+    const history = JSON.parse(m.chroot("bootwarden", "history", "--json"));
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ slot: "PARTLABEL=USR-B", verdict: "unhealthy", reason, by: "daemon" });
+    expect(m.chroot("bootwarden", "history")).toMatch(/PARTLABEL=USR-B +unhealthy +daemon +command:/);
+  });
+});
