@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.js";
 import {
   type Assessment,
   type CheckDef,
+  type Effect,
   type Event,
   isAction,
   nextWakeup,
@@ -160,6 +161,26 @@ export class Daemon {
   private dispatch(ev: Event): void {
     const { next, effects } = step(this.assessment, ev);
     this.assessment = next;
+    const actions = effects.filter(isAction);
+    if (next.verdict && this.status.phase === "assessing") {
+      this.status.phase = "verdict";
+      this.stopTimer("status");
+    }
+    this.runner.enqueue(actions);
+    // The mark comes first: what is only reported (journal, STATUS=, status.json) waits until the action has
+    // started its I/O. Actions are recorded as done, so nothing is lost if the daemon dies in between.
+    if (actions.length > 0) setImmediate(() => this.report(next, effects));
+    else this.report(next, effects);
+    const at = nextWakeup(next);
+    this.stopTimer("wakeup");
+    if (at !== undefined)
+      this.timers.set(
+        "wakeup",
+        this.d.clock.after(at - this.d.clock.now(), () => this.tick()),
+      );
+  }
+
+  private report(next: Assessment, effects: readonly Effect[]): void {
     for (const e of effects) {
       if (isAction(e)) continue;
       const r = recordOf(e, next.slot, this.d.clock.now());
@@ -175,20 +196,8 @@ export class Daemon {
         );
       }
     }
-    if (next.verdict && this.status.phase === "assessing") {
-      this.status.phase = "verdict";
-      this.stopTimer("status");
-    }
-    this.runner.enqueue(effects.filter(isAction));
     this.saveSoon();
     this.sendStatus();
-    const at = nextWakeup(next);
-    this.stopTimer("wakeup");
-    if (at !== undefined)
-      this.timers.set(
-        "wakeup",
-        this.d.clock.after(at - this.d.clock.now(), () => this.tick()),
-      );
   }
 
   /** The verdict's bookkeeping; the actions (mark, flag, hooks, reboot) are the runner's. */

@@ -37,6 +37,10 @@ export interface SystemdApi {
   /** The unit's object path; LoadUnit answers for units that do not exist too (LoadState "not-found"). */
   loadUnit(name: string): Promise<string>;
   readUnit(name: string, path: string): Promise<{ unit: PropertyBag; svc: PropertyBag }>;
+  /** Subscribes to these units' property changes and job ends; nothing else is delivered. */
+  watchUnits(units: readonly { name: string; path: string }[]): Promise<void>;
+  /** Subscribes to every job's end (noFailedUnits). */
+  watchAllJobs(): Promise<void>;
   startUnit(name: string, mode: string): Promise<void>;
   stopUnit(name: string): Promise<void>;
   /** Fails with code "exists" when the unit is already there (started earlier in this boot). */

@@ -18,6 +18,10 @@ const SYSTEMD = "org.freedesktop.systemd1";
 const MANAGER_PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const PROPS = "org.freedesktop.DBus.Properties";
+const PROPS_RULE = `type='signal',sender='${SYSTEMD}',interface='${PROPS}',member='PropertiesChanged'`;
+const JOBS_RULE = `type='signal',sender='${SYSTEMD}',interface='${MANAGER}',member='JobRemoved'`;
+const PER_UNIT_LIMIT = 100;
+const CALL_BATCH = 64; // dbus-daemon allows 128 pending replies per connection
 
 function unwrap(v: unknown): unknown {
   return v instanceof Variant ? (v as InstanceType<typeof Variant>).value : v;
@@ -56,6 +60,10 @@ function transientProperties(svc: TransientService): [string, InstanceType<typeo
 export class SystemdClient extends EventEmitter<SystemdEvents> implements SystemdApi {
   private systemdOwner = "";
   private closed = false;
+  /** Watched unit object paths -> names; signals for other paths are dropped unread. */
+  private readonly watched = new Map<string, string>();
+  private namespaceMatch = false;
+  private allJobs = false;
 
   constructor(
     private readonly bus: MessageBus,
@@ -112,13 +120,40 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     conn?.on("end", () => this.lose("the system bus closed the connection"));
     this.bus.on("error", (err: Error) => this.lose(`bus error: ${err.message}`));
     await this.addMatch(
-      `type='signal',sender='${SYSTEMD}',interface='${PROPS}',member='PropertiesChanged',path_namespace='/org/freedesktop/systemd1/unit'`,
-    );
-    await this.addMatch(`type='signal',sender='${SYSTEMD}',interface='${MANAGER}',member='JobRemoved'`);
-    await this.addMatch(
       `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${SYSTEMD}'`,
     );
     await this.subscribe();
+  }
+
+  /**
+   * Signals for these units only: per unit, its PropertiesChanged for the interfaces the checks read and its
+   * JobRemoved, each a match rule in dbus-daemon, so the thousand other units of a boot cost this process nothing
+   * (systemd sends a signal per unit change and per job; unmarshalling them is most of the CPU otherwise). Past
+   * PER_UNIT_LIMIT units one match for all units (dbus-daemon's system bus allows 512 rules per connection) and
+   * the path is filtered here, before anything is unwrapped.
+   */
+  async watchUnits(units: readonly { name: string; path: string }[]): Promise<void> {
+    for (const u of units) this.watched.set(u.path, u.name);
+    const rules: string[] = [];
+    if (this.watched.size > PER_UNIT_LIMIT) {
+      if (this.namespaceMatch) return;
+      this.namespaceMatch = true;
+      rules.push(`${PROPS_RULE},path_namespace='/org/freedesktop/systemd1/unit'`, JOBS_RULE);
+    } else {
+      for (const u of units) {
+        rules.push(`${PROPS_RULE},path='${u.path}',arg0='${UNIT_IFACE}'`, `${JOBS_RULE},arg2='${u.name}'`);
+        if (u.name.endsWith(".service")) rules.push(`${PROPS_RULE},path='${u.path}',arg0='${SERVICE_IFACE}'`);
+      }
+    }
+    for (let i = 0; i < rules.length; i += CALL_BATCH)
+      await Promise.all(rules.slice(i, i + CALL_BATCH).map((r) => this.addMatch(r)));
+  }
+
+  /** Every job's end (the noFailedUnits check: a unit only fails through a job). */
+  async watchAllJobs(): Promise<void> {
+    if (this.allJobs) return;
+    this.allJobs = true;
+    await this.addMatch(JOBS_RULE);
   }
 
   private async subscribe() {
@@ -161,7 +196,8 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
       }
       return;
     }
-    if (m.member === "PropertiesChanged" && m.path?.startsWith("/org/freedesktop/systemd1/unit/")) {
+    if (m.member === "PropertiesChanged") {
+      if (!m.path || !this.watched.has(m.path)) return;
       const [iface, changed, invalidated] = m.body as [string, Record<string, unknown>, string[]];
       this.emit("changed", m.path, iface, unwrapAll(changed), invalidated ?? []);
     } else if (m.member === "JobRemoved" && typeof m.body[2] === "string") {
@@ -241,9 +277,9 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
         this.off("jobRemoved", onJob);
       };
       this.on("jobRemoved", onJob);
-      // A failed run of an earlier daemon in this boot would keep the name taken.
-      this.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", [name])
-        .catch(() => undefined)
+      this.addMatch(`${JOBS_RULE},arg2='${name}'`)
+        // A failed run of an earlier daemon in this boot would keep the name taken.
+        .then(() => this.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", [name]).catch(() => undefined))
         .then(() => this.startTransient(name, svc))
         .catch((err: Error) => {
           done();

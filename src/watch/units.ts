@@ -3,8 +3,10 @@ import {
   observeCommand,
   observeUnit,
   type PropertyBag,
+  SERVICE_PROPERTIES,
   TELLING_JOB_RESULTS,
   toSnapshot,
+  UNIT_PROPERTIES,
   type UnitSnapshot,
 } from "../core/unit-rules.js";
 import { SERVICE_IFACE, type SystemdApi, UNIT_IFACE } from "../systemd/api.js";
@@ -27,11 +29,14 @@ interface Watched extends WatchedUnit {
 }
 
 const READ_BATCH = 32;
+/** systemd 252 invalidates Conditions, Asserts and the Exec* lists on every change; only these need a re-read. */
+const READ: ReadonlySet<string> = new Set<string>([...UNIT_PROPERTIES, ...SERVICE_PROPERTIES]);
 
 /**
  * Critical units, driven by systemd's signals. The properties are read once with GetAll; after that each
- * PropertiesChanged carries the new values, which are merged in without another round trip (only invalidated
- * properties, or a new systemd after daemon-reexec, trigger a re-read). Repeats that mean the same are dropped.
+ * PropertiesChanged carries the new values, which are merged in without another round trip: a re-read only when a
+ * property the checks read comes invalidated (systemd answers a GetAll sent during a start burst only after the
+ * burst, seconds later with a thousand units), or after daemon-reexec. Repeats that mean the same are dropped.
  */
 export class UnitWatcher {
   private readonly byPath = new Map<string, Watched>();
@@ -50,7 +55,7 @@ export class UnitWatcher {
     this.systemd.on("changed", (p, iface, changed, invalidated) => {
       const w = this.byPath.get(p);
       if (!w) return;
-      if (invalidated.length > 0) return this.reread(w);
+      if (invalidated.some((p) => READ.has(p))) return this.reread(w);
       if (iface === UNIT_IFACE) Object.assign(w.unit, changed);
       else if (iface === SERVICE_IFACE) Object.assign(w.svc, changed);
       else return;
@@ -65,13 +70,19 @@ export class UnitWatcher {
       this.evaluate(w);
     });
     this.systemd.on("reconnected", () => this.refreshAll());
-    for (const w of this.byName.values()) {
-      w.path = await this.systemd.loadUnit(w.name);
-      this.byPath.set(w.path, w);
+    const all = [...this.byName.values()];
+    for (let i = 0; i < all.length; i += READ_BATCH) {
+      await Promise.all(
+        all.slice(i, i + READ_BATCH).map(async (w) => {
+          w.path = await this.systemd.loadUnit(w.name);
+          this.byPath.set(w.path, w);
+        }),
+      );
     }
+    // Subscribed before the first read: a change between the two is not lost.
+    await this.systemd.watchUnits(all.map((w) => ({ name: w.name, path: w.path! })));
     // dbus-daemon allows a limited number of pending replies per connection (128 on the system bus): read in
     // batches, two calls per unit.
-    const all = [...this.byName.values()];
     for (let i = 0; i < all.length; i += READ_BATCH) {
       await Promise.all(all.slice(i, i + READ_BATCH).map((w) => this.read(w)));
     }

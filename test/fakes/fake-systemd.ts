@@ -64,6 +64,13 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdA
     if (name === "reboot.target" && this.hangReboot) await new Promise(() => undefined);
   }
 
+  readonly watched: string[] = [];
+  async watchUnits(units: readonly { name: string }[]): Promise<void> {
+    this.watched.push(...units.map((u) => u.name));
+  }
+
+  async watchAllJobs(): Promise<void> {}
+
   async stopUnit(name: string): Promise<void> {
     this.stopped.push(name);
   }

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import type { Observation } from "../../src/core/assessment.js";
+import type { PropertyBag } from "../../src/core/unit-rules.js";
+import { SERVICE_IFACE, UNIT_IFACE } from "../../src/systemd/api.js";
+import { FailedUnitsWatcher } from "../../src/watch/failed-units.js";
+import { UnitWatcher } from "../../src/watch/units.js";
+import { FakeSystemd } from "../fakes/fake-systemd.js";
+
+/** Counts the round trips a watcher makes, and can hold them, as systemd does during a start burst. */
+class CountingSystemd extends FakeSystemd {
+  reads = 0;
+  gets = 0;
+  hold?: Promise<void>;
+  override async readUnit(name: string) {
+    this.reads++;
+    await this.hold;
+    return super.readUnit(name);
+  }
+  override async managerProperty(name: string) {
+    if (name === "NFailedUnits") this.gets++;
+    await this.hold;
+    return super.managerProperty(name);
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe("UnitWatcher round trips", () => {
+  it("subscribes to the watched units before reading them, and merges signals without re-reading", async () => {
+    const s = new CountingSystemd();
+    const seen: Observation[] = [];
+    const w = new UnitWatcher(
+      s,
+      [{ id: "unit:app.service", name: "app.service" }],
+      (_, o) => seen.push(o),
+      (e) => {
+        throw e;
+      },
+    );
+    await w.start();
+    expect(s.watched).toEqual(["app.service"]);
+    expect(s.reads).toBe(1);
+    const path = await s.loadUnit("app.service");
+    // systemd 252 sends Conditions/Asserts and the Exec* lists invalidated with every change: no re-read for those.
+    s.emit("changed", path, SERVICE_IFACE, { Result: "success" } as PropertyBag, [
+      "ExecStart",
+      "ExecMainStatus_",
+    ]);
+    s.emit("changed", path, UNIT_IFACE, { ActiveState: "active", SubState: "running" } as PropertyBag, [
+      "Conditions",
+      "Asserts",
+    ]);
+    await tick();
+    expect(s.reads).toBe(1);
+    expect(seen.at(-1)).toMatchObject({ kind: "up" });
+    // A property the checks read, invalidated: read again.
+    s.emit("changed", path, SERVICE_IFACE, {}, ["NRestarts"]);
+    await tick();
+    expect(s.reads).toBe(2);
+  });
+});
+
+describe("FailedUnitsWatcher", () => {
+  it("reads NFailedUnits once more after a burst of job ends, not once per job", async () => {
+    const s = new CountingSystemd();
+    const seen: Observation[] = [];
+    const w = new FailedUnitsWatcher(
+      s,
+      (o) => seen.push(o),
+      () => 1,
+      (e) => {
+        throw e;
+      },
+    );
+    await w.start();
+    expect(s.gets).toBe(1);
+    let release!: () => void;
+    s.hold = new Promise((r) => (release = r));
+    for (let i = 0; i < 500; i++) s.emit("jobRemoved", `u${i}.service`, "done");
+    s.nFailed = 2;
+    release();
+    s.hold = undefined;
+    await tick();
+    expect(s.gets).toBe(3);
+    expect(seen.at(-1)).toEqual({ kind: "failed", detail: "2 failed unit(s)" });
+  });
+});
