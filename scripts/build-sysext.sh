@@ -64,7 +64,12 @@ cat >"$stage/usr/bin/bootwarden" <<'WRAP'
 exec /usr/lib/bootwarden/node /usr/lib/bootwarden/bootwarden.mjs "$@"
 WRAP
 chmod 0755 "$stage/usr/bin/bootwarden"
-for u in units/*; do install -m 0644 "$u" "$stage/usr/lib/systemd/system/"; done
+# The units exec the bundled Node directly: no shell between systemd and the daemon on the start path.
+for u in units/*; do
+  sed 's|^ExecStart=/usr/bin/bootwarden |ExecStart=/usr/lib/bootwarden/node /usr/lib/bootwarden/bootwarden.mjs |' "$u" \
+    >"$stage/usr/lib/systemd/system/${u#units/}"
+  chmod 0644 "$stage/usr/lib/systemd/system/${u#units/}"
+done
 install -D -m 0644 packaging/systemd/systemd-bless-boot.service.d/50-bootwarden.conf \
   "$stage/usr/lib/systemd/system/systemd-bless-boot.service.d/50-bootwarden.conf"
 install -m 0644 packaging/catalog/bootwarden.catalog "$stage/usr/lib/systemd/catalog/"

@@ -2,7 +2,7 @@
 // and both designs' flag files, idles to measure idle CPU, writes /var/lib/bench/result.json, powers off.
 // Usage: probe.mjs <idle seconds> <wait for the tutorial's mark: 0|1>
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 
 const [idleSeconds = "0", waitTutorialMark = "0"] = process.argv.slice(2);
 const sh = (cmd, ...args) => execFileSync(cmd, args, { encoding: "utf8" }).trim();
@@ -17,7 +17,12 @@ const offsetUs = () => {
 const mtimeMonoUs = (f) =>
   existsSync(f) ? Number(statSync(f, { bigint: true }).mtimeNs / 1000n) - offsetUs() : null;
 const prop = (unit, p) => Number(sh("systemctl", "show", "-P", p, unit));
-const cpuNs = (pid) => Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
+// Every thread's CPU (V8 compiles and collects on its own threads), from each task's schedstat.
+const cpuNs = (pid) =>
+  readdirSync(`/proc/${pid}/task`).reduce(
+    (sum, t) => sum + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]),
+    0,
+  );
 const status = (pid, key) =>
   Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) * 1024;
 

@@ -51,4 +51,6 @@ export interface BootStateBackend {
   markBad(): Promise<MarkResult>;
   /** Stage a trial boot of a slot (what an updater does after writing a new image). */
   arm(slot: string | undefined, tries: number | undefined, opts?: ArmOptions): Promise<MarkResult>;
+  /** Get ready to write soon (a trial boot started): what can be paid before the verdict is paid now. */
+  prepareWrite?(): Promise<void>;
 }

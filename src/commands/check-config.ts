@@ -1,5 +1,6 @@
 import { BootwardenError } from "../base/errors.js";
 import { writePath } from "../bootstate/writable.js";
+import { saveConfigCache } from "../config/cache.js";
 import { loadConfig } from "../config/load.js";
 import { findScripts } from "../watch/executables.js";
 import { enforceFlagTrust } from "../watch/flag-trust.js";
@@ -10,7 +11,8 @@ import { applySandbox, sandboxAdvice, sandboxAllows } from "./sandbox.js";
  * units' sandbox lets them write the configured boot state; --apply writes the drop-ins that do.
  */
 export async function checkConfig(configPath: string | undefined, apply: boolean): Promise<number> {
-  const { config, files } = await loadConfig(configPath);
+  const loaded = await loadConfig(configPath);
+  const { config, files } = loaded;
   await enforceFlagTrust(config.assessment, (p) =>
     process.stderr.write(`bootwarden: warning: flag path other users can write: ${p}\n`),
   );
@@ -26,6 +28,8 @@ export async function checkConfig(configPath: string | undefined, apply: boolean
     for (const f of await applySandbox(p)) process.stdout.write(`wrote ${f} (ReadWritePaths=${p})\n`);
     process.stdout.write("run systemctl daemon-reload for the units to pick it up\n");
   }
+  // The daemon's next start then skips the validation (it checks the cache against the files' bytes).
+  if (process.getuid?.() === 0) await saveConfigCache(configPath, loaded);
   const n = (l: string[]) => l.length;
   const found = [
     n(scripts.checks.critical) && `${n(scripts.checks.critical)} critical check script(s)`,

@@ -12,7 +12,7 @@ import { sysPath } from "../base/paths.js";
 import { createBackend } from "../bootstate/registry.js";
 import type { BootState } from "../bootstate/types.js";
 import { writePath, writeProblem } from "../bootstate/writable.js";
-import { loadConfig, loadConfigLenient } from "../config/load.js";
+import { loadConfigFast } from "../config/cache.js";
 import type { Config } from "../config/schema.js";
 import type { DaemonStatus } from "../core/status.js";
 import { Daemon } from "../daemon/daemon.js";
@@ -31,6 +31,7 @@ export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus
  */
 async function normalBootDespiteConfig(configPath: string | undefined, store: FileStatusStore, log: Logger) {
   try {
+    const { loadConfigLenient } = await import("../config/load.js");
     const { config } = await loadConfigLenient(configPath);
     const boot = await createBackend(config.bootState).read();
     if (boot.trialBoot) return;
@@ -58,7 +59,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
   let config: Config;
   let scripts: Awaited<ReturnType<typeof findScripts>>;
   try {
-    config = (await loadConfig(configPath)).config;
+    config = (await loadConfigFast(configPath)).config;
     await enforceFlagTrust(config.assessment, (p) =>
       log.warn({ MESSAGE_ID: MessageId.untrustedFlagPath }, `flag path other users can write: ${p}`),
     );

@@ -120,6 +120,9 @@ export class Daemon {
       return;
     }
     const a = plan.assessment;
+    await this.d.backend
+      .prepareWrite?.()
+      .catch((err: Error) => this.d.log.warn(`could not prepare the boot state's lock: ${err.message}`));
     await this.d.store
       .trialStarted(slot)
       .catch((err: Error) => this.d.log.warn(`could not record the trial in the history: ${err.message}`));
@@ -147,7 +150,7 @@ export class Daemon {
     );
     this.watchers = w;
     this.closers.push(() => w.close());
-    const monitor = startMonitor(this.d.config.monitor.schedule, () => {
+    const monitor = await startMonitor(this.d.config.monitor.schedule, () => {
       w.refresh();
       const s = summary(this.assessment);
       this.d.log.info(

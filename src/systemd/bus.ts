@@ -279,7 +279,9 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
       this.on("jobRemoved", onJob);
       this.addMatch(`${JOBS_RULE},arg2='${name}'`)
         // A failed run of an earlier daemon in this boot would keep the name taken.
-        .then(() => this.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", [name]).catch(() => undefined))
+        .then(() =>
+          this.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", [name]).catch(() => undefined),
+        )
         .then(() => this.startTransient(name, svc))
         .catch((err: Error) => {
           done();

@@ -1,7 +1,7 @@
 import { BootwardenError } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import type { GptStateConfig } from "../../config/schema.js";
-import { withLock } from "../lock.js";
+import { prepareLock, withLock } from "../lock.js";
 import type { ArmOptions, BootState, BootStateBackend, MarkResult } from "../types.js";
 import { decodeAttributes, encodeAttributes, type SlotAttributes } from "./attributes.js";
 import {
@@ -74,6 +74,10 @@ export class GptBackend implements BootStateBackend {
     const state = assess(slots, this.find(disk, slots, ref, shown), shown);
     const problem = damage(disk);
     return problem ? { ...state, problems: [problem] } : state;
+  }
+
+  async prepareWrite(): Promise<void> {
+    prepareLock((await this.locate(await this.bootedRef())).file);
   }
 
   /** Read, plan and write under the disk's lock, so concurrent writers are serialised and none loses an update. */

@@ -3,7 +3,7 @@ import path from "node:path";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import type { GrubenvStateConfig } from "../../config/schema.js";
-import { withLock } from "../lock.js";
+import { prepareLock, withLock } from "../lock.js";
 import type { BootState, BootStateBackend, MarkResult } from "../types.js";
 import { envEdit, envEntries, envGet } from "./codec.js";
 import { readEnvFile, writeEnvFile } from "./file.js";
@@ -34,6 +34,10 @@ export class GrubenvBackend implements BootStateBackend {
     const env = envEntries(await readEnvFile(this.file, this.cfg.path));
     const view = this.scheme.assess(env, await this.cmdline());
     return { backend: "grubenv", source: this.cfg.path, ...view };
+  }
+
+  async prepareWrite(): Promise<void> {
+    prepareLock(path.dirname(await realpath(this.file).catch(() => this.file)));
   }
 
   private async edit(
