@@ -33,9 +33,12 @@ install -d "$lib/node_modules" "$stage/usr/bin" "$stage/usr/lib/systemd/system" 
   "$stage/usr/lib/tmpfiles.d" "$stage/usr/lib/extension-release.d" "$stage/usr/share/bootwarden/grub" \
   "$stage/usr/share/doc/bootwarden"
 
-# One file: a short start (no module resolution over hundreds of files). The native addons stay beside it.
+# One entry file and a few chunks: a short start (no module resolution over hundreds of files), and what only some
+# starts need (the YAML parser and schema library when the config cache misses, the CLI's other commands) stays in
+# chunks that are not even read otherwise. The native addons stay beside it.
 node_modules/.bin/esbuild dist/cli.js --bundle --platform=node --format=esm --target=node22 \
-  --outfile="$lib/bootwarden.mjs" --legal-comments=none --log-level=warning \
+  --splitting --outdir="$lib" --entry-names=bootwarden --chunk-names=chunks/[name]-[hash] \
+  --out-extension:.js=.mjs --legal-comments=none --log-level=warning \
   --external:systemd-journald --external:unix-dgram --external:usocket --external:x11 --external:abstract-socket \
   --banner:js="import { createRequire as __bwRequire } from 'node:module'; const require = __bwRequire(import.meta.url);"
 install -m 0755 "$NODE_PKG/bin/node" "$lib/node"

@@ -120,13 +120,17 @@ export class Daemon {
       return;
     }
     const a = plan.assessment;
-    await this.d.backend
-      .prepareWrite?.()
-      .catch((err: Error) => this.d.log.warn(`could not prepare the boot state's lock: ${err.message}`));
-    await this.d.store
+    // Bookkeeping off the start path (READY waits for none of it): the history, the login notice, and the lock
+    // helper that makes the mark quick.
+    void this.d.store
       .trialStarted(slot)
       .catch((err: Error) => this.d.log.warn(`could not record the trial in the history: ${err.message}`));
-    await this.motd(trialNotice(a, this.d.clock.now()));
+    void this.motd(trialNotice(a, this.d.clock.now()));
+    setImmediate(() => {
+      this.d.backend
+        .prepareWrite?.()
+        .catch((err: Error) => this.d.log.warn(`could not prepare the boot state's lock: ${err.message}`));
+    });
     this.d.log.warn(
       {
         MESSAGE_ID: MessageId.trialBoot,
