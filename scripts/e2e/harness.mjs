@@ -10,6 +10,7 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -355,11 +356,24 @@ export class Machine {
   killLeftovers() {
     // Repeated until none is left: a process may fork while we scan. Left alone, an orphaned journald or a test
     // loop whose tree was removed spins and starves everything after it on a two-core machine.
+    // Inside the container's mount namespace a process's root reads as "/" (then "/ (deleted)"), so it is known by
+    // its root directory's device and inode, which are the tree's.
+    let tree;
+    try {
+      tree = statSync(this.dir);
+    } catch {
+      return;
+    }
+    const ours = (pid) => {
+      if (readlinkSync(`/proc/${pid}/root`) === this.dir) return true;
+      const root = statSync(`/proc/${pid}/root`);
+      return root.ino === tree.ino && root.dev === tree.dev;
+    };
     for (let pass = 0; pass < 20; pass++) {
       let found = 0;
       for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
         try {
-          if (readlinkSync(`/proc/${pid}/root`) !== this.dir) continue;
+          if (!ours(pid)) continue;
           process.kill(Number(pid), "SIGKILL");
           found++;
         } catch {
