@@ -222,12 +222,13 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     }
   }
 
-  /** Both property bags of a unit, read in parallel. */
+  /**
+   * Both property bags of a unit, Unit first: systemd sets a service's Result before its state changes, so a Service
+   * bag read after the Unit bag explains the state it shows (read in parallel, a "failed" could come without why).
+   */
   async readUnit(name: string, path: string): Promise<{ unit: PropertyBag; svc: PropertyBag }> {
-    const [unit, svc] = await Promise.all([
-      this.getAll(path, UNIT_IFACE),
-      name.endsWith(".service") ? this.getAll(path, SERVICE_IFACE) : Promise.resolve({}),
-    ]);
+    const unit = await this.getAll(path, UNIT_IFACE);
+    const svc = name.endsWith(".service") ? await this.getAll(path, SERVICE_IFACE) : {};
     return { unit, svc };
   }
 

@@ -25,6 +25,7 @@ interface Watched extends WatchedUnit {
   jobResult?: string;
   reading: boolean;
   again: boolean;
+  retries: number;
   lastKey?: string;
 }
 
@@ -48,7 +49,8 @@ export class UnitWatcher {
     private readonly onObservation: (id: string, obs: Observation, snap: UnitSnapshot) => void,
     private readonly onError: (err: Error) => void,
   ) {
-    for (const u of units) this.byName.set(u.name, { ...u, unit: {}, svc: {}, reading: false, again: false });
+    for (const u of units)
+      this.byName.set(u.name, { ...u, unit: {}, svc: {}, reading: false, again: false, retries: 0 });
   }
 
   async start(): Promise<void> {
@@ -108,7 +110,8 @@ export class UnitWatcher {
         w.again = false;
         const { unit, svc } = await this.systemd.readUnit(w.name, w.path);
         w.unit = unit;
-        w.svc = svc;
+        // A Service interface that did not answer keeps what the signals told us.
+        if (Object.keys(svc).length > 0) w.svc = svc;
         this.evaluate(w);
       } while (w.again);
     } finally {
@@ -118,6 +121,16 @@ export class UnitWatcher {
 
   private evaluate(w: Watched): void {
     if (!w.path) return;
+    // A failed service is judged with its Result (why it failed); without one the bags are from different moments:
+    // read again (a few times at most) rather than report "failed (failed)".
+    if (w.name.endsWith(".service") && w.unit.ActiveState === "failed" && w.svc.Result === undefined) {
+      if (w.retries < 3) {
+        w.retries++;
+        if (w.reading) w.again = true;
+        else this.reread(w);
+        return;
+      }
+    }
     const snap = toSnapshot(w.name, w.path, w.unit, w.svc);
     const obs = w.command ? observeCommand(snap) : observeUnit(snap, w.jobResult);
     const key = JSON.stringify(obs);

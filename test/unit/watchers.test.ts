@@ -60,6 +60,35 @@ describe("UnitWatcher round trips", () => {
   });
 });
 
+describe("UnitWatcher and a failed service", () => {
+  it("reads again when a failed service's Result has not come with it, and judges it with the reason", async () => {
+    const s = new CountingSystemd();
+    s.units.set("x.service", {
+      unit: { LoadState: "loaded", ActiveState: "failed", SubState: "failed" },
+      svc: {},
+    });
+    const read = s.readUnit.bind(s);
+    s.readUnit = async (name: string) => {
+      const r = await read(name);
+      // The Service bag answers from the second read on.
+      return s.reads > 1 ? { ...r, svc: { Result: "exit-code", ExecMainStatus: 4 } } : r;
+    };
+    const seen: Observation[] = [];
+    const w = new UnitWatcher(
+      s,
+      [{ id: "command:x", name: "x.service", command: true }],
+      (_, o) => seen.push(o),
+      (e) => {
+        throw e;
+      },
+    );
+    await w.start();
+    await tick();
+    expect(s.reads).toBe(2);
+    expect(seen).toEqual([{ kind: "failed", detail: "exited with status 4" }]);
+  });
+});
+
 describe("FailedUnitsWatcher", () => {
   it("reads NFailedUnits once more after a burst of job ends, not once per job", async () => {
     const s = new CountingSystemd();
