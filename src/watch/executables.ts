@@ -2,6 +2,7 @@ import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../base/errors.js";
 import { sysPath } from "../base/paths.js";
+import { trustProblem } from "../base/trust.js";
 import type { Config } from "../config/schema.js";
 import type { FoundScripts } from "../core/checks.js";
 
@@ -11,14 +12,12 @@ import type { FoundScripts } from "../core/checks.js";
  */
 
 async function ownerProblem(p: string, what: string): Promise<string | undefined> {
-  const st = await stat(sysPath(p));
-  if (st.uid !== 0) return `${what} ${p} is owned by uid ${st.uid}, not root`;
-  if (st.mode & 0o022) return `${what} ${p} is writable by ${st.mode & 0o002 ? "every user" : "its group"}`;
-  return undefined;
+  const problem = trustProblem(await stat(sysPath(p)));
+  return problem && `${what} ${p} is ${problem}`;
 }
 
 /** Why `file` (a resolved path) must not run, or undefined. */
-async function trustProblem(file: string): Promise<string | undefined> {
+async function scriptProblem(file: string): Promise<string | undefined> {
   const own = await ownerProblem(file, "script");
   if (own) return own;
   for (let d = path.dirname(file); ; d = path.dirname(d)) {
@@ -49,7 +48,7 @@ export async function listScripts(dir: string): Promise<Listing> {
   const out: Listing = { scripts: [], problems: [] };
   let names: string[];
   try {
-    const dirProblem = await trustProblem(path.join(dir, "."));
+    const dirProblem = await scriptProblem(path.join(dir, "."));
     if (dirProblem) return { scripts: [], problems: [`${dir}: ${dirProblem}`] };
     names = (await readdir(sysPath(dir))).sort();
   } catch (err) {
@@ -62,7 +61,7 @@ export async function listScripts(dir: string): Promise<Listing> {
       const real = l.isSymbolicLink() ? unprefix(await realpath(sysPath(file))) : file;
       const st = await stat(sysPath(real));
       if (!st.isFile() || !(name.endsWith(".sh") || st.mode & 0o111)) continue;
-      const p = await trustProblem(real);
+      const p = await scriptProblem(real);
       if (p) out.problems.push(`${file}: ${p}`);
       else out.scripts.push(file);
     } catch (err) {

@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError } from "../base/errors.js";
 import { sysPath } from "../base/paths.js";
+import { trustProblem } from "../base/trust.js";
 
 /**
  * Why a flag path is not trustworthy, or undefined: a flag is a verdict any writer of its directory can fake (a
@@ -14,11 +15,8 @@ export async function flagPathProblem(flag: string): Promise<string | undefined>
     return `${flag}: under /tmp, which the daemon cannot see (PrivateTmp) and every user can write`;
   for (let d = path.dirname(norm); ; d = path.dirname(d)) {
     const st = await stat(sysPath(d)).catch(() => undefined);
-    if (st) {
-      if (st.uid !== 0) return `${flag}: ${d} is owned by uid ${st.uid}, not root`;
-      if (st.mode & 0o022)
-        return `${flag}: ${d} is writable by ${st.mode & 0o002 ? "every user" : "its group"}`;
-    }
+    const problem = st && trustProblem(st);
+    if (problem) return `${flag}: ${d} is ${problem}`;
     if (d === "/") return undefined;
   }
 }
