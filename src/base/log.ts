@@ -17,8 +17,11 @@ type JournalSend = Record<string, (message: string, fields: Record<string, unkno
 /**
  * Under journald (JOURNAL_STREAM set) every record goes to journald natively, with its upper-case keys as journal
  * fields (MESSAGE_ID, BOOTWARDEN_SLOT, UNIT, ...). Elsewhere pino's JSON lines go to stdout.
+ * The journal path hooks pino's log method and sends the call's own fields: pino would serialize each record to a
+ * JSON line only for this process to parse it back, and with a thousand critical units that round trip was a third
+ * of the daemon's CPU in the burst (bench/results.md).
  */
-function journalDestination(identifier: string): DestinationStream | undefined {
+function journalSender(identifier: string): ((level: number, args: unknown[]) => void) | undefined {
   if (!process.env.JOURNAL_STREAM) return undefined;
   let journald: JournalSend;
   try {
@@ -26,24 +29,39 @@ function journalDestination(identifier: string): DestinationStream | undefined {
   } catch {
     return undefined;
   }
-  return {
-    write(line: string) {
-      const rec = JSON.parse(line) as Record<string, unknown>;
-      const { level, msg, time: _t, pid: _p, hostname: _h, ...rest } = rec;
-      const fields: Record<string, unknown> = { SYSLOG_IDENTIFIER: identifier };
-      for (const [k, v] of Object.entries(rest)) {
+  return (level, args) => {
+    const [first, ...rest] = args;
+    const withFields = typeof first === "object" && first !== null && !(first instanceof Error);
+    const err = first instanceof Error ? first : undefined;
+    const msg = withFields || err ? (rest[0] ?? err?.message) : first;
+    const fields: Record<string, unknown> = { SYSLOG_IDENTIFIER: identifier };
+    if (err) fields.BOOTWARDEN_ERROR = err.message;
+    if (withFields)
+      for (const [k, v] of Object.entries(first as Record<string, unknown>)) {
+        if (v === undefined) continue;
         fields[/^[A-Z_]+$/.test(k) ? k : `BOOTWARDEN_${k.toUpperCase()}`] =
           typeof v === "object" ? JSON.stringify(v) : v;
       }
-      const prio = PRIORITY[Number(level)] ?? "info";
-      journald[prio]?.(String(msg ?? ""), fields);
-    },
+    journald[PRIORITY[level] ?? "info"]?.(String(msg ?? ""), fields);
   };
 }
 
 export function createLogger(identifier = "bootwarden"): Logger {
   const level = process.env.BOOTWARDEN_LOG_LEVEL ?? "info";
-  const dest = journalDestination(identifier);
-  if (dest) return pino({ level, base: undefined }, dest);
+  const send = journalSender(identifier);
+  if (send)
+    return pino(
+      {
+        level,
+        base: undefined,
+        hooks: {
+          logMethod(args, _method, lvl) {
+            send(lvl, args);
+          },
+        },
+      },
+      // Never written to: the hook sends every record.
+      { write: () => undefined } as DestinationStream,
+    );
   return pino({ level, base: undefined }, pino.destination({ dest: 1, sync: true }));
 }

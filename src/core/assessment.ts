@@ -39,12 +39,20 @@ export interface CheckState {
   upSince?: number;
 }
 
+/** How many checks are in each status, critical and wanted apart: a verdict without a pass over every check. */
+export interface Tally {
+  critical: Record<CheckStatus, number>;
+  wanted: Record<CheckStatus, number>;
+}
+
 export interface Assessment {
   slot: string;
   deadline: number; // monotonic ms
   settle: number; // ms
   action: "rollback" | "report";
   checks: CheckState[];
+  /** Derived from `checks`; recomputed when absent (an assessment read back from the status file). */
+  tally?: Tally;
   verdict?: { verdict: Verdict; reason: string; at: number };
 }
 
@@ -96,19 +104,46 @@ export function newAssessment(
   settle: number,
   action: Assessment["action"],
 ): Assessment {
-  return {
-    slot,
-    deadline,
-    settle,
-    action,
-    // A fail-flag holds until its file appears; the others must be seen to hold.
-    checks: defs.map((def) =>
-      def.kind === "failFlag"
-        ? { def, status: "passed", detail: "absent" }
-        : { def, status: "pending", detail: "waiting" },
-    ),
-  };
+  // A fail-flag holds until its file appears; the others must be seen to hold.
+  const checks: CheckState[] = defs.map((def) =>
+    def.kind === "failFlag"
+      ? { def, status: "passed", detail: "absent" }
+      : { def, status: "pending", detail: "waiting" },
+  );
+  return { slot, deadline, settle, action, checks, tally: tallyOf(checks) };
 }
+
+const noCounts = (): Record<CheckStatus, number> => ({ pending: 0, settling: 0, passed: 0, failed: 0 });
+
+export function tallyOf(checks: readonly CheckState[]): Tally {
+  const t: Tally = { critical: noCounts(), wanted: noCounts() };
+  for (const c of checks) t[c.def.critical ? "critical" : "wanted"][c.status]++;
+  return t;
+}
+
+function moved(t: Tally, c: CheckState, to: CheckStatus): Tally {
+  const side = c.def.critical ? "critical" : "wanted";
+  const counts = { ...t[side] };
+  counts[c.status]--;
+  counts[to]++;
+  return { ...t, [side]: counts };
+}
+
+/** Check id -> position, shared by every copy of a checks array (a step never moves a check). */
+const positions = new WeakMap<readonly CheckState[], ReadonlyMap<string, number>>();
+function positionOf(checks: readonly CheckState[], id: string): number {
+  let index = positions.get(checks);
+  if (!index) {
+    const first = new Map<string, number>();
+    checks.forEach((c, i) => first.has(c.def.id) || first.set(c.def.id, i));
+    index = first;
+    positions.set(checks, index);
+  }
+  return index.get(id) ?? -1;
+}
+
+const total = (c: Record<CheckStatus, number>) => c.pending + c.settling + c.passed + c.failed;
+const settling = (t: Tally) => t.critical.settling + t.wanted.settling;
 
 function settleCheck(c: CheckState, now: number, settle: number): CheckState {
   if (c.status !== "settling" || c.upSince === undefined) return c;
@@ -131,23 +166,27 @@ function applyObservation(c: CheckState, obs: Observation, now: number, settle: 
   }
 }
 
-function verdictOf(a: Assessment, now: number): { verdict: Verdict; reason: string } | undefined {
-  const critical = a.checks.filter((c) => c.def.critical);
-  const wanted = a.checks.filter((c) => !c.def.critical);
-  const failed = critical.find((c) => c.status === "failed");
-  if (failed) return { verdict: "unhealthy", reason: `${failed.def.id} failed: ${failed.detail}` };
-  const notYet = critical.filter((c) => c.status !== "passed");
+/** From the tally alone while no verdict is near; the checks are walked only to word a verdict's reason. */
+function verdictOf(a: Assessment, t: Tally, now: number): { verdict: Verdict; reason: string } | undefined {
+  if (t.critical.failed > 0) {
+    const failed = a.checks.find((c) => c.def.critical && c.status === "failed")!;
+    return { verdict: "unhealthy", reason: `${failed.def.id} failed: ${failed.detail}` };
+  }
   const pastDeadline = now >= a.deadline;
-  if (notYet.length > 0) {
+  if (t.critical.passed < total(t.critical)) {
     if (!pastDeadline) return undefined;
+    const notYet = a.checks.filter((c) => c.def.critical && c.status !== "passed");
     const shown = notYet.slice(0, 5).map((c) => `${c.def.id} (${c.detail})`);
     if (notYet.length > 5) shown.push(`${notYet.length - 5} more`);
     const names = shown.join(", ");
     return { verdict: "unhealthy", reason: `deadline passed with ${names} not healthy` };
   }
-  const wantedBad = wanted.filter((c) => c.status === "failed" || (pastDeadline && c.status !== "passed"));
-  const wantedOpen = wanted.some((c) => c.status === "pending" || c.status === "settling");
-  if (wantedBad.length > 0 && (!wantedOpen || pastDeadline)) {
+  const wantedOpen = t.wanted.pending + t.wanted.settling > 0;
+  const anyWantedBad = t.wanted.failed > 0 || (pastDeadline && wantedOpen);
+  if (anyWantedBad && (!wantedOpen || pastDeadline)) {
+    const wantedBad = a.checks.filter(
+      (c) => !c.def.critical && (c.status === "failed" || (pastDeadline && c.status !== "passed")),
+    );
     return { verdict: "degraded", reason: wantedBad.map((c) => `${c.def.id}: ${c.detail}`).join(", ") };
   }
   if (wantedOpen && !pastDeadline) return undefined;
@@ -176,22 +215,40 @@ export function verdictEffects(a: Assessment, verdict: Verdict, reason: string):
   }
 }
 
+/**
+ * O(1) per observation while no check is settling: a boot with a thousand critical units sends thousands of
+ * observations in a burst, and a pass over every check for each of them was most of the daemon's CPU.
+ */
 export function step(a: Assessment, ev: Event): { next: Assessment; effects: Effect[] } {
   const effects: Effect[] = [];
-  const checks = a.checks.map((c) => {
-    const updated =
-      ev.type === "observed" && ev.id === c.def.id
-        ? applyObservation(c, ev.obs, ev.now, a.settle)
-        : settleCheck(c, ev.now, a.settle);
+  let checks = a.checks;
+  let tally = a.tally ?? tallyOf(a.checks);
+  const update = (i: number, updated: CheckState) => {
+    const c = checks[i]!;
+    if (updated === c) return;
+    if (checks === a.checks) {
+      checks = a.checks.slice();
+      const index = positions.get(a.checks);
+      if (index) positions.set(checks, index);
+    }
+    checks[i] = updated;
+    if (updated.status !== c.status) tally = moved(tally, c, updated.status);
     if (updated.status !== c.status || updated.detail !== c.detail) {
       effects.push({ type: "check", check: updated, previous: c.status });
       if (a.verdict && updated.status === "failed") effects.push({ type: "lateFailure", check: updated });
     }
-    return updated;
-  });
-  let next: Assessment = { ...a, checks };
+  };
+  const observed = ev.type === "observed" ? positionOf(a.checks, ev.id) : -1;
+  const apply = (i: number) =>
+    i === observed && ev.type === "observed"
+      ? applyObservation(checks[i]!, ev.obs, ev.now, a.settle)
+      : settleCheck(checks[i]!, ev.now, a.settle);
+  // Only a settling check can change with time alone.
+  if (settling(tally) > 0) for (let i = 0; i < checks.length; i++) update(i, apply(i));
+  else if (observed >= 0) update(observed, apply(observed));
+  let next: Assessment = checks === a.checks && tally === a.tally ? a : { ...a, checks, tally };
   if (!next.verdict) {
-    const v = verdictOf(next, ev.now);
+    const v = verdictOf(next, tally, ev.now);
     if (v) {
       next = { ...next, verdict: { ...v, at: ev.now } };
       effects.push(...verdictEffects(next, v.verdict, v.reason));
@@ -202,14 +259,14 @@ export function step(a: Assessment, ev: Event): { next: Assessment; effects: Eff
 
 /** When the driver must wake the machine up even if nothing is observed: the deadline or a settle time ending. */
 export function nextWakeup(a: Assessment): number | undefined {
-  const times = a.checks
-    .filter((c) => c.status === "settling" && c.upSince !== undefined)
-    .map((c) => c.upSince! + a.settle);
-  if (!a.verdict) times.push(a.deadline);
-  return times.length ? Math.min(...times) : undefined;
+  let at = a.verdict ? Number.POSITIVE_INFINITY : a.deadline;
+  if (settling(a.tally ?? tallyOf(a.checks)) > 0)
+    for (const c of a.checks)
+      if (c.status === "settling" && c.upSince !== undefined) at = Math.min(at, c.upSince + a.settle);
+  return Number.isFinite(at) ? at : undefined;
 }
 
 export function summary(a: Assessment): { up: number; total: number } {
-  const critical = a.checks.filter((c) => c.def.critical);
-  return { up: critical.filter((c) => c.status === "passed").length, total: critical.length };
+  const t = a.tally ?? tallyOf(a.checks);
+  return { up: t.critical.passed, total: total(t.critical) };
 }

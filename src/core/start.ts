@@ -6,6 +6,7 @@ import {
   type CheckDef,
   isAction,
   newAssessment,
+  tallyOf,
   verdictEffects,
 } from "./assessment.js";
 import { trialDeadline } from "./deadline.js";
@@ -43,7 +44,8 @@ export function planStart(
     done: same?.done ?? [],
   };
   if (same?.assessment && (same.phase === "assessing" || same.phase === "verdict")) {
-    const a = same.assessment;
+    // The file is the daemon's own, but its counts are not trusted over its checks.
+    const a = { ...same.assessment, tally: tallyOf(same.assessment.checks) };
     const v = a.verdict;
     return {
       mode: "resume",

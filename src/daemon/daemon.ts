@@ -48,6 +48,8 @@ export interface DaemonDeps {
 
 const STATUS_EVERY_MS = 5000;
 const SAVE_COALESCE_MS = 250;
+/** STATUS= while checks come up: the latest text at most this often (a thousand units would send a thousand). */
+const STATUS_COALESCE_MS = 100;
 
 /** The long-running assessment: a driver around the pure reducer. Everything it touches comes in through `deps`. */
 export class Daemon {
@@ -60,6 +62,7 @@ export class Daemon {
   /** This normal boot is the fallback of a failed trial: if it fails too, no slot is left. */
   private afterFailedTrial = false;
   private lastStatus = "";
+  private wakeupAt?: number;
   private watchers?: CheckWatchers;
 
   constructor(private readonly d: DaemonDeps) {}
@@ -179,11 +182,16 @@ export class Daemon {
     if (actions.length > 0) setImmediate(() => this.report(next, effects));
     else this.report(next, effects);
     const at = nextWakeup(next);
+    if (at === this.wakeupAt) return;
     this.stopTimer("wakeup");
+    this.wakeupAt = at;
     if (at !== undefined)
       this.timers.set(
         "wakeup",
-        this.d.clock.after(at - this.d.clock.now(), () => this.tick()),
+        this.d.clock.after(at - this.d.clock.now(), () => {
+          this.wakeupAt = undefined;
+          this.tick();
+        }),
       );
   }
 
@@ -243,10 +251,30 @@ export class Daemon {
     this.timers.delete(name);
   }
 
-  /** STATUS= only after READY (which carries the first one) and only on change: bursts must not flood systemd. */
+  /**
+   * STATUS= only after READY (which carries the first one) and only on change; while checks come up at most every
+   * 100 ms (the latest text wins), so that a burst does not flood systemd. The verdict's goes out at once.
+   */
   private sendStatus(): void {
+    if (!this.ready) return;
+    if (this.assessment.verdict) {
+      this.stopTimer("statusSoon");
+      return this.sendStatusNow();
+    }
+    if (this.timers.has("statusSoon")) return;
+    this.sendStatusNow();
+    this.timers.set(
+      "statusSoon",
+      this.d.clock.after(STATUS_COALESCE_MS, () => {
+        this.timers.delete("statusSoon");
+        this.sendStatusNow();
+      }),
+    );
+  }
+
+  private sendStatusNow(): void {
     const text = this.text();
-    if (!this.ready || text === this.lastStatus) return;
+    if (text === this.lastStatus) return;
     this.lastStatus = text;
     this.d.notifier.status(text);
   }

@@ -2,8 +2,9 @@ import type { PropertyBag } from "../core/unit-rules.js";
 
 export interface SystemdEvents {
   /**
-   * A unit's properties changed: `changed` carries the new values (systemd sends them for the properties the checks
-   * read); `invalidated` names properties sent without a value, which must be re-read.
+   * A unit's properties changed: `changed` carries the new values of the properties the checks read
+   * (UNIT_PROPERTIES, SERVICE_PROPERTIES; no others); `invalidated` names those of them sent without a value, which
+   * must be re-read. A change of nothing the checks read is not delivered.
    */
   changed: [path: string, iface: string, changed: PropertyBag, invalidated: string[]];
   /** A job finished: its unit and result ("done", "failed", "dependency", "timeout", ...). */

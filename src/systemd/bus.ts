@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import dbus from "dbus-next";
 import { BootwardenError } from "../base/errors.js";
-import type { PropertyBag } from "../core/unit-rules.js";
+import { type PropertyBag, SERVICE_PROPERTIES, UNIT_PROPERTIES } from "../core/unit-rules.js";
 import {
   SERVICE_IFACE,
   type SystemdApi,
@@ -27,9 +27,14 @@ function unwrap(v: unknown): unknown {
   return v instanceof Variant ? (v as InstanceType<typeof Variant>).value : v;
 }
 
-function unwrapAll(bag: Record<string, unknown> | undefined): PropertyBag {
+/** The properties the checks read: a unit's bags carry ~30 (signal) to ~200 (GetAll) others, kept by nobody. */
+const READ_PROPERTIES: readonly string[] = [...UNIT_PROPERTIES, ...SERVICE_PROPERTIES];
+const READ_SET: ReadonlySet<string> = new Set(READ_PROPERTIES);
+
+function unwrapRead(bag: Record<string, unknown> | undefined): PropertyBag {
   const out: PropertyBag = {};
-  for (const [k, v] of Object.entries(bag ?? {})) out[k] = unwrap(v);
+  if (!bag) return out;
+  for (const k of READ_PROPERTIES) if (bag[k] !== undefined) out[k] = unwrap(bag[k]);
   return out;
 }
 
@@ -198,8 +203,11 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     }
     if (m.member === "PropertiesChanged") {
       if (!m.path || !this.watched.has(m.path)) return;
-      const [iface, changed, invalidated] = m.body as [string, Record<string, unknown>, string[]];
-      this.emit("changed", m.path, iface, unwrapAll(changed), invalidated ?? []);
+      const [iface, changed, invalidated = []] = m.body as [string, Record<string, unknown>, string[]];
+      const bag = unwrapRead(changed);
+      const relevant = invalidated.filter((p) => READ_SET.has(p));
+      if (Object.keys(bag).length === 0 && relevant.length === 0) return;
+      this.emit("changed", m.path, iface, bag, relevant);
     } else if (m.member === "JobRemoved" && typeof m.body[2] === "string") {
       this.emit("jobRemoved", m.body[2], String(m.body[3]));
     }
@@ -214,7 +222,7 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
   async getAll(path: string, iface: string): Promise<PropertyBag> {
     try {
       const [props] = await this.call(SYSTEMD, path, PROPS, "GetAll", "s", [iface]);
-      return unwrapAll(props as Record<string, unknown>);
+      return unwrapRead(props as Record<string, unknown>);
     } catch (err) {
       // A unit that is not a service has no Service interface.
       if (iface === SERVICE_IFACE && (err as { type?: string }).type) return {};

@@ -199,3 +199,66 @@ describe("unit observation", () => {
     expect(observeUnit(snap({}), "dependency")).toMatchObject({ kind: "failed" });
   });
 });
+
+describe("the tally", () => {
+  // The verdict as it was computed before the tally: a pass over every check per event. The incremental reducer
+  // must agree with it on every step of random runs, settle times and deadlines included.
+  function naiveVerdict(a: Assessment, now: number): string | undefined {
+    const critical = a.checks.filter((c) => c.def.critical);
+    const wanted = a.checks.filter((c) => !c.def.critical);
+    if (critical.some((c) => c.status === "failed")) return "unhealthy";
+    const past = now >= a.deadline;
+    if (critical.some((c) => c.status !== "passed")) return past ? "unhealthy" : undefined;
+    const bad = wanted.some((c) => c.status === "failed" || (past && c.status !== "passed"));
+    const open = wanted.some((c) => c.status === "pending" || c.status === "settling");
+    if (bad && (!open || past)) return "degraded";
+    if (open && !past) return undefined;
+    return "healthy";
+  }
+
+  it("agrees with a pass over every check, on every step of random runs", () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let run = 0; run < 200; run++) {
+      const defs = Array.from({ length: 1 + rand(12) }, (_, i) => unit(`u${i}.service`, rand(3) > 0));
+      let a = newAssessment("B", defs, 1000, rand(2) ? 0 : 50, "rollback");
+      let now = 0;
+      for (let k = 0; k < 40 && !a.verdict; k++) {
+        now += rand(60);
+        const d = defs[rand(defs.length)]!;
+        const r = rand(10);
+        const ev: Event =
+          r === 0
+            ? { type: "tick", now }
+            : {
+                type: "observed",
+                id: d.id,
+                now,
+                obs:
+                  r < 7
+                    ? { kind: "up", since: now - rand(20), detail: "active" }
+                    : r < 9
+                      ? { kind: "pending", detail: "activating" }
+                      : { kind: "failed", detail: "failed" },
+              };
+        const before = a;
+        a = step(a, ev).next;
+        const { tally, ...rest } = a;
+        expect(tally).toEqual(tallyOfChecks(rest.checks));
+        if (!before.verdict) expect(a.verdict?.verdict).toBe(naiveVerdict(a, now));
+      }
+    }
+  });
+});
+
+function tallyOfChecks(checks: Assessment["checks"]) {
+  const t = {
+    critical: { pending: 0, settling: 0, passed: 0, failed: 0 },
+    wanted: { pending: 0, settling: 0, passed: 0, failed: 0 },
+  };
+  for (const c of checks) t[c.def.critical ? "critical" : "wanted"][c.status]++;
+  return t;
+}

@@ -1,0 +1,109 @@
+// The benchmark's machines: bootwarden (on the host's Node or the bundled one) and the Flatcar tutorial's units side by
+// side in one container, and one measured trial boot after a warm-up normal boot.
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Machine, machineConfig, REPO, sysextImage } from "../e2e/harness.mjs";
+import { TUTORIAL_UNITS, tutorialFiles } from "./tutorial-units.mjs";
+
+export const LTS_NODE = "/usr/lib/bootwarden/node";
+export const RUNTIMES = [
+  {
+    key: "host",
+    label: `bootwarden, host Node ${process.version}`,
+    install: "script",
+    node: "/usr/bin/node",
+  },
+  { key: "lts", label: "bootwarden, bundled LTS Node (sysext)", install: "sysext", node: LTS_NODE },
+];
+
+export function addFiles(m, files) {
+  for (const [rel, text] of Object.entries(files)) {
+    const f = path.join(m.dir, rel);
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, text);
+    if (rel.includes("/bin/")) chmodSync(f, 0o755);
+  }
+}
+export const enable = (m, units) =>
+  units.length && execFileSync("systemctl", [`--root=${m.dir}`, "enable", ...units], { stdio: "ignore" });
+
+/**
+ * A container with bootwarden (installed per `runtime`) and the tutorial's units side by side, `critical` critical
+ * units, `unrelated` trivial units started the moment app.service is active, and the probe that records the figures.
+ */
+export function benchMachine(
+  name,
+  { runtime, critical = ["app.service"], unrelated = 0, idle = 0, deadline = "60s" },
+) {
+  const m = new Machine(`bench-${name}`).create({
+    config: machineConfig({ units: critical, deadline }),
+    appDelay: 1,
+    install: runtime.install,
+    ...(runtime.install === "sysext" ? { image: sysextImage() } : {}),
+  });
+  spawnSync("systemctl", [`--root=${m.dir}`, "disable", "test-end.service"], { stdio: "ignore" });
+  execFileSync("cp", [
+    path.join(REPO, "scripts/bench/probe.mjs"),
+    path.join(m.dir, "usr/local/bin/bench-probe.mjs"),
+  ]);
+  execFileSync("cp", ["/usr/bin/cgpt", path.join(m.dir, "usr/bin/cgpt")]);
+  const files = {
+    ...tutorialFiles(30),
+    "etc/bench/critical": `${critical.join("\n")}\n`,
+    "etc/systemd/system/bench-anchor.service": `[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo "BENCH userspace=$(systemctl show -P UserspaceTimestampMonotonic)"'\n[Install]\nWantedBy=multi-user.target\n`,
+    "etc/systemd/system/bench-probe.service": `[Unit]\nAfter=multi-user.target\n[Service]\nType=exec\nExecStart=${runtime.node} /usr/local/bin/bench-probe.mjs ${idle} 0\n[Install]\nWantedBy=multi-user.target\n`,
+  };
+  const scale = critical.filter((u) => u.startsWith("bench-u"));
+  const others = Array.from({ length: unrelated }, (_, i) => `bench-x${i + 1}.service`);
+  for (const u of [...scale, ...others])
+    files[`etc/systemd/system/${u}`] =
+      `[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n[Install]\nWantedBy=${u.startsWith("bench-x") ? "bench-units.target" : "bench-critical.target"}\n`;
+  if (others.length) {
+    files["etc/systemd/system/bench-units.target"] = "[Unit]\nDescription=Unrelated units\n";
+    files["etc/systemd/system/bench-burst.service"] =
+      "[Unit]\nAfter=app.service\n[Service]\nType=oneshot\nExecStart=/bin/systemctl start --no-block bench-units.target\n[Install]\nWantedBy=multi-user.target\n";
+  }
+  if (scale.length) {
+    // Started together once the daemon is READY: the figure is its reaction to them coming up, not its start.
+    files["etc/systemd/system/bench-critical.target"] = "[Unit]\nDescription=Critical units\n";
+    files["etc/systemd/system/bench-start.service"] =
+      "[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 1; systemctl start bench-critical.target'\n[Install]\nWantedBy=multi-user.target\n";
+  }
+  addFiles(m, files);
+  enable(m, [
+    "bench-anchor.service",
+    "bench-probe.service",
+    ...TUTORIAL_UNITS,
+    ...scale,
+    ...(others.length ? ["bench-burst.service"] : []),
+    ...(scale.length ? ["bench-start.service"] : []),
+  ]);
+  if (runtime.install === "sysext") {
+    // The sysext machine has no /usr/bin/node: the probe and the tutorial's scripts use the bundled one, and
+    // `bootwarden wait` is the extension's wrapper.
+  }
+  return m;
+}
+
+/**
+ * A normal boot first (as the machine did before the update: the daemon caches its validated config, Node its
+ * compiled code), then the trial boot that is measured.
+ */
+export async function bootOnce(name, opts, { prepare, collect } = {}) {
+  const m = benchMachine(name, opts);
+  try {
+    prepare?.(m);
+    const warm = await m.boot({ timeoutMs: 300_000 });
+    if (warm.exit !== 0) throw new Error(`${name}: the warm-up boot failed (exit ${warm.exit})`);
+    rmSync(path.join(m.dir, "var/lib/bench/result.json"), { force: true });
+    m.arm("USR-B");
+    const b = await m.boot({ timeoutMs: 300_000 });
+    const r = JSON.parse(m.file("var/lib/bench/result.json") ?? "null");
+    if (!r) throw new Error(`${name}: no result (exit ${b.exit})\n${b.console.slice(-3000)}`);
+    collect?.(m);
+    return r;
+  } finally {
+    m.destroy();
+  }
+}

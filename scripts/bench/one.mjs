@@ -1,0 +1,55 @@
+// One benchmark boot, for looking into a figure: node scripts/bench/one.mjs host|lts <critical units> <unrelated units>
+// [--prof]. Prints the probe's result; with --prof the daemon runs under --cpu-prof and the trial boot's profile is
+// copied to bench/profiles/ (open it in Chrome's DevTools). Needs root, like `npm run bench`.
+import { cpSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { ensureRootfs, REPO, requireRoot } from "../e2e/harness.mjs";
+import { addFiles, bootOnce, RUNTIMES } from "./machine.mjs";
+
+const [key = "host", critical = "1", unrelated = "0", ...flags] = process.argv.slice(2);
+const rt = RUNTIMES.find((r) => r.key === key);
+if (!rt) throw new Error(`runtime: host or lts, not ${key}`);
+const prof = flags.includes("--prof");
+requireRoot();
+ensureRootfs((s) => process.stderr.write(`${s}\n`));
+const n = Number(critical);
+const units = n === 1 ? ["app.service"] : Array.from({ length: n }, (_, k) => `bench-u${k + 1}.service`);
+const PROF_DIR = "var/lib/bootwarden/prof";
+const r = await bootOnce(
+  `one-${key}`,
+  { runtime: rt, critical: units, unrelated: Number(unrelated), idle: Number(process.env.BENCH_IDLE ?? 0) },
+  {
+    // Node refuses --cpu-prof in NODE_OPTIONS: the daemon's command line gets it.
+    prepare: (m) =>
+      prof &&
+      addFiles(m, {
+        "etc/systemd/system/bootwarden.service.d/prof.conf": `[Service]\nExecStart=\nExecStart=${
+          key === "host" ? "/usr/bin/node" : "/usr/lib/bootwarden/node"
+        } --cpu-prof --cpu-prof-dir=/${PROF_DIR} ${
+          key === "host" ? "/usr/lib/bootwarden/dist/cli.js" : "/usr/lib/bootwarden/bootwarden.mjs"
+        } daemon\n`,
+      }),
+    collect: (m) => {
+      if (!prof) return;
+      // The probe powers the machine off: the daemon's profile of the trial boot is the newest.
+      const dir = path.join(m.dir, PROF_DIR);
+      const newest = readdirSync(dir)
+        .map((f) => path.join(dir, f))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+      const out = path.join(REPO, "bench/profiles", `${key}-${n}-${unrelated}.cpuprofile`);
+      mkdirSync(path.dirname(out), { recursive: true });
+      cpSync(newest, out);
+      process.stderr.write(`profile: ${out}\n`);
+    },
+  },
+);
+const ms = (a, b) => (a == null || b == null ? null : (a - b) / 1000);
+console.log(
+  JSON.stringify({
+    flagMs: ms(r.flagUs, r.lastActiveUs),
+    markMs: ms(r.diskUs, r.lastActiveUs),
+    tutorialFlagMs: ms(r.tutorialFlagUs, r.lastActiveUs),
+    readyMs: ms(r.readyUs, r.execUs),
+    ...r,
+  }),
+);
