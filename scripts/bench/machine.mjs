@@ -95,7 +95,8 @@ export async function bootOnce(name, opts, { prepare, collect } = {}) {
   try {
     prepare?.(m);
     const warm = await m.boot({ timeoutMs: 300_000 });
-    if (warm.exit !== 0) throw new Error(`${name}: the warm-up boot failed (exit ${warm.exit})`);
+    if (warm.exit !== 0)
+      throw new Error(`${name}: the warm-up boot failed (exit ${warm.exit})\n${warm.console.slice(-2000)}`);
     rmSync(path.join(m.dir, "var/lib/bench/result.json"), { force: true });
     m.arm("USR-B");
     const b = await m.boot({ timeoutMs: 300_000 });

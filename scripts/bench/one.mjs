@@ -1,5 +1,6 @@
 // One benchmark boot, for looking into a figure: node scripts/bench/one.mjs host|lts <critical units> <unrelated units>
-// [--prof]. Prints the probe's result; with --prof the daemon runs under --cpu-prof and the trial boot's profile is
+// [--prof] [--node-options="..."] [--node-args="..."] [--unit="Nice=-5;..."]. Prints the probe's result; --node-options replaces the unit's NODE_OPTIONS (to
+// weigh V8 flags); with --prof the daemon runs under --cpu-prof and the trial boot's profile is
 // copied to bench/profiles/ (open it in Chrome's DevTools). Needs root, like `npm run bench`.
 import { cpSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -10,6 +11,12 @@ const [key = "host", critical = "1", unrelated = "0", ...flags] = process.argv.s
 const rt = RUNTIMES.find((r) => r.key === key);
 if (!rt) throw new Error(`runtime: host or lts, not ${key}`);
 const prof = flags.includes("--prof");
+// V8's own flags are refused in NODE_OPTIONS: --node-args puts them on the daemon's command line.
+const nodeArgs = (flags.find((f) => f.startsWith("--node-args="))?.slice("--node-args=".length) ?? "")
+  .split(" ")
+  .filter(Boolean);
+const unitSettings = flags.find((f) => f.startsWith("--unit="))?.slice("--unit=".length);
+const nodeOptions = flags.find((f) => f.startsWith("--node-options="))?.slice("--node-options=".length);
 requireRoot();
 ensureRootfs((s) => process.stderr.write(`${s}\n`));
 const n = Number(critical);
@@ -20,15 +27,26 @@ const r = await bootOnce(
   { runtime: rt, critical: units, unrelated: Number(unrelated), idle: Number(process.env.BENCH_IDLE ?? 0) },
   {
     // Node refuses --cpu-prof in NODE_OPTIONS: the daemon's command line gets it.
-    prepare: (m) =>
-      prof &&
+    prepare: (m) => {
+      // --unit="Key=value;..." adds [Service] settings (e.g. Nice=) to the daemon's unit.
+      if (unitSettings)
+        addFiles(m, {
+          "etc/systemd/system/bootwarden.service.d/settings.conf": `[Service]\n${unitSettings.split(";").join("\n")}\n`,
+        });
+      if (nodeOptions !== undefined)
+        addFiles(m, {
+          "etc/systemd/system/bootwarden.service.d/node-options.conf": `[Service]\nEnvironment="NODE_OPTIONS=${nodeOptions}"\n`,
+        });
+      const args = [...(prof ? ["--cpu-prof", `--cpu-prof-dir=/${PROF_DIR}`] : []), ...nodeArgs];
+      if (!args.length) return;
       addFiles(m, {
-        "etc/systemd/system/bootwarden.service.d/prof.conf": `[Service]\nExecStart=\nExecStart=${
+        "etc/systemd/system/bootwarden.service.d/node-args.conf": `[Service]\nExecStart=\nExecStart=${
           key === "host" ? "/usr/bin/node" : "/usr/lib/bootwarden/node"
-        } --cpu-prof --cpu-prof-dir=/${PROF_DIR} ${
+        } ${args.join(" ")} ${
           key === "host" ? "/usr/lib/bootwarden/dist/cli.js" : "/usr/lib/bootwarden/bootwarden.mjs"
         } daemon\n`,
-      }),
+      });
+    },
     collect: (m) => {
       if (!prof) return;
       // The probe powers the machine off: the daemon's profile of the trial boot is the newest.

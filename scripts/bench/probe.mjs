@@ -23,6 +23,17 @@ const cpuNs = (pid) =>
     (sum, t) => sum + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]),
     0,
   );
+// Per thread name (node's main thread, V8's workers, libuv's pool): where idle CPU goes.
+const cpuByThread = (pid) => {
+  const out = {};
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, "utf8").trim();
+    const name = t === String(pid) ? "main" : comm;
+    const ns = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
+    out[name] = (out[name] ?? 0) + ns;
+  }
+  return out;
+};
 const status = (pid, key) =>
   Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) * 1024;
 
@@ -41,18 +52,72 @@ r.flagUs = mtimeMonoUs("/run/bootwarden/healthy");
 r.tutorialFlagUs = mtimeMonoUs("/run/first-boot-healthy");
 r.tutorialMarkUs = mtimeMonoUs("/run/bench/marked");
 r.diskUs = mtimeMonoUs("/boot/disk.img");
+// When the daemon decided (its own CLOCK_MONOTONIC, whole ms): splits "active -> marked" into systemd's signal
+// reaching the daemon plus the decision, and the daemon's write.
+try {
+  const at = JSON.parse(readFileSync("/run/bootwarden/status.json", "utf8")).assessment?.verdict?.at;
+  r.decidedUs = typeof at === "number" ? at * 1000 : null;
+} catch {
+  r.decidedUs = null;
+}
 const pid = prop("bootwarden.service", "MainPID");
 r.execUs = prop("bootwarden.service", "ExecMainStartTimestampMonotonic");
 r.readyUs = prop("bootwarden.service", "ActiveEnterTimestampMonotonic");
 r.cpuToVerdictMs = cpuNs(pid) / 1e6;
 r.peakRss = status(pid, "VmHWM");
 const before = cpuNs(pid);
+const threadsBefore = cpuByThread(pid);
 const t0 = monoUs();
 await sleep(Number(idleSeconds) * 1000);
 r.idleCpuMs = (cpuNs(pid) - before) / 1e6;
+r.idleCpuByThreadMs = Object.fromEntries(
+  Object.entries(cpuByThread(pid)).map(([k, v]) => [k, (v - (threadsBefore[k] ?? 0)) / 1e6]),
+);
 r.idleSeconds = (monoUs() - t0) / 1e6;
 r.steadyRss = status(pid, "VmRSS");
 r.steadyRssAnon = status(pid, "RssAnon");
+// What the resident memory is: the largest mappings by Rss (the node binary's touched pages count as file RSS).
+const byMapping = {};
+let current = "";
+for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+  const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+  if (head) current = head[1] || "[anon]";
+  const rss = /^Rss:\s+(\d+) kB/.exec(line);
+  if (rss) byMapping[current] = (byMapping[current] ?? 0) + Number(rss[1]);
+}
+r.rssByMappingKb = Object.fromEntries(
+  Object.entries(byMapping)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8),
+);
+// The bound Node itself sets, in this container, from the same binary on the same mount as the daemon's: a bare
+// process's start to exit, and its memory after a second of idling.
+const bareScript = String.raw`setTimeout(() => {
+  const fs = require("fs");
+  const st = fs.readFileSync("/proc/self/status", "utf8");
+  const kb = (re) => Number(re.exec(st)[1]) * 1024;
+  let bin = 0, cur = "";
+  for (const l of fs.readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const h = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(l);
+    if (h) cur = h[1];
+    const m = /^Rss:\s+(\d+) kB/.exec(l);
+    if (m && cur === process.execPath) bin += Number(m[1]) * 1024;
+  }
+  console.log(JSON.stringify({ rss: kb(/VmRSS:\s+(\d+)/), anon: kb(/RssAnon:\s+(\d+)/), bin }));
+}, 1000);`;
+try {
+  r.bare = JSON.parse(execFileSync(process.execPath, ["-e", bareScript], { encoding: "utf8" }));
+  r.bare.startMs = [];
+  for (let i = 0; i < 5; i++) {
+    const t = monoUs();
+    execFileSync(process.execPath, ["-e", "0"]);
+    r.bare.startMs.push((monoUs() - t) / 1000);
+  }
+} catch (err) {
+  // The machine must still power off with what was measured.
+  r.bareError = String(err);
+}
+r.execPath = process.execPath;
 mkdirSync("/var/lib/bench", { recursive: true });
 writeFileSync("/var/lib/bench/result.json", JSON.stringify(r));
 execFileSync("systemctl", ["poweroff"]);

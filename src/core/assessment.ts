@@ -135,7 +135,7 @@ function positionOf(checks: readonly CheckState[], id: string): number {
   let index = positions.get(checks);
   if (!index) {
     const first = new Map<string, number>();
-    checks.forEach((c, i) => first.has(c.def.id) || first.set(c.def.id, i));
+    for (const [i, c] of checks.entries()) if (!first.has(c.def.id)) first.set(c.def.id, i);
     index = first;
     positions.set(checks, index);
   }

@@ -259,10 +259,11 @@ export class Daemon {
     if (!this.ready) return;
     if (this.assessment.verdict) {
       this.stopTimer("statusSoon");
-      return this.sendStatusNow();
+      this.sendStatusNow();
+      return;
     }
-    if (this.timers.has("statusSoon")) return;
-    this.sendStatusNow();
+    // A window opens only when something was sent: the first change of a burst goes out at once.
+    if (this.timers.has("statusSoon") || !this.sendStatusNow()) return;
     this.timers.set(
       "statusSoon",
       this.d.clock.after(STATUS_COALESCE_MS, () => {
@@ -272,11 +273,12 @@ export class Daemon {
     );
   }
 
-  private sendStatusNow(): void {
+  private sendStatusNow(): boolean {
     const text = this.text();
-    if (text === this.lastStatus) return;
+    if (text === this.lastStatus) return false;
     this.lastStatus = text;
     this.d.notifier.status(text);
+    return true;
   }
 
   text(): string {

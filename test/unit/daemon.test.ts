@@ -324,6 +324,26 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     ]);
   });
 
+  it("a burst of checks coming up sends STATUS= at most every 100 ms, the latest text; the verdict's at once", async () => {
+    const units = ["a.service", "b.service", "c.service", "d.service"];
+    const m = machine({ assessment: { deadline: "30s", critical: { units } } });
+    const notifier = new RecordingNotifier();
+    const d = new Daemon({ ...m, notifier, exit: () => undefined, pid: 1 });
+    await d.start(await m.backend.read());
+    for (const u of units.slice(0, 3)) {
+      m.systemd.set(u, active());
+      await settle();
+    }
+    // The first change goes out; the two after it wait for the 100 ms to pass, and only the latest is sent.
+    expect(notifier.sent.slice(1)).toEqual(["STATUS=trial boot of B: 1/4 critical checks up, 26s left"]);
+    await m.clock.advanceTo(m.clock.now() + 100);
+    expect(notifier.sent.slice(2)).toEqual(["STATUS=trial boot of B: 3/4 critical checks up, 26s left"]);
+    m.systemd.set("d.service", active());
+    await settle();
+    await d.idle();
+    expect(notifier.sent.slice(3)).toEqual(["STATUS=trial boot of B: healthy: all critical checks passed"]);
+  });
+
   it("command checks run as transient units with their timeout and retry; the verdict stops the ones still retrying", async () => {
     const m = machine({
       assessment: {
