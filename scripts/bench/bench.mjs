@@ -174,7 +174,20 @@ row(
   "≤ 20 MB",
 );
 row(
-  `idle CPU after the verdict, per 60 s (measured over ${IDLE} s)`,
+  "CPU in the 10 s after the verdict (its actions after the mark, V8's collection once the burst is over)",
+  [
+    ...RUNTIMES.map((rt) =>
+      fmt(
+        pick(rt.key, 0, (r) => r.afterVerdictCpuMs),
+        "ms",
+        2,
+      ),
+    ),
+    "",
+  ],
+);
+row(
+  `idle CPU after the verdict, per 60 s (measured over ${IDLE} s, from 10 s after the verdict)`,
   [
     ...RUNTIMES.map((rt) =>
       fmt(
@@ -427,7 +440,7 @@ const targetRows = [
     ),
   ],
   [
-    "idle CPU after the verdict ≤ 5 ms / 60 s",
+    "idle CPU after the verdict ≤ 5 ms / 60 s (from 10 s after it; the 10 s before are reported apart above)",
     "17 ms / 60 s",
     ...RUNTIMES.map((rt) =>
       verdictCell(
