@@ -64,6 +64,11 @@ for (const rt of RUNTIMES) {
   }
 }
 const pick = (key, n, f) => res[key][n].map(f);
+/** One cell per runtime from the runs without unrelated units, and the empty tutorial cell. */
+const perRuntime = (f, unit, digits = 1) => [
+  ...RUNTIMES.map((rt) => fmt(pick(rt.key, 0, f), unit, digits)),
+  "",
+];
 const flag = (r) => ms(r.flagUs, r.lastActiveUs);
 const tutFlag = (r) => ms(r.tutorialFlagUs, r.lastActiveUs);
 const mark = (r) => ms(r.diskUs, r.lastActiveUs);
@@ -125,79 +130,32 @@ if (top > 0) {
     "≤ 50 ms",
   );
 }
-row("CPU time from exec to the verdict, 0 unrelated units", [
-  ...RUNTIMES.map((rt) =>
-    fmt(
-      pick(rt.key, 0, (r) => r.cpuToVerdictMs),
-      "ms",
-    ),
-  ),
-  "",
-]);
+row(
+  "CPU time from exec to the verdict, 0 unrelated units",
+  perRuntime((r) => r.cpuToVerdictMs, "ms"),
+);
 row(
   "exec -> READY=1",
-  [
-    ...RUNTIMES.map((rt) =>
-      fmt(
-        pick(rt.key, 0, (r) => ms(r.readyUs, r.execUs)),
-        "ms",
-      ),
-    ),
-    "",
-  ],
+  perRuntime((r) => ms(r.readyUs, r.execUs), "ms"),
   "≤ 150 ms",
 );
 row(
   `steady RSS after ${IDLE} s idle`,
-  [
-    ...RUNTIMES.map((rt) =>
-      fmt(
-        pick(rt.key, 0, (r) => r.steadyRss / 1e6),
-        "MB",
-      ),
-    ),
-    "",
-  ],
+  perRuntime((r) => r.steadyRss / 1e6, "MB"),
   "≤ 50 MB",
 );
 row(
   `steady RssAnon after ${IDLE} s idle`,
-  [
-    ...RUNTIMES.map((rt) =>
-      fmt(
-        pick(rt.key, 0, (r) => r.steadyRssAnon / 1e6),
-        "MB",
-      ),
-    ),
-    "",
-  ],
+  perRuntime((r) => r.steadyRssAnon / 1e6, "MB"),
   "≤ 20 MB",
 );
 row(
   "CPU in the 10 s after the verdict (its actions after the mark, V8's collection once the burst is over)",
-  [
-    ...RUNTIMES.map((rt) =>
-      fmt(
-        pick(rt.key, 0, (r) => r.afterVerdictCpuMs),
-        "ms",
-        2,
-      ),
-    ),
-    "",
-  ],
+  perRuntime((r) => r.afterVerdictCpuMs, "ms", 2),
 );
 row(
   `idle CPU after the verdict, per 60 s (measured over ${IDLE} s, from 10 s after the verdict)`,
-  [
-    ...RUNTIMES.map((rt) =>
-      fmt(
-        pick(rt.key, 0, (r) => (r.idleCpuMs * 60) / r.idleSeconds),
-        "ms",
-        2,
-      ),
-    ),
-    "",
-  ],
+  perRuntime((r) => (r.idleCpuMs * 60) / r.idleSeconds, "ms", 2),
   "≤ 5 ms",
 );
 
@@ -213,15 +171,10 @@ row("idle CPU per 60 s: node's main thread / its other threads (V8's workers, li
   }),
   "",
 ]);
-row("resident memory of the node binary's own pages (file-backed, part of RSS)", [
-  ...RUNTIMES.map((rt) =>
-    fmt(
-      pick(rt.key, 0, (r) => (r.rssByMappingKb?.[r.execPath] ?? Number.NaN) / 1e3),
-      "MB",
-    ),
-  ),
-  "",
-]);
+row(
+  "resident memory of the node binary's own pages (file-backed, part of RSS)",
+  perRuntime((r) => (r.rssByMappingKb?.[r.execPath] ?? Number.NaN) / 1e3, "MB"),
+);
 
 // The bound Node itself sets, measured by the probe in the same containers: a bare process of the same binary
 // from the same mount (the bundled Node from the system extension's squashfs), no sandbox.

@@ -33,6 +33,12 @@ export const SERVICE_PROPERTIES = [
   "ExecMainStatus",
 ] as const;
 
+/** Every property the checks read, on either interface: what is kept from signals and GetAll, and re-read. */
+export const READ_PROPERTIES: ReadonlySet<string> = new Set<string>([
+  ...UNIT_PROPERTIES,
+  ...SERVICE_PROPERTIES,
+]);
+
 /** Job results that say something the unit's own state may not: it will not start. */
 export const TELLING_JOB_RESULTS: ReadonlySet<string> = new Set(["dependency", "timeout"]);
 

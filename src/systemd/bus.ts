@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import dbus from "dbus-next";
 import { BootwardenError } from "../base/errors.js";
-import { type PropertyBag, SERVICE_PROPERTIES, UNIT_PROPERTIES } from "../core/unit-rules.js";
+import { type PropertyBag, READ_PROPERTIES } from "../core/unit-rules.js";
 import {
   SERVICE_IFACE,
   type SystemdApi,
@@ -27,10 +27,7 @@ function unwrap(v: unknown): unknown {
   return v instanceof Variant ? (v as InstanceType<typeof Variant>).value : v;
 }
 
-/** The properties the checks read: a unit's bags carry ~30 (signal) to ~200 (GetAll) others, kept by nobody. */
-const READ_PROPERTIES: readonly string[] = [...UNIT_PROPERTIES, ...SERVICE_PROPERTIES];
-const READ_SET: ReadonlySet<string> = new Set(READ_PROPERTIES);
-
+/** Only the properties the checks read: a unit's bags carry ~30 (signal) to ~200 (GetAll) others, kept by nobody. */
 function unwrapRead(bag: Record<string, unknown> | undefined): PropertyBag {
   const out: PropertyBag = {};
   if (!bag) return out;
@@ -205,7 +202,7 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
       if (!m.path || !this.watched.has(m.path)) return;
       const [iface, changed, invalidated = []] = m.body as [string, Record<string, unknown>, string[]];
       const bag = unwrapRead(changed);
-      const relevant = invalidated.filter((p) => READ_SET.has(p));
+      const relevant = invalidated.filter((p) => READ_PROPERTIES.has(p));
       if (Object.keys(bag).length === 0 && relevant.length === 0) return;
       this.emit("changed", m.path, iface, bag, relevant);
     } else if (m.member === "JobRemoved" && typeof m.body[2] === "string") {

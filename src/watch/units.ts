@@ -3,10 +3,9 @@ import {
   observeCommand,
   observeUnit,
   type PropertyBag,
-  SERVICE_PROPERTIES,
+  READ_PROPERTIES,
   TELLING_JOB_RESULTS,
   toSnapshot,
-  UNIT_PROPERTIES,
   type UnitSnapshot,
 } from "../core/unit-rules.js";
 import { SERVICE_IFACE, type SystemdApi, UNIT_IFACE } from "../systemd/api.js";
@@ -30,8 +29,6 @@ interface Watched extends WatchedUnit {
 }
 
 const READ_BATCH = 32;
-/** systemd 252 invalidates Conditions, Asserts and the Exec* lists on every change; only these need a re-read. */
-const READ: ReadonlySet<string> = new Set<string>([...UNIT_PROPERTIES, ...SERVICE_PROPERTIES]);
 
 /**
  * Critical units, driven by systemd's signals. The properties are read once with GetAll; after that each
@@ -57,7 +54,8 @@ export class UnitWatcher {
     this.systemd.on("changed", (p, iface, changed, invalidated) => {
       const w = this.byPath.get(p);
       if (!w) return;
-      if (invalidated.some((p) => READ.has(p))) return this.reread(w);
+      // systemd 252 invalidates Conditions, Asserts and the Exec* lists on every change; only the read ones count.
+      if (invalidated.some((p) => READ_PROPERTIES.has(p))) return this.reread(w);
       if (iface === UNIT_IFACE) Object.assign(w.unit, changed);
       else if (iface === SERVICE_IFACE) Object.assign(w.svc, changed);
       else return;
