@@ -33,14 +33,7 @@ install -d "$lib/node_modules" "$stage/usr/bin" "$stage/usr/lib/systemd/system" 
   "$stage/usr/lib/tmpfiles.d" "$stage/usr/lib/extension-release.d" "$stage/usr/share/bootwarden/grub" \
   "$stage/usr/share/doc/bootwarden"
 
-# One entry file and a few chunks: a short start (no module resolution over hundreds of files), and what only some
-# starts need (the YAML parser and schema library when the config cache misses, the CLI's other commands) stays in
-# chunks that are not even read otherwise. The native addons stay beside it.
-node_modules/.bin/esbuild dist/cli.js --bundle --platform=node --format=esm --target=node22 \
-  --splitting --outdir="$lib" --entry-names=bootwarden --chunk-names=chunks/[name]-[hash] \
-  --out-extension:.js=.mjs --legal-comments=none --log-level=warning \
-  --external:systemd-journald --external:unix-dgram --external:usocket --external:x11 --external:abstract-socket \
-  --banner:js="import { createRequire as __bwRequire } from 'node:module'; const require = __bwRequire(import.meta.url);"
+node scripts/bundle.mjs "$lib" node22
 install -m 0755 "$NODE_PKG/bin/node" "$lib/node"
 
 # systemd-journald and unix-dgram are NAN addons: rebuilt against the bundled Node's headers (they ship with it).

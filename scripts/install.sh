@@ -39,17 +39,23 @@ fi
 install -d "$LIB" "$UNITDIR" "$DESTDIR$PREFIX/bin" "$DESTDIR$PREFIX/lib/systemd/catalog" \
   "$DESTDIR$PREFIX/lib/tmpfiles.d" "$DESTDIR$PREFIX/share/bootwarden/grub" "$DESTDIR$PREFIX/share/doc/bootwarden" \
   "$DESTDIR/etc/bootwarden/config.d"
-rm -rf "$LIB/dist" "$LIB/node_modules"
-cp -a dist package.json package-lock.json "$LIB/"
-# Runtime dependencies only, with the native addons as built here (same Node ABI and glibc as the target).
-node scripts/prod-deps.mjs | while read -r d; do mkdir -p "$LIB/$(dirname "$d")"; cp -a "$d" "$LIB/$d"; done
+rm -rf "$LIB/dist" "$LIB/node_modules" "$LIB/chunks" "$LIB/bootwarden.mjs"
+# The same bundle as the system extension's, for the oldest Node we run on: Node 20 has no compile cache, and
+# resolving and compiling dist/'s hundreds of files was a third of the daemon's start (README, Benchmarks).
+node scripts/bundle.mjs "$LIB" node20
+# Beside it only the native addons, as built here (same Node ABI and glibc as the target).
+node scripts/prod-deps.mjs systemd-journald unix-dgram |
+  while read -r d; do mkdir -p "$LIB/$(dirname "$d")"; cp -a "$d" "$LIB/$d"; done
 cat >"$DESTDIR$PREFIX/bin/bootwarden" <<WRAP
 #!/bin/sh
-exec node $PREFIX/lib/bootwarden/dist/cli.js "\$@"
+exec node $PREFIX/lib/bootwarden/bootwarden.mjs "\$@"
 WRAP
 chmod 0755 "$DESTDIR$PREFIX/bin/bootwarden"
+# The units exec node directly, no shell between systemd and the daemon; systemd finds a plain "node" in
+# /usr/local/bin, /usr/bin and their sbin twins.
 for u in "${UNITS[@]}"; do
-  sed "s|/usr/bin/bootwarden|$PREFIX/bin/bootwarden|g" "units/$u" >"$UNITDIR/$u"
+  sed -e "s|^ExecStart=/usr/bin/bootwarden |ExecStart=node $PREFIX/lib/bootwarden/bootwarden.mjs |" \
+    -e "s|/usr/bin/bootwarden|$PREFIX/bin/bootwarden|g" "units/$u" >"$UNITDIR/$u"
   chmod 0644 "$UNITDIR/$u"
 done
 install -D -m 0644 packaging/systemd/systemd-bless-boot.service.d/50-bootwarden.conf \

@@ -1,5 +1,6 @@
-// Prints the node_modules directories the installed daemon needs: the runtime dependencies and what they
+// Prints the node_modules directories the given packages need (default: all runtime dependencies) with what they
 // require, without optional ones (dbus-next's optional usocket would drag node-gyp and its tree along).
+// Usage: node scripts/prod-deps.mjs [PACKAGE...]
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
@@ -16,13 +17,13 @@ function resolve(from, name) {
   throw new Error(`cannot resolve ${name} from ${from}`);
 }
 
-function walk(dir) {
-  for (const name of Object.keys(pkgOf(dir).dependencies ?? {})) {
+function walk(dir, names = Object.keys(pkgOf(dir).dependencies ?? {})) {
+  for (const name of names) {
     const dep = resolve(dir, name);
     if (seen.has(dep)) continue;
     seen.add(dep);
     walk(dep);
   }
 }
-walk(root);
+walk(root, process.argv.length > 2 ? process.argv.slice(2) : undefined);
 for (const d of [...seen].sort()) console.log(path.relative(root, d));

@@ -42,9 +42,7 @@ const r = await bootOnce(
       addFiles(m, {
         "etc/systemd/system/bootwarden.service.d/node-args.conf": `[Service]\nExecStart=\nExecStart=${
           key === "host" ? "/usr/bin/node" : "/usr/lib/bootwarden/node"
-        } ${args.join(" ")} ${
-          key === "host" ? "/usr/lib/bootwarden/dist/cli.js" : "/usr/lib/bootwarden/bootwarden.mjs"
-        } daemon\n`,
+        } ${args.join(" ")} /usr/lib/bootwarden/bootwarden.mjs daemon\n`,
       });
     },
     collect: (m) => {

@@ -1,67 +1,78 @@
 import { createRequire } from "node:module";
-import pino, { type DestinationStream, type Logger } from "pino";
 
-export type { Logger };
+export type LogFields = Record<string, unknown>;
+export type LogLevel = "debug" | "info" | "warn" | "error";
+type LogMethod = { (msg: string): void; (fields: LogFields, msg: string): void };
+export type Logger = Record<LogLevel, LogMethod>;
+/** Where a record goes once its level passed: the call's own fields, nothing serialized on the way. */
+export type LogSink = (level: LogLevel, msg: string, fields: LogFields | undefined) => void;
 
-const PRIORITY: Record<number, string> = {
-  10: "debug",
-  20: "debug",
-  30: "info",
-  40: "warning",
-  50: "err",
-  60: "crit",
-};
+// The numbers pino and bunyan write: anything that read the JSON lines before reads them still.
+export const LEVEL_NUMBER: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50 };
+const PRIORITY: Record<LogLevel, string> = { debug: "debug", info: "info", warn: "warning", error: "err" };
+
+/** A logger that drops records below `min` and hands the rest to `sink`. */
+export function makeLogger(sink: LogSink, min: LogLevel = "info"): Logger {
+  const method =
+    (level: LogLevel): LogMethod =>
+    (a: LogFields | string, b?: string) => {
+      if (typeof a === "string") sink(level, a, undefined);
+      else sink(level, b ?? "", a);
+    };
+  const drop: LogMethod = () => undefined;
+  const out = {} as Logger;
+  for (const l of Object.keys(LEVEL_NUMBER) as LogLevel[])
+    out[l] = LEVEL_NUMBER[l] >= LEVEL_NUMBER[min] ? method(l) : drop;
+  return out;
+}
 
 type JournalSend = Record<string, (message: string, fields: Record<string, unknown>) => void>;
 
 /**
  * Under journald (JOURNAL_STREAM set) every record goes to journald natively, with its upper-case keys as journal
- * fields (MESSAGE_ID, BOOTWARDEN_SLOT, UNIT, ...). Elsewhere pino's JSON lines go to stdout.
- * The journal path hooks pino's log method and sends the call's own fields: pino would serialize each record to a
- * JSON line only for this process to parse it back, and with a thousand critical units that round trip was a third
- * of the daemon's CPU in the burst (bench/results.md).
+ * fields (MESSAGE_ID, BOOTWARDEN_SLOT, UNIT, ...) and the others as BOOTWARDEN_<KEY>.
  */
-function journalSender(identifier: string): ((level: number, args: unknown[]) => void) | undefined {
-  if (!process.env.JOURNAL_STREAM) return undefined;
+function journalSink(identifier: string, env: NodeJS.ProcessEnv): LogSink | undefined {
+  if (!env.JOURNAL_STREAM) return undefined;
   let journald: JournalSend;
   try {
     journald = createRequire(import.meta.url)("systemd-journald") as JournalSend;
   } catch {
     return undefined;
   }
-  return (level, args) => {
-    const [first, ...rest] = args;
-    const withFields = typeof first === "object" && first !== null && !(first instanceof Error);
-    const err = first instanceof Error ? first : undefined;
-    const msg = withFields || err ? (rest[0] ?? err?.message) : first;
+  return (level, msg, given) => {
     const fields: Record<string, unknown> = { SYSLOG_IDENTIFIER: identifier };
-    if (err) fields.BOOTWARDEN_ERROR = err.message;
-    if (withFields)
-      for (const [k, v] of Object.entries(first as Record<string, unknown>)) {
+    if (given)
+      for (const [k, v] of Object.entries(given)) {
         if (v === undefined) continue;
         fields[/^[A-Z_]+$/.test(k) ? k : `BOOTWARDEN_${k.toUpperCase()}`] =
           typeof v === "object" ? JSON.stringify(v) : v;
       }
-    journald[PRIORITY[level] ?? "info"]?.(String(msg ?? ""), fields);
+    journald[PRIORITY[level]]?.(msg, fields);
   };
 }
 
-export function createLogger(identifier = "bootwarden"): Logger {
-  const level = process.env.BOOTWARDEN_LOG_LEVEL ?? "info";
-  const send = journalSender(identifier);
-  if (send)
-    return pino(
-      {
-        level,
-        base: undefined,
-        hooks: {
-          logMethod(args, _method, lvl) {
-            send(lvl, args);
-          },
-        },
-      },
-      // Never written to: the hook sends every record.
-      { write: () => undefined } as DestinationStream,
-    );
-  return pino({ level, base: undefined }, pino.destination({ dest: 1, sync: true }));
+/** Elsewhere one JSON line per record on stdout, written synchronously so that nothing is lost at exit. */
+function jsonLineSink(write: (line: string) => void): LogSink {
+  return (level, msg, fields) =>
+    write(`${JSON.stringify({ ...fields, level: LEVEL_NUMBER[level], time: Date.now(), msg })}\n`);
+}
+
+/**
+ * Our own few lines instead of pino: the daemon logs a handful of records per boot, and pino cost 14 ms (Node 20) to
+ * 23 ms (Node 24) of the start and about 8 MB of RSS just to be imported (its worker-thread transport included),
+ * while under journald its serializer had to be bypassed anyway (README, Benchmarks).
+ */
+export function createLogger(
+  identifier = "bootwarden",
+  env = process.env,
+  write: (line: string) => void = (line) => void process.stdout.write(line),
+): Logger {
+  const wanted = env.BOOTWARDEN_LOG_LEVEL ?? "info";
+  const known = Object.hasOwn(LEVEL_NUMBER, wanted);
+  const sink = journalSink(identifier, env) ?? jsonLineSink(write);
+  const log = makeLogger(sink, known ? (wanted as LogLevel) : "info");
+  if (!known)
+    log.warn(`BOOTWARDEN_LOG_LEVEL: unknown level "${wanted}" (debug, info, warn, error); using info`);
+  return log;
 }

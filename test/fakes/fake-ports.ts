@@ -1,5 +1,4 @@
-import pino from "pino";
-import type { Logger } from "../../src/base/log.js";
+import { LEVEL_NUMBER, type Logger, makeLogger } from "../../src/base/log.js";
 import type { DaemonStatus, LastTrial } from "../../src/core/status.js";
 import type {
   Clock,
@@ -114,12 +113,12 @@ export interface LogRecord {
   [k: string]: unknown;
 }
 
-/** A real pino logger whose records land in an array. */
+/** The daemon's own logger at debug level, its records landing in an array. */
 export function memoryLogger(): { log: Logger; records: LogRecord[] } {
   const records: LogRecord[] = [];
-  const log = pino(
-    { level: "debug", base: undefined },
-    { write: (l: string) => records.push(JSON.parse(l)) },
+  const log = makeLogger(
+    (level, msg, fields) => records.push({ ...fields, level: LEVEL_NUMBER[level], msg }),
+    "debug",
   );
   return { log, records };
 }

@@ -25,8 +25,9 @@ describe("scripts/install.sh", () => {
     install("--enable");
     for (const f of [
       "usr/bin/bootwarden",
-      "usr/lib/bootwarden/dist/cli.js",
-      "usr/lib/bootwarden/node_modules/dbus-next/package.json",
+      "usr/lib/bootwarden/bootwarden.mjs",
+      "usr/lib/bootwarden/node_modules/systemd-journald/build/Release/journal_send.node",
+      "usr/lib/bootwarden/node_modules/unix-dgram/build/Release/unix_dgram.node",
       "usr/lib/systemd/system/bootwarden.service",
       "usr/lib/systemd/system/bootwarden-backstop.timer",
       "usr/lib/systemd/catalog/bootwarden.catalog",
@@ -40,13 +41,17 @@ describe("scripts/install.sh", () => {
     ]) {
       expect(existsSync(path.join(dir, f)), f).toBe(true);
     }
-    // no development dependencies in the runtime tree
-    expect(existsSync(path.join(dir, "usr/lib/bootwarden/node_modules/vitest"))).toBe(false);
-    expect(existsSync(path.join(dir, "usr/lib/bootwarden/node_modules/node-gyp"))).toBe(false);
+    // beside the bundle only the native addons: no development dependencies, no bundled library twice
+    for (const p of ["vitest", "node-gyp", "dbus-next", "zod"])
+      expect(existsSync(path.join(dir, "usr/lib/bootwarden/node_modules", p)), p).toBe(false);
+    // systemd execs node itself, no shell wrapper on the daemon's start
+    const unit = readFileSync(path.join(dir, "usr/lib/systemd/system/bootwarden.service"), "utf8");
+    expect(unit).toMatch(/^ExecStart=node \/usr\/lib\/bootwarden\/bootwarden\.mjs daemon$/m);
+    expect(unit).not.toMatch(/\/usr\/bin\/bootwarden/);
     // the installed CLI runs from its own tree
     const out = sh("bash", [
       "-c",
-      `BOOTWARDEN_ROOT=${dir} node ${dir}/usr/lib/bootwarden/dist/cli.js check-config`,
+      `BOOTWARDEN_ROOT=${dir} node ${dir}/usr/lib/bootwarden/bootwarden.mjs check-config`,
     ]);
     expect(out).toMatch(/config OK/);
   });

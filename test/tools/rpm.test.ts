@@ -27,7 +27,7 @@ describe("the rpm", () => {
     const files = q("--list").split("\n");
     for (const f of [
       "/usr/bin/bootwarden",
-      "/usr/lib/bootwarden/dist/cli.js",
+      "/usr/lib/bootwarden/bootwarden.mjs",
       "/usr/lib/systemd/system/bootwarden.service",
       "/usr/lib/systemd/system/bootwarden-verdict.service",
       "/usr/lib/systemd/system/bootwarden-healthy.path",

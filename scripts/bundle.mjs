@@ -1,0 +1,32 @@
+// Bundles dist/cli.js into OUTDIR/bootwarden.mjs and OUTDIR/chunks/: one entry file and a few chunks, for a short
+// start (no module resolution over hundreds of files), while what only some starts need (the YAML parser and the
+// schema library when the config cache misses, the CLI's other commands) stays in chunks that are not even read
+// otherwise. The native addons stay external: they go beside it in OUTDIR/node_modules (scripts/prod-deps.mjs).
+// Usage: node scripts/bundle.mjs OUTDIR NODE_TARGET    (NODE_TARGET: node20 for the host's Node, node22 bundled)
+import path from "node:path";
+import { build } from "esbuild";
+
+const [outdir, target] = process.argv.slice(2);
+if (!outdir || !/^node\d+$/.test(target ?? "")) {
+  console.error("usage: node scripts/bundle.mjs OUTDIR node<MAJOR>");
+  process.exit(2);
+}
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+await build({
+  entryPoints: [path.join(repo, "dist/cli.js")],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target,
+  splitting: true,
+  outdir,
+  entryNames: "bootwarden",
+  chunkNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": ".mjs" },
+  legalComments: "none",
+  logLevel: "warning",
+  external: ["systemd-journald", "unix-dgram", "usocket", "x11", "abstract-socket"],
+  alias: { xml2js: path.join(repo, "scripts/stubs/xml2js.cjs") },
+  // The CommonJS dependencies call require(); an ES module has none of its own.
+  banner: { js: "import { createRequire as __bwRequire } from 'node:module'; const require = __bwRequire(import.meta.url);" },
+});
