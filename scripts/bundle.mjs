@@ -28,5 +28,7 @@ await build({
   external: ["systemd-journald", "unix-dgram", "usocket", "x11", "abstract-socket"],
   alias: { xml2js: path.join(repo, "scripts/stubs/xml2js.cjs") },
   // The CommonJS dependencies call require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __bwRequire } from 'node:module'; const require = __bwRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bwRequire } from 'node:module'; const require = __bwRequire(import.meta.url);",
+  },
 });

@@ -3,7 +3,9 @@
 // describing objects it exports. It only sends plain messages to systemd (src/systemd/bus.ts).
 "use strict";
 const refuse = () => {
-  throw new Error("bootwarden's bundle has no XML parser: D-Bus introspection (getProxyObject) is not available");
+  throw new Error(
+    "bootwarden's bundle has no XML parser: D-Bus introspection (getProxyObject) is not available",
+  );
 };
 // MessageBus builds one in its constructor; it answers Introspect calls on our connection: nothing is exported.
 exports.Builder = class Builder {
