@@ -56,6 +56,32 @@ export async function runDaemon(configPath?: string): Promise<number> {
   const log = createLogger();
   const notifier = createNotifier(process.env, (err) => log.warn(`sd_notify failed: ${err.message}`));
   const store = new FileStatusStore();
+  // The bus handshake and the subscription (several round trips to dbus-daemon and systemd, slow while the boot is
+  // busy) run while the config and the boot state are read.
+  const bus = dbus.systemBus();
+  const systemd = new SystemdClient(bus);
+  let stopping = false;
+  const exit = (code: number) => {
+    if (!stopping) process.exit(code);
+  };
+  const lost = (reason: string) => {
+    log.error(`lost the system bus (${reason}); exiting so that systemd restarts the assessment`);
+    exit(1);
+  };
+  // Until the config is accepted a lost bus is only noted: an invalid config still ends with its own exit status.
+  let lostEarly: string | undefined;
+  let assessing = false;
+  systemd.on("lost", (reason) => {
+    if (stopping) return;
+    if (assessing) lost(reason);
+    else lostEarly ??= reason;
+  });
+  const connected = systemd.start();
+  connected.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  const leave = (code: number) => {
+    bus.disconnect();
+    return code;
+  };
   let config: Config;
   let scripts: Awaited<ReturnType<typeof findScripts>>;
   try {
@@ -73,7 +99,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
     await store.write(failedStatus("config-error", msg)).catch(() => undefined);
     notifier.status(`configuration invalid: ${msg}`);
     await normalBootDespiteConfig(configPath, store, log);
-    return EXIT_CONFIG;
+    return leave(EXIT_CONFIG);
   }
   const backend = createBackend(config.bootState);
   let boot: BootState;
@@ -83,7 +109,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
     const msg = describeError(err);
     log.error(`cannot read the boot state: ${msg}`);
     await store.write(failedStatus("error", msg)).catch(() => undefined);
-    return 1;
+    return leave(1);
   }
   // A trial boot must be writable: the sandbox (ProtectSystem=strict) only opens /boot, /efi, /boot/efi by itself.
   const wp = boot.trialBoot ? await writePath(config.bootState) : undefined;
@@ -92,24 +118,18 @@ export async function runDaemon(configPath?: string): Promise<number> {
     const msg = `bootState: ${problem}: ${sandboxAdvice(wp)}`;
     log.error({ MESSAGE_ID: MessageId.configInvalid }, `${msg}; not assessing this boot`);
     await store.write(failedStatus("config-error", msg)).catch(() => undefined);
-    return EXIT_CONFIG;
+    return leave(EXIT_CONFIG);
   }
   // systemd-bless-boot.service would rename the entry too (and undo a mark-bad): its drop-in skips it while this
   // marker says bootwarden owns the BLS entries in this boot.
   if (config.bootState.backend === "bls")
     await writeAtomic(sysPath("/run/bootwarden/bls-backend"), "", { mode: 0o644 });
-  const bus = dbus.systemBus();
-  const systemd = new SystemdClient(bus);
-  let stopping = false;
-  const exit = (code: number) => {
-    if (!stopping) process.exit(code);
-  };
-  systemd.on("lost", (reason) => {
-    if (stopping) return;
-    log.error(`lost the system bus (${reason}); exiting so that systemd restarts the assessment`);
-    exit(1);
-  });
-  await systemd.start();
+  assessing = true;
+  if (lostEarly) {
+    lost(lostEarly);
+    return leave(1);
+  }
+  await connected;
   const daemon = new Daemon({
     config,
     backend,

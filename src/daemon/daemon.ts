@@ -59,6 +59,7 @@ export class Daemon {
   private readonly timers = new Map<string, { cancel(): void }>();
   private closers: (() => unknown)[] = [];
   private ready = false;
+  private saving: Promise<void> = Promise.resolve();
   /** This normal boot is the fallback of a failed trial: if it fails too, no slot is left. */
   private afterFailedTrial = false;
   private lastStatus = "";
@@ -70,16 +71,12 @@ export class Daemon {
   async start(boot: BootState): Promise<void> {
     const { config, clock, systemd, store } = this.d;
     const defs = checksFromConfig(config.assessment, this.d.scripts);
-    const userspaceUs = BigInt((await systemd.managerProperty("UserspaceTimestampMonotonic")) as bigint);
-    const plan = planStart(
-      boot,
-      await store.read(),
-      defs,
-      config.assessment,
-      userspaceUs,
-      clock.now(),
-      this.d.pid,
-    );
+    const [userspace, stored] = await Promise.all([
+      systemd.managerProperty("UserspaceTimestampMonotonic"),
+      store.read(),
+    ]);
+    const userspaceUs = BigInt(userspace as bigint);
+    const plan = planStart(boot, stored, defs, config.assessment, userspaceUs, clock.now(), this.d.pid);
     this.assessment = plan.assessment;
     this.status = plan.status;
     const actionDeps = {
@@ -93,15 +90,25 @@ export class Daemon {
       (err) => this.fatal(`carrying out the verdict failed: ${err.message}`),
     );
     await this.announce(plan, boot, defs.length);
-    await this.save();
+    // The record is written while the watchers subscribe; both are done before READY. Observations that come
+    // meanwhile are stepped and saved again after it, in order (save() writes the latest state).
+    const saved = this.save();
+    saved.catch(() => undefined); // awaited below; not an unhandled rejection while the watchers start
     // Finishes a verdict whose actions a crash cut short; done ones are skipped.
     this.runner.enqueue(plan.actions);
-    await this.startWatchers(defs);
+    await Promise.all([this.startWatchers(defs), saved]);
     // READY as soon as the assessment runs: the first verdict's actions (perhaps a reboot) come after it.
     this.lastStatus = this.text();
     this.d.notifier.ready(this.lastStatus);
     this.ready = true;
     this.d.notifier.startWatchdog();
+    // The lock helper that makes the mark quick is a process spawn: after READY, not before.
+    if (plan.mode !== "normal")
+      setImmediate(() => {
+        this.d.backend
+          .prepareWrite?.()
+          .catch((err: Error) => this.d.log.warn(`could not prepare the boot state's lock: ${err.message}`));
+      });
     this.dispatch({ type: "tick", now: clock.now() });
     await this.runner.idle();
     if (!this.assessment.verdict) this.tickStatus();
@@ -123,17 +130,11 @@ export class Daemon {
       return;
     }
     const a = plan.assessment;
-    // Bookkeeping off the start path (READY waits for none of it): the history, the login notice, and the lock
-    // helper that makes the mark quick.
+    // Bookkeeping off the start path (READY waits for none of it): the history and the login notice.
     void this.d.store
       .trialStarted(slot)
       .catch((err: Error) => this.d.log.warn(`could not record the trial in the history: ${err.message}`));
     void this.motd(trialNotice(a, this.d.clock.now()));
-    setImmediate(() => {
-      this.d.backend
-        .prepareWrite?.()
-        .catch((err: Error) => this.d.log.warn(`could not prepare the boot state's lock: ${err.message}`));
-    });
     this.d.log.warn(
       {
         MESSAGE_ID: MessageId.trialBoot,
@@ -297,10 +298,19 @@ export class Daemon {
     );
   }
 
+  /**
+   * One write at a time, each taking the state when it begins: two renames racing could otherwise leave an older
+   * state in the file than the last one saved.
+   */
   private save(): Promise<void> {
-    this.status.assessment = this.assessment;
-    this.status.updatedAt = new Date().toISOString();
-    return this.d.store.write(this.status);
+    const write = () => {
+      this.status.assessment = this.assessment;
+      this.status.updatedAt = new Date().toISOString();
+      return this.d.store.write(this.status);
+    };
+    const p = this.saving.then(write, write);
+    this.saving = p.catch(() => undefined);
+    return p;
   }
 
   private fatal(reason: string): void {

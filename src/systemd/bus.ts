@@ -121,10 +121,14 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     const conn = (this.bus as unknown as { _connection?: EventEmitter })._connection;
     conn?.on("end", () => this.lose("the system bus closed the connection"));
     this.bus.on("error", (err: Error) => this.lose(`bus error: ${err.message}`));
-    await this.addMatch(
-      `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${SYSTEMD}'`,
-    );
-    await this.subscribe();
+    // Sent together, answered in one round trip: dbus-daemon handles a connection's messages in order, so the match
+    // is in place before systemd's name is asked for.
+    await Promise.all([
+      this.addMatch(
+        `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${SYSTEMD}'`,
+      ),
+      this.subscribe(),
+    ]);
   }
 
   /**
@@ -159,24 +163,26 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
   }
 
   private async subscribe() {
-    const [owner] = await this.call(
-      "org.freedesktop.DBus",
-      "/org/freedesktop/DBus",
-      "org.freedesktop.DBus",
-      "GetNameOwner",
-      "s",
-      [SYSTEMD],
-    );
+    const [[owner]] = await Promise.all([
+      this.call(
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus",
+        "GetNameOwner",
+        "s",
+        [SYSTEMD],
+      ),
+      // Without Subscribe systemd sends no unit signals to this client at all. After daemon-reexec systemd restores
+      // its subscribers itself and answers AlreadySubscribed, which is what we want.
+      this.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe").catch(
+        (err: { type?: string; message?: string }) => {
+          if (!/AlreadySubscribed/.test(err.type ?? "") && !/already subscribed/i.test(err.message ?? ""))
+            throw err;
+          return [];
+        },
+      ),
+    ]);
     this.systemdOwner = String(owner);
-    // Without Subscribe systemd sends no unit signals to this client at all. After daemon-reexec systemd restores
-    // its subscribers itself and answers AlreadySubscribed, which is what we want.
-    await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe").catch(
-      (err: { type?: string; message?: string }) => {
-        if (!/AlreadySubscribed/.test(err.type ?? "") && !/already subscribed/i.test(err.message ?? ""))
-          throw err;
-        return [];
-      },
-    );
   }
 
   private lose(reason: string) {
@@ -232,8 +238,10 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
    * bag read after the Unit bag explains the state it shows (read in parallel, a "failed" could come without why).
    */
   async readUnit(name: string, path: string): Promise<{ unit: PropertyBag; svc: PropertyBag }> {
-    const unit = await this.getAll(path, UNIT_IFACE);
-    const svc = name.endsWith(".service") ? await this.getAll(path, SERVICE_IFACE) : {};
+    const [unit, svc] = await Promise.all([
+      this.getAll(path, UNIT_IFACE),
+      name.endsWith(".service") ? this.getAll(path, SERVICE_IFACE) : {},
+    ]);
     return { unit, svc };
   }
 

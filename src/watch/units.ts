@@ -29,6 +29,9 @@ interface Watched extends WatchedUnit {
 }
 
 const READ_BATCH = 32;
+// Up to this many units their match rules (three each at most) and first reads (two each) are sent at once: well
+// within the 128 pending replies dbus-daemon allows a connection.
+const TOGETHER = 16;
 
 /**
  * Critical units, driven by systemd's signals. The properties are read once with GetAll; after that each
@@ -79,13 +82,18 @@ export class UnitWatcher {
         }),
       );
     }
-    // Subscribed before the first read: a change between the two is not lost.
-    await this.systemd.watchUnits(all.map((w) => ({ name: w.name, path: w.path! })));
+    // Subscribed before the first read: a change between the two is not lost. dbus-daemon handles a connection's
+    // messages in order, so the match rules are in place before systemd sees the first read even when both go out
+    // together; a few units do so (one round trip, not two).
+    const subscribed = this.systemd.watchUnits(all.map((w) => ({ name: w.name, path: w.path! })));
+    subscribed.catch(() => undefined); // awaited below; not an unhandled rejection while the reads run
+    if (all.length > TOGETHER) await subscribed;
     // dbus-daemon allows a limited number of pending replies per connection (128 on the system bus): read in
     // batches, two calls per unit.
     for (let i = 0; i < all.length; i += READ_BATCH) {
       await Promise.all(all.slice(i, i + READ_BATCH).map((w) => this.read(w)));
     }
+    await subscribed;
   }
 
   refreshAll(): void {
