@@ -26,7 +26,12 @@ await build({
   legalComments: "none",
   logLevel: "warning",
   external: ["systemd-journald", "unix-dgram", "usocket", "x11", "abstract-socket"],
-  alias: { xml2js: path.join(repo, "scripts/stubs/xml2js.cjs") },
+  // What dbus-next loads at start for things bootwarden never does (or does late): see each stub.
+  alias: {
+    xml2js: path.join(repo, "scripts/stubs/xml2js.cjs"),
+    crypto: path.join(repo, "scripts/stubs/lazy-crypto.cjs"),
+    assert: path.join(repo, "scripts/stubs/lazy-assert.cjs"),
+  },
   // The CommonJS dependencies call require(); an ES module has none of its own.
   banner: {
     js: "import { createRequire as __bwRequire } from 'node:module'; const require = __bwRequire(import.meta.url);",

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
 import { chown, lstat, mkdir, open, realpath, rename, unlink } from "node:fs/promises";
 import path from "node:path";
@@ -17,6 +16,10 @@ export interface AtomicWriteOptions {
  * is resolved through symlinks first (GRUB reads the real file, not our link), the temp name is unpredictable and
  * opened O_EXCL|O_NOFOLLOW (a planted symlink is never followed), and an existing file's owner and mode are kept.
  */
+let written = 0;
+const tmpSuffix = () =>
+  `${process.pid.toString(36)}${(written++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+
 export async function writeAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}) {
   const target = await realpath(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT") return file;
@@ -26,7 +29,8 @@ export async function writeAtomic(file: string, data: string | Uint8Array, opts:
   await mkdir(dir, { recursive: true, ...(opts.dirMode !== undefined ? { mode: opts.dirMode } : {}) });
   const existing = await lstat(target).catch(() => undefined);
   const mode = existing ? existing.mode & 0o7777 : (opts.mode ?? 0o640);
-  const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  // Unique enough to never meet another writer's; O_EXCL below makes a collision an error, never a shared file.
+  const tmp = path.join(dir, `.${path.basename(target)}.${tmpSuffix()}.tmp`);
   const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
   try {
     try {

@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { BootwardenError, type ErrorDomain } from "../base/errors.js";
 
@@ -80,6 +80,8 @@ function spawnLocker(target: string, waitMs: number, deferred: boolean): ChildPr
     "echo locked",
     "exec cat >/dev/null",
   ].join("\n");
+  // Loaded when first needed (after READY): node:child_process is a millisecond or more of the daemon's start.
+  const { spawn } = process.getBuiltinModule("node:child_process");
   return spawn("sh", ["-c", script, target], { stdio: ["pipe", "pipe", "pipe"] });
 }
 

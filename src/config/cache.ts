@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,11 +22,13 @@ interface Entry {
   config: Config;
 }
 
-/** The same files loadConfig reads, in its order; absent ones (no config.yaml) are part of the key as absent. */
+/**
+ * The same files loadConfig reads, in its order; absent ones (no config.yaml) are part of the key as absent. The key
+ * is the bytes themselves (one char per byte), not a digest: compared exactly, and no hash library on the start path.
+ */
 async function sourceKey(explicit?: string): Promise<string> {
-  const h = createHash("sha256");
   const self = await stat(fileURLToPath(import.meta.url)).catch(() => undefined);
-  h.update(`code ${process.argv[1] ?? ""} ${self?.size ?? 0} ${self?.mtimeMs ?? 0}\0`);
+  const parts = [`code ${process.argv[1] ?? ""} ${self?.size ?? 0} ${self?.mtimeMs ?? 0}`];
   let files: string[];
   if (explicit) files = [explicit];
   else {
@@ -42,10 +43,9 @@ async function sourceKey(explicit?: string): Promise<string> {
   }
   for (const f of files) {
     const bytes = await readFile(explicit ? f : sysPath(f)).catch(() => undefined);
-    h.update(`${f}\0${bytes ? bytes.length : -1}\0`);
-    if (bytes) h.update(bytes);
+    parts.push(f, bytes ? String(bytes.length) : "-1", bytes ? bytes.toString("latin1") : "");
   }
-  return h.digest("hex");
+  return parts.join("\0");
 }
 
 export async function cachedConfig(explicit?: string): Promise<LoadedConfig | undefined> {

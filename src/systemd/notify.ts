@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 
 /**
@@ -54,6 +53,7 @@ function dgramSender(
 /** For abstract sockets (unix-dgram cannot address them) or without the addon: systemd-notify, NotifyAccess=all. */
 function toolSender(onError: (e: Error) => void): Sender {
   return (msg) => {
+    const { spawn } = process.getBuiltinModule("node:child_process");
     const child = spawn("systemd-notify", [`--pid=${process.pid}`, ...msg.split("\n")], { stdio: "ignore" });
     child.on("error", onError);
   };

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { lstat } from "node:fs/promises";
 import path from "node:path";
-import { type FSWatcher, watch } from "chokidar";
+import type { FSWatcher } from "chokidar";
 import type { Observation } from "../core/assessment.js";
 
 export interface FlagSpec {
@@ -40,6 +40,8 @@ export class FlagWatcher {
     );
     const wanted = new Set(this.flags.map((f) => f.file));
     const dirs = new Set(this.flags.flatMap((f) => ancestors(f.file)));
+    // Loaded only when there are flags to watch: most of a start's parsing otherwise, for nothing.
+    const { watch } = await import("chokidar");
     this.watcher = watch(roots, {
       depth,
       ignoreInitial: true,
