@@ -16,11 +16,14 @@ import { FakeSystemd } from "../fakes/fake-systemd.js";
 import { MemoryBackend } from "../fakes/memory-backend.js";
 
 /** One machine: what survives a daemon restart within a boot (store, boot state, systemd, clock) is shared. */
-function machine(config: object = { assessment: { deadline: "30s", critical: { units: ["app.service"] } } }) {
+function machine(
+  config: object = { assessment: { deadline: "30s", critical: { units: ["app.service"] } } },
+  store = new MemoryStore(),
+) {
   const m = {
     backend: new MemoryBackend("B"),
     systemd: new FakeSystemd(),
-    store: new MemoryStore(),
+    store,
     flags: new MemoryFlags(),
     hooks: new RecordingHooks(),
     motd: new MemoryMotd(),
@@ -70,6 +73,28 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     expect(m.store.status?.done).toEqual(["markGood", "flag:healthy", "hooks:green"]);
     expect(m.systemd.started).toEqual([]);
     expect(m.withId(MessageId.tableRepaired)).toHaveLength(0);
+  });
+
+  it("status.json never goes back in time: a slow first write does not land after a later one", async () => {
+    // As writeAtomic does: the content is taken when the write begins, the file replaced when it ends.
+    class SlowFirstStore extends MemoryStore {
+      private writes = 0;
+      override async write(s: Parameters<MemoryStore["write"]>[0]) {
+        const content = structuredClone(s);
+        await new Promise((r) => setTimeout(r, this.writes++ === 0 ? 40 : 0));
+        this.status = content;
+      }
+    }
+    const m = machine(undefined, new SlowFirstStore());
+    m.systemd.set("app.service", active()); // already up: the verdict comes while the start's write is slow
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    await settle();
+    await d.idle();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(m.store.status?.phase).toBe("verdict");
+    expect(m.store.status?.done).toEqual(["markGood", "flag:healthy", "hooks:green"]);
+    expect(m.store.status).toEqual(JSON.parse(JSON.stringify(d.snapshot())));
   });
 
   it("a mark that first repaired a damaged copy of the boot state says so under its own MESSAGE_ID", async () => {
