@@ -1,9 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { crc32 as zlibCrc32 } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeAttributes, encodeAttributes, gptprioNext } from "../../src/bootstate/gpt/attributes.js";
-import { crc32 as ownCrc32 } from "../../src/bootstate/gpt/crc32.js";
 import { decodeGuid, encodeGuid } from "../../src/bootstate/gpt/table.js";
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
@@ -63,16 +60,5 @@ describe("GUID codec", () => {
     const b = encodeGuid("5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6");
     expect(b.subarray(0, 4).toString("hex")).toBe("f4f5fb5d");
     expect(b.subarray(8, 10).toString("hex")).toBe("aa5e");
-  });
-});
-
-describe("crc32", () => {
-  it("is zlib's CRC-32: the check value and random buffers of every small length", () => {
-    expect(ownCrc32(Buffer.from("123456789"))).toBe(0xcbf43926);
-    expect(ownCrc32(new Uint8Array(0))).toBe(0);
-    for (let len = 0; len < 600; len += 7) {
-      const b = randomBytes(len);
-      expect(ownCrc32(b), `length ${len}`).toBe(zlibCrc32(b));
-    }
   });
 });

@@ -1,4 +1,4 @@
-import { crc32 } from "./crc32.js";
+import { crc32 } from "node:zlib";
 
 /** Pure GPT header/entry codec (UEFI spec, chapter 5). No I/O here: the disk module feeds it bytes. */
 
