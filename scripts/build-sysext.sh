@@ -39,7 +39,9 @@ install -m 0755 "$NODE_PKG/bin/node" "$lib/node"
 # systemd-journald and unix-dgram are NAN addons: rebuilt against the bundled Node's headers (they ship with it).
 # npm's environment (npm_config_nodedir, _target, ...) would override --nodedir when this runs under npm or npx.
 for v in $(env | sed -n 's/^\(npm_config_[^=]*\)=.*/\1/p'); do unset "$v"; done
-for p in systemd-journald unix-dgram bindings file-uri-to-path nan; do cp -a "node_modules/$p" "$lib/node_modules/"; done
+# The same set the host install copies (nan only for the rebuild, removed after it).
+node scripts/prod-deps.mjs systemd-journald unix-dgram |
+  while read -r d; do mkdir -p "$lib/$(dirname "$d")"; cp -a "$d" "$lib/$d"; done
 for p in systemd-journald unix-dgram; do
   (cd "$lib/node_modules/$p" && rm -rf build &&
     node "$OLDPWD/node_modules/node-gyp/bin/node-gyp.js" rebuild --nodedir="$OLDPWD/$NODE_PKG" --loglevel=error \

@@ -1,6 +1,6 @@
-// Prints the node_modules directories the given packages need (default: all runtime dependencies) with what they
-// require, without optional ones (dbus-next's optional usocket would drag node-gyp and its tree along).
-// Usage: node scripts/prod-deps.mjs [PACKAGE...]
+// Prints the node_modules directories the given packages need, with what they require, without optional ones: what
+// the installs copy beside the bundle (the native addons and their loaders).
+// Usage: node scripts/prod-deps.mjs PACKAGE...
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
@@ -17,13 +17,18 @@ function resolve(from, name) {
   throw new Error(`cannot resolve ${name} from ${from}`);
 }
 
-function walk(dir, names = Object.keys(pkgOf(dir).dependencies ?? {})) {
+function walk(dir, names) {
   for (const name of names) {
     const dep = resolve(dir, name);
     if (seen.has(dep)) continue;
     seen.add(dep);
-    walk(dep);
+    walk(dep, Object.keys(pkgOf(dep).dependencies ?? {}));
   }
 }
-walk(root, process.argv.length > 2 ? process.argv.slice(2) : undefined);
+const wanted = process.argv.slice(2);
+if (wanted.length === 0) {
+  console.error("usage: node scripts/prod-deps.mjs PACKAGE...");
+  process.exit(2);
+}
+walk(root, wanted);
 for (const d of [...seen].sort()) console.log(path.relative(root, d));

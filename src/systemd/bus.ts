@@ -235,7 +235,8 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
 
   /**
    * Both property bags of a unit, Unit first: systemd sets a service's Result before its state changes, so a Service
-   * bag read after the Unit bag explains the state it shows (read in parallel, a "failed" could come without why).
+   * bag read after the Unit bag explains the state it shows. Both calls go out together on this one connection, and
+   * systemd answers them in the order sent: the Service bag is still read after the Unit bag, one round trip sooner.
    */
   async readUnit(name: string, path: string): Promise<{ unit: PropertyBag; svc: PropertyBag }> {
     const [unit, svc] = await Promise.all([
