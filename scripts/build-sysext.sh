@@ -35,6 +35,8 @@ install -d "$lib/node_modules" "$stage/usr/bin" "$stage/usr/lib/systemd/system" 
 
 node scripts/bundle.mjs "$lib" node22
 install -m 0755 "$NODE_PKG/bin/node" "$lib/node"
+# Our own addon is Node-API: the build `npm run build` made loads in the bundled Node as it is.
+install -D -m 0755 dist/native/bootwarden.node "$lib/native/bootwarden.node"
 
 # systemd-journald and unix-dgram are NAN addons: rebuilt against the bundled Node's headers (they ship with it).
 # npm's environment (npm_config_nodedir, _target, ...) would override --nodedir when this runs under npm or npx.
@@ -53,7 +55,7 @@ rm -rf "$lib/node_modules/nan"
 # The image is useless if its own Node cannot load them: check with that Node, from the image's tree.
 "$lib/node" -e '
   const r = require("node:module").createRequire(process.argv[1] + "/x.js");
-  r("systemd-journald"); r("unix-dgram");
+  r("systemd-journald"); r("unix-dgram"); r("./native/bootwarden.node");
 ' "$PWD/$lib" || { echo "build-sysext: the native addons do not load in the bundled Node" >&2; exit 1; }
 find "$lib/node_modules" \( -name '*.md' -o -name test -o -name '.github' -o -name '*.gyp' -o -name src \) -prune -exec rm -rf {} +
 

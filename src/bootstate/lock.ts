@@ -1,16 +1,19 @@
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { BootwardenError, type ErrorDomain } from "../base/errors.js";
+import { BootwardenError, describeError, type ErrorDomain, errnoText } from "../base/errors.js";
+import { type NativeAddon, nativeAddon } from "../native/addon.js";
 
 export const LOCK_WAIT_MS = 10_000;
+/** How often a waiter tries again while another writer holds the lock. */
+const RETRY_MS = 20;
 
 /**
- * An exclusive BSD lock (flock) on the disk or image itself, or on the directory of a grubenv, held for one
- * read-modify-write of the boot state. Whole-disk flock is the convention systemd documents for tools that change
- * a partition table (udev backs off while it is held), so cgpt/sgdisk users that follow it are kept out too.
- * Node has no flock(2); util-linux's flock(1) takes it for a helper process and the kernel drops it when that helper
- * exits, which it does when our end of its stdin closes, including when we die. A waiter gives up after `waitMs` and says who
- * holds the lock.
+ * An exclusive BSD lock (flock) on the disk or image itself, or on the directory of a grubenv or of BLS entries,
+ * held for one read-modify-write of the boot state. Whole-disk flock is the convention systemd documents for tools
+ * that change a partition table (udev backs off while it is held), so cgpt/sgdisk users that follow it are kept
+ * out too. The lock belongs to a descriptor of ours (flock(2) through the native addon: no helper process on the
+ * mark's path), and the kernel drops it when the descriptor closes, including when we die. A waiter tries every
+ * RETRY_MS without blocking the event loop, gives up after `waitMs` and says who holds the lock.
  */
 export async function withLock<T>(
   domain: ErrorDomain,
@@ -19,47 +22,40 @@ export async function withLock<T>(
   fn: () => Promise<T>,
   waitMs = defaultWait(),
 ): Promise<T> {
-  const ready = prepared.get(target);
-  let child: ChildProcessWithoutNullStreams;
-  if (ready && ready.waitMs === waitMs && ready.child.exitCode === null && ready.child.signalCode === null) {
-    prepared.delete(target);
-    child = ready.child;
-    child.ref();
-    for (const st of [child.stdin, child.stdout, child.stderr]) (st as unknown as { ref?(): void }).ref?.();
-    child.stdin.write("go\n");
-  } else child = spawnLocker(target, waitMs, false);
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d));
-  const acquired = await new Promise<boolean>((resolve, reject) => {
-    child.once("error", (err) =>
-      reject(new BootwardenError(domain, "io", `${shown}: cannot lock (flock: ${err.message})`)),
-    );
-    child.stdout.once("data", () => resolve(true));
-    child.once("exit", () => resolve(false));
-  });
-  if (!acquired) {
-    const code = child.exitCode;
-    if (code === 75)
-      throw new BootwardenError(
-        domain,
-        "busy",
-        `${shown}: another writer holds the lock after ${waitMs / 1000}s (${await lockHolder(target)})`,
-      );
-    throw new BootwardenError(
-      domain,
-      "io",
-      `${shown}: cannot lock: ${stderr.trim() || `flock exited ${code}`}`,
-    );
+  let native: NativeAddon;
+  let fd: number;
+  try {
+    native = nativeAddon();
+  } catch (err) {
+    throw new BootwardenError(domain, "io", `${shown}: cannot lock: ${describeError(err)}`);
   }
   try {
+    fd = openSync(target, "r"); // libuv opens with O_CLOEXEC: no child inherits the lock
+  } catch (err) {
+    throw new BootwardenError(domain, "io", `${shown}: cannot lock (open: ${errnoText(err)})`);
+  }
+  try {
+    const until = performance.now() + waitMs;
+    for (;;) {
+      let taken: boolean;
+      try {
+        taken = native.tryLock(fd);
+      } catch (err) {
+        throw new BootwardenError(domain, "io", `${shown}: cannot lock (${describeError(err)})`);
+      }
+      if (taken) break;
+      const left = until - performance.now();
+      if (left <= 0)
+        throw new BootwardenError(
+          domain,
+          "busy",
+          `${shown}: another writer holds the lock after ${waitMs / 1000}s (${await lockHolder(target)})`,
+        );
+      await new Promise((r) => setTimeout(r, Math.min(RETRY_MS, left)));
+    }
     return await fn();
   } finally {
-    // Closing its stdin ends `cat` and with it the lock. Not waited for: a later write of ours waits in flock like
-    // any other writer would, and the mark's caller (the flag) does not wait for the release.
-    child.stdin.end();
-    // Kept warm: the next write to the same target finds its helper waiting (the daemon's mark, then perhaps more).
-    // (spawning blocks the event loop for a few ms: not before the flag that follows a mark).
-    if (ready) setTimeout(() => prepareLock(target, waitMs), 200).unref();
+    closeSync(fd);
   }
 }
 
@@ -68,40 +64,15 @@ function defaultWait(): number {
 }
 
 /**
- * A shell that opens `target` as fd 3, has flock(1) lock that descriptor (the lock belongs to the open file, so it
- * outlives flock), says "locked" and becomes `cat`, which holds fd 3 until our end of its stdin closes (or we die).
- * `deferred`: it first waits for a line on stdin, so that only flock's fork and exec are left for the write itself.
+ * Loads what a write's lock needs ahead of it (the daemon does so when a trial boot starts), so that the mark does
+ * not wait for the addon to be read and linked. A failure here is the write's to report.
  */
-function spawnLocker(target: string, waitMs: number, deferred: boolean): ChildProcessWithoutNullStreams {
-  const script = [
-    'exec 3<"$0" || exit 1',
-    ...(deferred ? ["read -r go || exit 0"] : []),
-    `flock --exclusive --wait ${waitMs / 1000} -E 75 3 || exit $?`,
-    "echo locked",
-    "exec cat >/dev/null",
-  ].join("\n");
-  // Loaded when first needed (after READY): node:child_process is a millisecond or more of the daemon's start.
-  const { spawn } = process.getBuiltinModule("node:child_process");
-  return spawn("sh", ["-c", script, target], { stdio: ["pipe", "pipe", "pipe"] });
-}
-
-const prepared = new Map<string, { child: ChildProcessWithoutNullStreams; waitMs: number }>();
-
-/**
- * Starts the lock helper for `target` ahead of time: the daemon does this when a trial boot starts, so that marking
- * the slot does not wait for a process to be spawned. The helper holds nothing until it is used, dies with us (its
- * stdin closes), and never keeps the event loop alive.
- */
-export function prepareLock(target: string, waitMs = defaultWait()): void {
-  if (prepared.has(target)) return;
-  const child = spawnLocker(target, waitMs, true);
-  child.unref();
-  for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?(): void }).unref?.();
-  child.on("error", () => prepared.delete(target));
-  child.once("exit", () => {
-    if (prepared.get(target)?.child === child) prepared.delete(target);
-  });
-  prepared.set(target, { child, waitMs });
+export function prepareLock(): void {
+  try {
+    nativeAddon();
+  } catch {
+    // said by withLock, with the boot state's name
+  }
 }
 
 /** Who holds a flock on `target`, from /proc/locks: the locking process's parent is the bootwarden that waits on it. */
@@ -119,10 +90,9 @@ export async function lockHolder(target: string): Promise<string> {
       const cmd = async (p: string) =>
         (await readFile(`/proc/${p}/cmdline`, "utf8")).split("\0").join(" ").trim();
       const taker = await cmd(pid);
-      // Ours is held through flock(1): name the process that asked for it.
+      // Taken through flock(1) (a script, or an operator's shell): name the process that asked for it.
       const ppid = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ")[1];
-      const ours = taker.startsWith("flock ") || taker === "cat";
-      const parent = ours && ppid ? `, for pid ${ppid}: ${await cmd(ppid)}` : "";
+      const parent = taker.startsWith("flock ") && ppid ? `, for pid ${ppid}: ${await cmd(ppid)}` : "";
       return `held by pid ${pid}: ${taker}${parent}`;
     }
   } catch {

@@ -17,6 +17,7 @@ import type { Config } from "../config/schema.js";
 import type { DaemonStatus } from "../core/status.js";
 import { Daemon } from "../daemon/daemon.js";
 import { realClock } from "../daemon/ports.js";
+import { nativeReleaser } from "../memory/release.js";
 import { SystemdClient } from "../systemd/bus.js";
 import { createNotifier } from "../systemd/notify.js";
 import { findScripts } from "../watch/executables.js";
@@ -148,6 +149,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
     motd: new FileMotd(),
     scripts: scripts.checks,
     notifier,
+    memory: nativeReleaser(),
     log,
     clock: realClock,
     exit,

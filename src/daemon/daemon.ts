@@ -22,10 +22,12 @@ import { rollbackNotice, trialNotice } from "../core/motd.js";
 import { planStart, type StartPlan } from "../core/start.js";
 import type { DaemonStatus } from "../core/status.js";
 import { statusText } from "../core/status-text.js";
+import type { MemoryReleaser } from "../memory/release.js";
 import type { SystemdApi } from "../systemd/api.js";
 import type { Notifier } from "../systemd/notify.js";
 import { type CheckWatchers, watchChecks } from "../watch/checks.js";
 import { startMonitor } from "../watch/monitor.js";
+import { ReleaseSchedule } from "./memory-release.js";
 import type { Clock, FlagWriter, HookRunner, Motd, StatusStore } from "./ports.js";
 
 export interface DaemonDeps {
@@ -39,6 +41,8 @@ export interface DaemonDeps {
   /** The scripts of the config's check directories, listed (and trusted) at start. */
   scripts?: FoundScripts;
   notifier: Notifier;
+  /** Gives memory back once the daemon idles after the verdict; none: it keeps it. */
+  memory?: MemoryReleaser;
   log: Logger;
   clock: Clock;
   /** Leave so that systemd restarts the assessment (a watcher or an action failed for good). */
@@ -65,8 +69,11 @@ export class Daemon {
   private lastStatus = "";
   private wakeupAt?: number;
   private watchers?: CheckWatchers;
+  private readonly release: ReleaseSchedule;
 
-  constructor(private readonly d: DaemonDeps) {}
+  constructor(private readonly d: DaemonDeps) {
+    this.release = new ReleaseSchedule(d.memory, d.clock, d.log);
+  }
 
   async start(boot: BootState): Promise<void> {
     const { config, clock, systemd, store } = this.d;
@@ -123,9 +130,9 @@ export class Daemon {
       return;
     }
     const a = plan.assessment;
-    // Bookkeeping off the start path (READY waits for none of it): the history, the login notice, and the lock
-    // helper that makes the mark quick. The helper is spawned while the watchers wait for their first answers, not
-    // after READY: a verdict that comes right after READY would wait for it (bench: verdict -> marked 7 -> 14 ms).
+    // Bookkeeping off the start path (READY waits for none of it): the history, the login notice, and loading what
+    // the mark's lock needs (the native addon), while the watchers wait for their first answers: a verdict that
+    // comes right after READY must not wait for it.
     void this.d.store
       .trialStarted(slot)
       .catch((err: Error) => this.d.log.warn(`could not record the trial in the history: ${err.message}`));
@@ -178,6 +185,7 @@ export class Daemon {
       this.stopTimer("status");
     }
     this.runner.enqueue(actions);
+    if (next.verdict) this.release.poke();
     // The mark comes first: what is only reported (journal, STATUS=, status.json) waits until the action has
     // started its I/O. Actions are recorded as done, so nothing is lost if the daemon dies in between.
     if (actions.length > 0) setImmediate(() => this.report(next, effects));
@@ -328,6 +336,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    this.release.stop();
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     for (const c of this.closers) await c();

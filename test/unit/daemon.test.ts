@@ -3,6 +3,7 @@ import { BootwardenError } from "../../src/base/errors.js";
 import { MessageId } from "../../src/base/message-ids.js";
 import { configSchema } from "../../src/config/schema.js";
 import { Daemon } from "../../src/daemon/daemon.js";
+import { RELEASE_QUIET_MS } from "../../src/daemon/memory-release.js";
 import {
   FakeClock,
   MemoryFlags,
@@ -30,6 +31,8 @@ function machine(
     clock: new FakeClock(5000),
     config: configSchema.parse(config),
     exits: [] as number[],
+    /** When the daemon gave memory back (clock ms). */
+    released: [] as number[],
     ...memoryLogger(),
   };
   const daemon = (cfg = m.config) =>
@@ -42,6 +45,12 @@ function machine(
       hooks: m.hooks,
       motd: m.motd,
       notifier: new RecordingNotifier(),
+      memory: {
+        release: () => {
+          m.released.push(m.clock.now());
+          return { binaryBytes: 0, heapTrimmed: false };
+        },
+      },
       log: m.log,
       clock: m.clock,
       exit: (code) => m.exits.push(code),
@@ -73,6 +82,33 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     expect(m.store.status?.done).toEqual(["markGood", "flag:healthy", "hooks:green"]);
     expect(m.systemd.started).toEqual([]);
     expect(m.withId(MessageId.tableRepaired)).toHaveLength(0);
+  });
+
+  it("gives memory back once quiet after the verdict, never while the checks are still coming up", async () => {
+    const m = machine();
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    await m.clock.advanceTo(5000 + 20_000); // assessing: the deadline is 30 s away
+    expect(m.released).toEqual([]);
+    m.systemd.set("app.service", active());
+    await settle();
+    await d.idle();
+    const blessedAt = m.clock.now();
+    await m.clock.advanceTo(blessedAt + RELEASE_QUIET_MS - 1);
+    expect(m.released).toEqual([]);
+    await m.clock.advanceTo(blessedAt + RELEASE_QUIET_MS);
+    expect(m.released).toEqual([blessedAt + RELEASE_QUIET_MS]);
+    await d.stop();
+  });
+
+  it("a normal boot gives memory back once quiet after its start", async () => {
+    const m = machine();
+    m.backend.slots.B!.good = true;
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    await m.clock.advanceTo(5000 + RELEASE_QUIET_MS);
+    expect(m.released).toEqual([5000 + RELEASE_QUIET_MS]);
+    await d.stop();
   });
 
   it("status.json never goes back in time: a slow first write does not land after a later one", async () => {

@@ -2,7 +2,7 @@ import path from "node:path";
 import { BootwardenError } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import type { BlsStateConfig } from "../../config/schema.js";
-import { withLock } from "../lock.js";
+import { prepareLock, withLock } from "../lock.js";
 import type { ArmOptions, BootState, BootStateBackend, MarkResult, SlotStatus } from "../types.js";
 import { readLoaderVar } from "./efivars.js";
 import {
@@ -128,6 +128,10 @@ export class BlsBackend implements BootStateBackend {
       slots,
       ...(b.problem ? { problems: [b.problem] } : {}),
     };
+  }
+
+  async prepareWrite(): Promise<void> {
+    prepareLock();
   }
 
   /** Re-scan and act under the lock of the booted entry's directory: every writer renames in there. */

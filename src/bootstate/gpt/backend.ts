@@ -77,7 +77,7 @@ export class GptBackend implements BootStateBackend {
   }
 
   async prepareWrite(): Promise<void> {
-    prepareLock((await this.locate(await this.bootedRef())).file);
+    prepareLock();
   }
 
   /** Read, plan and write under the disk's lock, so concurrent writers are serialised and none loses an update. */

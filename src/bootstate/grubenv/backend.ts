@@ -37,7 +37,7 @@ export class GrubenvBackend implements BootStateBackend {
   }
 
   async prepareWrite(): Promise<void> {
-    prepareLock(path.dirname(await realpath(this.file).catch(() => this.file)));
+    prepareLock();
   }
 
   private async edit(
