@@ -150,6 +150,27 @@ row(
   "≤ 20 MB",
 );
 row(
+  "RSS / RssAnon when the verdict is in (the daemon gives back what it will not touch again 8 s later)",
+  RUNTIMES.map(
+    (rt) =>
+      `${fmt(
+        pick(rt.key, 0, (r) => r.verdictRss / 1e6),
+        "MB",
+      )} / ${fmt(
+        pick(rt.key, 0, (r) => r.verdictRssAnon / 1e6),
+        "MB",
+      )}`,
+  ).concat(""),
+);
+row(
+  `steady RssFile after ${IDLE} s idle (file pages mapped: the node binary's, the libraries')`,
+  perRuntime((r) => r.steadyRssFile / 1e6, "MB"),
+);
+row(
+  "bootwarden.service's cgroup memory (`systemctl status` Memory:, the page cache it brought in included)",
+  perRuntime((r) => r.memoryCurrent / 1e6, "MB"),
+);
+row(
   "CPU in the 10 s after the verdict (its actions after the mark, V8's collection once the burst is over)",
   perRuntime((r) => r.afterVerdictCpuMs, "ms", 2),
 );

@@ -46,6 +46,12 @@ if (existsSync("/etc/systemd/system/bench-units.target"))
   while (sh("systemctl", "is-active", "bench-units.target").trim() !== "active") await sleep(100);
 if (waitTutorialMark === "1") while (!existsSync("/run/bench/marked")) await sleep(100);
 const r = { units: units.length };
+// Resident memory when the verdict is in, before the daemon gives back what it will not touch again (8 s later).
+{
+  const p = prop("bootwarden.service", "MainPID");
+  r.verdictRss = status(p, "VmRSS");
+  r.verdictRssAnon = status(p, "RssAnon");
+}
 // The last critical unit to become active, by systemd's own clock.
 r.lastActiveUs = Math.max(...units.map((u) => prop(u, "ActiveEnterTimestampMonotonic")));
 r.flagUs = mtimeMonoUs("/run/bootwarden/healthy");
@@ -83,6 +89,9 @@ r.idleCpuByThreadMs = Object.fromEntries(
 r.idleSeconds = (monoUs() - t0) / 1e6;
 r.steadyRss = status(pid, "VmRSS");
 r.steadyRssAnon = status(pid, "RssAnon");
+r.steadyRssFile = status(pid, "RssFile");
+// What `systemctl status` shows as Memory: the unit's cgroup, the page cache it brought in included.
+r.memoryCurrent = prop("bootwarden.service", "MemoryCurrent");
 // What the resident memory is: the largest mappings by Rss (the node binary's touched pages count as file RSS).
 const byMapping = {};
 let current = "";

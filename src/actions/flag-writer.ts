@@ -1,4 +1,4 @@
-import { rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { writeAtomic } from "../base/atomic-write.js";
 import { RUN_DIR, sysPath } from "../base/paths.js";
@@ -10,7 +10,7 @@ export class FileFlagWriter implements FlagWriter {
 
   async write(which: "healthy" | "unhealthy", reason: string): Promise<void> {
     const other = which === "healthy" ? "unhealthy" : "healthy";
-    await rm(path.join(this.dir, other), { force: true });
+    rmSync(path.join(this.dir, other), { force: true });
     await writeAtomic(path.join(this.dir, which), `${reason}\n`, { mode: 0o640 });
   }
 }
