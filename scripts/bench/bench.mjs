@@ -71,7 +71,8 @@ const perRuntime = (f, unit, digits = 1) => [
 ];
 const flag = (r) => ms(r.flagUs, r.lastActiveUs);
 const tutFlag = (r) => ms(r.tutorialFlagUs, r.lastActiveUs);
-const mark = (r) => ms(r.diskUs, r.lastActiveUs);
+/** Active -> the mark on disk (the daemon's clock after its last sync). */
+const mark = (r) => ms(r.markedUs, r.lastActiveUs);
 const allTut = (n) => RUNTIMES.flatMap((rt) => pick(rt.key, n, tutFlag));
 for (const n of UNRELATED)
   row(
@@ -81,14 +82,25 @@ for (const n of UNRELATED)
   );
 for (const n of UNRELATED)
   row(
-    `slot marked good after the critical unit is active, ${n} unrelated units`,
+    `slot marked good (written and synced) after the critical unit is active, ${n} unrelated units`,
     [
       ...RUNTIMES.map((rt) => fmt(pick(rt.key, n, mark), "ms")),
       "45 s by design (update_engine marks 45 s after it starts)",
     ],
     "≤ 15 ms",
   );
-// The mark split in two: systemd's signal reaching the daemon (and the decision, microseconds), then the write.
+for (const n of UNRELATED)
+  row(`  the disk image's mtime (its last write, before the final sync), ${n} unrelated units`, [
+    ...RUNTIMES.map((rt) =>
+      fmt(
+        pick(rt.key, n, (r) => ms(r.diskUs, r.lastActiveUs)),
+        "ms",
+      ),
+    ),
+    "",
+  ]);
+// The mark split in two: systemd's signal reaching the daemon (and the decision, microseconds), then the write and
+// its syncs; and the image's own mtime (its last write, before the last sync).
 for (const n of UNRELATED)
   row(`  of which: active -> verdict decided / verdict -> marked, ${n} unrelated units`, [
     ...RUNTIMES.map(
@@ -97,7 +109,7 @@ for (const n of UNRELATED)
           pick(rt.key, n, (r) => ms(r.decidedUs, r.lastActiveUs)),
           "ms",
         )} / ${fmt(
-          pick(rt.key, n, (r) => ms(r.diskUs, r.decidedUs)),
+          pick(rt.key, n, (r) => ms(r.markedUs, r.decidedUs)),
           "ms",
         )}`,
     ),
@@ -361,7 +373,7 @@ const targetRows = [
     ),
   ],
   [
-    "slot marked good after the critical unit is active ≤ 15 ms",
+    "slot marked good (written and synced) after the critical unit is active ≤ 15 ms",
     "64–90 ms",
     ...RUNTIMES.map((rt) =>
       UNRELATED.map((n) => `${n}: ${verdictCell(median(pick(rt.key, n, mark)), 15, "ms")}`).join("; "),

@@ -63,7 +63,8 @@ const ms = (a, b) => (a == null || b == null ? null : (a - b) / 1000);
 console.log(
   JSON.stringify({
     flagMs: ms(r.flagUs, r.lastActiveUs),
-    markMs: ms(r.diskUs, r.lastActiveUs),
+    markMs: ms(r.markedUs, r.lastActiveUs),
+    lastWriteMs: ms(r.diskUs, r.lastActiveUs),
     tutorialFlagMs: ms(r.tutorialFlagUs, r.lastActiveUs),
     readyMs: ms(r.readyUs, r.execUs),
     ...r,

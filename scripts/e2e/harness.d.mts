@@ -48,6 +48,7 @@ export class Machine {
   installLog?: string;
   create(opts: MachineOptions): this;
   setConfig(yaml: string): void;
+  awaitRelease(): void;
   makeDisk(): void;
   arm(slot: string, tries?: number): string;
   slots(): SlotAttrs[];

@@ -272,6 +272,31 @@ export class Machine {
     writeFileSync(path.join(this.dir, "etc/bootwarden/config.yaml"), yaml);
   }
 
+  /**
+   * The boot stays up until the daemon, idle after its verdict, has given memory back (or said it could not), with
+   * debug records on: its journal then tells which. At most 40 s more, then the boot ends as usual.
+   */
+  awaitRelease() {
+    const dropin = path.join(this.dir, "etc/systemd/system/bootwarden.service.d");
+    mkdirSync(dropin, { recursive: true });
+    writeFileSync(
+      path.join(dropin, "90-test-debug.conf"),
+      "[Service]\nEnvironment=BOOTWARDEN_LOG_LEVEL=debug\n",
+    );
+    const wait = `for i in $(seq 80); do
+  journalctl -b -q -o cat -u bootwarden.service | grep -q -e "idle: gave back" -e "could not give memory back" && break
+  sleep 0.5
+done
+`;
+    writeFileSync(
+      path.join(this.dir, "usr/local/bin/test-end"),
+      END.replace("sleep 2\n", `${wait}sleep 1\n`),
+      {
+        mode: 0o755,
+      },
+    );
+  }
+
   makeDisk() {
     mkdirSync(path.dirname(this.disk), { recursive: true });
     makeFlatcarDisk(this.disk);

@@ -3,7 +3,7 @@ import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend } from "../bootstate/types.js";
 import type { ActionEffect, Verdict } from "../core/assessment.js";
 import type { FlagWriter, HookRunner, StatusStore } from "../daemon/ports.js";
-import { logRepair, rollBack } from "./rollback.js";
+import { logRepair, markedAt, rollBack } from "./rollback.js";
 
 export interface ActionContext {
   slot: string;
@@ -28,8 +28,14 @@ export async function runAction(deps: ActionDeps, e: ActionEffect, ctx: ActionCo
   switch (e.type) {
     case "markGood": {
       const r = await deps.backend.markGood();
+      const at = markedAt();
       deps.log.info(
-        { MESSAGE_ID: MessageId.markedGood, BOOTWARDEN_SLOT: ctx.slot, BOOTWARDEN_VERDICT: ctx.verdict },
+        {
+          MESSAGE_ID: MessageId.markedGood,
+          BOOTWARDEN_SLOT: ctx.slot,
+          BOOTWARDEN_VERDICT: ctx.verdict,
+          ...at,
+        },
         `slot ${ctx.slot}: ${r.message}`,
       );
       logRepair(deps.log, ctx.slot, r);

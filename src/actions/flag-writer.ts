@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { unlinkSync } from "node:fs";
 import path from "node:path";
 import { writeAtomic } from "../base/atomic-write.js";
 import { RUN_DIR, sysPath } from "../base/paths.js";
@@ -10,7 +10,12 @@ export class FileFlagWriter implements FlagWriter {
 
   async write(which: "healthy" | "unhealthy", reason: string): Promise<void> {
     const other = which === "healthy" ? "unhealthy" : "healthy";
-    rmSync(path.join(this.dir, other), { force: true });
+    // unlink, not rm({ force }): Node 20 loads its rimraf module at the first rmSync, on the verdict's path.
+    try {
+      unlinkSync(path.join(this.dir, other));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
     await writeAtomic(path.join(this.dir, which), `${reason}\n`, { mode: 0o640 });
   }
 }

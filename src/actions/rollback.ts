@@ -4,6 +4,12 @@ import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend, MarkResult } from "../bootstate/types.js";
 import type { StatusStore } from "../daemon/ports.js";
 
+/**
+ * When the mark was on disk (its last sync done), on CLOCK_MONOTONIC like systemd's unit timestamps: journald's own
+ * timestamp is when the record arrived, which a busy boot delays.
+ */
+export const markedAt = () => ({ BOOTWARDEN_MARKED_MONOTONIC_USEC: String(process.hrtime.bigint() / 1000n) });
+
 /** A write that first rebuilt a damaged copy of the boot state says so under its own MESSAGE_ID. */
 export function logRepair(log: Logger, slot: string, r: MarkResult): void {
   if (r.repaired)
@@ -37,7 +43,10 @@ export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promis
   const by = ctx.by === "backstop" ? "backstop: " : "";
   try {
     const r = await deps.backend.markBad();
-    deps.log.warn({ MESSAGE_ID: MessageId.markedBad, ...fields }, `${by}slot ${ctx.slot}: ${r.message}`);
+    deps.log.warn(
+      { MESSAGE_ID: MessageId.markedBad, ...fields, ...markedAt() },
+      `${by}slot ${ctx.slot}: ${r.message}`,
+    );
     logRepair(deps.log, ctx.slot, r);
   } catch (err) {
     deps.log.error(

@@ -125,8 +125,9 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(byId(j2, MessageId.trialBoot)).toHaveLength(0);
   });
 
-  it("normal boot: nothing is marked, the healthy flag is written at once", async () => {
+  it("normal boot: nothing is marked, the healthy flag is written at once; idle, the daemon gives memory back", async () => {
     const m = machine("normal", { config: config() });
+    m.awaitRelease();
     const before = m.slots();
     const boot = await m.boot();
     expect(boot).toMatchObject({ slot: "USR-A", exit: 0 });
@@ -135,6 +136,13 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(byId(j, MessageId.normalBoot)).toHaveLength(1);
     expect(byId(j, MessageId.markedGood)).toHaveLength(0);
     expect(m.file("var/lib/bootwarden-test/gated-ran")).toBe("ran\n");
+    // Under the unit's own sandbox (seccomp, ProtectSystem=strict), from the installed bundle's native addon.
+    const released = j.filter((e) => /memory back/.test(e.MESSAGE));
+    expect(released.map((e) => e.MESSAGE)).toEqual([
+      expect.stringMatching(
+        /^idle: gave back \d+\.\d MB of the node binary's pages and malloc's free memory$/,
+      ),
+    ]);
   });
 
   it("a unit that does not exist and a deadline that passes both roll back, and the latency is logged", async () => {

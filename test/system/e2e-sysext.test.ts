@@ -56,8 +56,9 @@ describe("the sysext on a Debian 12 tree without Node", { timeout: 300_000 }, ()
     ).toBe("/usr/lib/systemd/system/bootwarden.service");
   });
 
-  it("healthy upgrade: merged at boot, the daemon blesses B", async () => {
+  it("healthy upgrade: merged at boot, the daemon blesses B, then gives memory back", async () => {
     const m = machine("healthy");
+    m.awaitRelease();
     m.arm("USR-B");
     const boot = await m.boot();
     expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
@@ -70,6 +71,12 @@ describe("the sysext on a Debian 12 tree without Node", { timeout: 300_000 }, ()
     // The bundled Node's native addons work: structured journal fields (above) and sd_notify from the main PID.
     expect(j.some((e) => /reception only permitted for main PID/.test(e.MESSAGE))).toBe(false);
     expect(j.some((e) => /bootwarden\.service: Failed with result/.test(e.MESSAGE))).toBe(false);
+    // The bundled Node loads the image's own native addon (the mark's lock above, and the release after it).
+    expect(j.filter((e) => /memory back/.test(e.MESSAGE)).map((e) => e.MESSAGE)).toEqual([
+      expect.stringMatching(
+        /^idle: gave back \d+\.\d MB of the node binary's pages and malloc's free memory$/,
+      ),
+    ]);
   });
 
   it("bad upgrade: B is marked bad, the machine reboots into A, which reports the failed trial", async () => {

@@ -1,4 +1,4 @@
-// Power-loss and I/O faults at every write of the boot state: strace makes the Nth pwrite64 or fsync of a real
+// Power-loss and I/O faults at every write of the boot state: strace makes the Nth pwrite64 or fdatasync of a real
 // `bootwarden` run fail with EIO (that write, and everything after it, never reaches the disk). Whatever the point,
 // one copy of the GPT must stay intact, the slot the boot loader picks must be the one before or the one after the
 // operation (never an unarmed one), and the next write must repair the table.
@@ -94,10 +94,10 @@ describe.each(OPS)("$name with a fault at every write", (op) => {
     after = chosen(cfg);
   });
 
-  // Each operation writes 4 blocks (array + header, backup then primary) and syncs twice.
+  // Each operation writes 4 blocks (array + header, backup then primary) and syncs twice (fdatasync).
   it.each([
     ...[1, 2, 3, 4].map((k) => `pwrite64:error=EIO:when=${k}`),
-    ...[1, 2].map((k) => `fsync:error=EIO:when=${k}`),
+    ...[1, 2].map((k) => `fdatasync:error=EIO:when=${k}`),
   ])("%s", (inject) => {
     const disk = path.join(dir, `${op.name}.img`);
     copyFileSync(base(), disk);

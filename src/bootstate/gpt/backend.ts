@@ -26,13 +26,33 @@ export class GptBackend implements BootStateBackend {
 
   constructor(private readonly cfg: GptStateConfig) {}
 
-  private async bootedRef(): Promise<SlotRef> {
-    if (this.cfg.booted) return parseSlotRef(this.cfg.booted)!;
-    return readBootedRef(this.cfg.cmdline);
+  /** The kernel command line and the disk behind it do not change within a boot: resolved once per process. */
+  private booted?: Promise<SlotRef>;
+
+  private bootedRef(): Promise<SlotRef> {
+    if (this.cfg.booted) return Promise.resolve(parseSlotRef(this.cfg.booted)!);
+    this.booted ??= readBootedRef(this.cfg.cmdline).catch((err: unknown) => {
+      this.booted = undefined; // not remembered: the next call reads again
+      throw err;
+    });
+    return this.booted;
   }
 
+  /** The whole disk behind a partition (udev's links, sysfs), once per partition and process, as the booted ref. */
+  private readonly disks = new Map<string, Promise<string>>();
+
   private async locate(ref: SlotRef): Promise<{ file: string; shown: string }> {
-    const shown = this.cfg.disk ?? (await diskOfPartition(ref));
+    let shown = this.cfg.disk;
+    if (shown === undefined) {
+      const key = formatSlotRef(ref);
+      let disk = this.disks.get(key);
+      if (!disk) {
+        disk = diskOfPartition(ref);
+        this.disks.set(key, disk);
+        disk.catch(() => this.disks.delete(key));
+      }
+      shown = await disk;
+    }
     return { file: sysPath(shown), shown };
   }
 

@@ -1,8 +1,8 @@
 import {
   closeSync,
+  fdatasyncSync,
   constants as fsc,
   fstatSync,
-  fsyncSync,
   openSync,
   readFileSync,
   readSync,
@@ -218,8 +218,9 @@ export async function updateAttributes(
     ] as const) {
       writeAll(array, copy.entriesLba * ss);
       writeAll(restampHeader(copy.sector, intact.header, array), copy.lba * ss);
+      // fdatasync: the blocks and what finds them (a sparse image's new extents too), not the mtime's journal commit.
       try {
-        fsyncSync(fd);
+        fdatasyncSync(fd);
       } catch (e) {
         throw fail(file, "io", `syncing the ${name} table failed: ${errnoText(e)}`);
       }
