@@ -179,10 +179,6 @@ row(
   perRuntime((r) => r.steadyRssFile / 1e6, "MB"),
 );
 row(
-  "bootwarden.service's cgroup memory (`systemctl status` Memory:, the page cache it brought in included)",
-  perRuntime((r) => r.memoryCurrent / 1e6, "MB"),
-);
-row(
   "CPU in the 10 s after the verdict (its actions after the mark, V8's collection once the burst is over)",
   perRuntime((r) => r.afterVerdictCpuMs, "ms", 2),
 );

@@ -90,6 +90,13 @@ const settleFrom = cpuNs(pid);
 await sleep(SETTLE_S * 1000);
 r.afterVerdictCpuMs = (cpuNs(pid) - settleFrom) / 1e6;
 r.afterVerdictSeconds = SETTLE_S;
+// Minor page faults (the pages given back 8 s after the verdict come back as the idle daemon touches them again).
+const minflt = (p) => Number(readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")[7]);
+const faultsBefore = minflt(pid);
+// Wake-ups of node's main thread (voluntary context switches: each return from epoll_wait is one).
+const wakeups = (p) =>
+  Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${p}/task/${p}/status`, "utf8"))[1]);
+const wakeupsBefore = wakeups(pid);
 const before = cpuNs(pid);
 const threadsBefore = cpuByThread(pid);
 const t0 = monoUs();
@@ -99,11 +106,11 @@ r.idleCpuByThreadMs = Object.fromEntries(
   Object.entries(cpuByThread(pid)).map(([k, v]) => [k, (v - (threadsBefore[k] ?? 0)) / 1e6]),
 );
 r.idleSeconds = (monoUs() - t0) / 1e6;
+r.idleMinorFaults = minflt(pid) - faultsBefore;
+r.idleWakeups = wakeups(pid) - wakeupsBefore;
 r.steadyRss = status(pid, "VmRSS");
 r.steadyRssAnon = status(pid, "RssAnon");
 r.steadyRssFile = status(pid, "RssFile");
-// What `systemctl status` shows as Memory: the unit's cgroup, the page cache it brought in included.
-r.memoryCurrent = prop("bootwarden.service", "MemoryCurrent");
 // What the resident memory is: the largest mappings by Rss (the node binary's touched pages count as file RSS).
 const byMapping = {};
 let current = "";

@@ -284,7 +284,7 @@ export class Machine {
       "[Service]\nEnvironment=BOOTWARDEN_LOG_LEVEL=debug\n",
     );
     const wait = `for i in $(seq 80); do
-  journalctl -b -q -o cat -u bootwarden.service | grep -q -e "idle: gave back" -e "could not give memory back" && break
+  journalctl -b -q -o cat -u bootwarden.service | grep -q -e "idle: collected" -e "could not give memory back" && break
   sleep 0.5
 done
 `;

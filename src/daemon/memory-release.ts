@@ -2,7 +2,7 @@ import type { Logger } from "../base/log.js";
 import type { MemoryReleaser } from "../memory/release.js";
 import type { Clock } from "./ports.js";
 
-/** Quiet this long after the last event before giving memory back (V8's memory reducer collects within it). */
+/** Quiet this long after the last event before collecting and giving memory back. */
 export const RELEASE_QUIET_MS = 8000;
 /** A unit that keeps flapping after the verdict must not turn the release into a loop of page faults. */
 export const RELEASE_MIN_GAP_MS = 10 * 60_000;
@@ -46,8 +46,8 @@ export class ReleaseSchedule {
     try {
       const r = this.releaser!.release();
       this.log.debug(
-        `idle: gave back ${(r.binaryBytes / 1e6).toFixed(1)} MB of the node binary's pages` +
-          (r.heapTrimmed ? " and malloc's free memory" : ""),
+        `idle: collected the heap (${(r.heapUsed / 1e6).toFixed(1)} MB in use), gave back ` +
+          `${(r.binaryBytes / 1e6).toFixed(1)} MB of the node binary's pages${r.heapTrimmed ? " and malloc's free memory" : ""}`,
       );
     } catch (err) {
       this.broken = true;

@@ -1,8 +1,11 @@
 import { readFileSync } from "node:fs";
 import { type NativeAddon, nativeAddon } from "../native/addon.js";
+import { collectAndQuiet } from "./heap.js";
 import { droppableRanges } from "./smaps.js";
 
 export interface Released {
+  /** V8's heap after a full collection (used bytes). */
+  heapUsed: number;
   /** Resident bytes of the node binary no longer mapped (they stay in the page cache). */
   binaryBytes: number;
   /** Whether glibc gave free heap memory back to the kernel. */
@@ -15,8 +18,9 @@ export interface MemoryReleaser {
 }
 
 /**
- * The real releaser: the node binary's droppable mappings (smaps.ts says which) and malloc's free chunks. The addon
- * is loaded at the first release, not on the start path.
+ * The real releaser, in this order: a full collection of V8's heap (heap.ts), malloc's free chunks (which the
+ * collection adds to), the node binary's droppable mappings (smaps.ts says which; the collection touched the
+ * collector's own code first). The addon is loaded at the first release, not on the start path.
  */
 export function nativeReleaser(
   smapsPath = "/proc/self/smaps",
@@ -26,12 +30,15 @@ export function nativeReleaser(
   return {
     release() {
       const native = addon();
+      collectAndQuiet();
+      const heapUsed = process.memoryUsage().heapUsed;
+      const heapTrimmed = native.mallocTrim();
       let binaryBytes = 0;
       for (const r of droppableRanges(readFileSync(smapsPath, "utf8"), binary)) {
         native.dropPages(r.start, r.end - r.start);
         binaryBytes += r.rss;
       }
-      return { binaryBytes, heapTrimmed: native.mallocTrim() };
+      return { heapUsed, binaryBytes, heapTrimmed };
     },
   };
 }

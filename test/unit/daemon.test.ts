@@ -48,7 +48,7 @@ function machine(
       memory: {
         release: () => {
           m.released.push(m.clock.now());
-          return { binaryBytes: 0, heapTrimmed: false };
+          return { heapUsed: 0, binaryBytes: 0, heapTrimmed: false };
         },
       },
       log: m.log,
