@@ -66,7 +66,8 @@ WRAP
 chmod 0755 "$stage/usr/bin/bootwarden"
 # The units exec the bundled Node directly: no shell between systemd and the daemon on the start path.
 for u in units/*; do
-  sed 's|^ExecStart=/usr/bin/bootwarden |ExecStart=/usr/lib/bootwarden/node /usr/lib/bootwarden/bootwarden.mjs |' "$u" \
+  sed -e 's|^ExecStart=/usr/bin/bootwarden |ExecStart=/usr/lib/bootwarden/node /usr/lib/bootwarden/bootwarden.mjs |' \
+    -e 's|^ExecStart=node |ExecStart=/usr/lib/bootwarden/node |' "$u" \
     >"$stage/usr/lib/systemd/system/${u#units/}"
   chmod 0644 "$stage/usr/lib/systemd/system/${u#units/}"
 done

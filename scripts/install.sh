@@ -56,6 +56,7 @@ chmod 0755 "$DESTDIR$PREFIX/bin/bootwarden"
 # /usr/local/bin, /usr/bin and their sbin twins.
 for u in "${UNITS[@]}"; do
   sed -e "s|^ExecStart=/usr/bin/bootwarden |ExecStart=node $PREFIX/lib/bootwarden/bootwarden.mjs |" \
+    -e "s|^\(ExecStart=node .*\) /usr/lib/bootwarden/|\1 $PREFIX/lib/bootwarden/|" \
     -e "s|/usr/bin/bootwarden|$PREFIX/bin/bootwarden|g" "units/$u" >"$UNITDIR/$u"
   chmod 0644 "$UNITDIR/$u"
 done

@@ -42,7 +42,7 @@ const r = await bootOnce(
       addFiles(m, {
         "etc/systemd/system/bootwarden.service.d/node-args.conf": `[Service]\nExecStart=\nExecStart=${
           key === "host" ? "/usr/bin/node" : "/usr/lib/bootwarden/node"
-        } ${args.join(" ")} /usr/lib/bootwarden/bootwarden.mjs daemon\n`,
+        } --no-memory-reducer ${args.join(" ")} /usr/lib/bootwarden/bootwarden.mjs daemon\n`,
       });
     },
     collect: (m) => {

@@ -46,7 +46,9 @@ describe("scripts/install.sh", () => {
       expect(existsSync(path.join(dir, "usr/lib/bootwarden/node_modules", p)), p).toBe(false);
     // systemd execs node itself, no shell wrapper on the daemon's start
     const unit = readFileSync(path.join(dir, "usr/lib/systemd/system/bootwarden.service"), "utf8");
-    expect(unit).toMatch(/^ExecStart=node \/usr\/lib\/bootwarden\/bootwarden\.mjs daemon$/m);
+    expect(unit).toMatch(
+      /^ExecStart=node --no-memory-reducer \/usr\/lib\/bootwarden\/bootwarden\.mjs daemon$/m,
+    );
     expect(unit).not.toMatch(/\/usr\/bin\/bootwarden/);
     // the installed CLI runs from its own tree
     const out = sh("bash", [

@@ -31,7 +31,7 @@ function machine(
     clock: new FakeClock(5000),
     config: configSchema.parse(config),
     exits: [] as number[],
-    /** When the daemon gave memory back (clock ms). */
+    /** When the daemon began to give memory back (its collection, clock ms). */
     released: [] as number[],
     ...memoryLogger(),
   };
@@ -46,10 +46,11 @@ function machine(
       motd: m.motd,
       notifier: new RecordingNotifier(),
       memory: {
-        release: () => {
+        collect: () => {
           m.released.push(m.clock.now());
-          return { heapUsed: 0, binaryBytes: 0, heapTrimmed: false };
+          return 0;
         },
+        trim: () => ({ binaryBytes: 0, heapTrimmed: false }),
       },
       log: m.log,
       clock: m.clock,

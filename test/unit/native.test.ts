@@ -34,8 +34,12 @@ const CHILD = String.raw`
   let junk = Array.from({ length: 100000 }, (_, i) => ({ i, s: "x".repeat(40) + i }));
   junk = undefined;
   before.heapUsed = process.memoryUsage().heapUsed;
-  import(process.argv[1]).then(({ nativeReleaser }) => {
-    const released = nativeReleaser().release();
+  import(process.argv[1]).then(async ({ nativeReleaser }) => {
+    const r = nativeReleaser();
+    const heapUsed = r.collect();
+    // Node 20's collector frees from its own threads after it returns: the daemon waits too (RELEASE_SETTLE_MS).
+    await new Promise((ok) => setTimeout(ok, 1000));
+    const released = { heapUsed, ...r.trim() };
     const after = { rss: rss(), copied: copied() };
     console.log(JSON.stringify({ before, after, released, work: work() }));
   });
