@@ -28,6 +28,7 @@ describe("scripts/install.sh", () => {
       "usr/lib/bootwarden/bootwarden.mjs",
       "usr/lib/bootwarden/node_modules/systemd-journald/build/Release/journal_send.node",
       "usr/lib/bootwarden/node_modules/unix-dgram/build/Release/unix_dgram.node",
+      "usr/lib/bootwarden/native/bootwarden.node",
       "usr/lib/systemd/system/bootwarden.service",
       "usr/lib/systemd/system/bootwarden-backstop.timer",
       "usr/lib/systemd/catalog/bootwarden.catalog",

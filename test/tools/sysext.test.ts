@@ -32,6 +32,7 @@ describe("the sysext image", () => {
       "/usr/lib/bootwarden/bootwarden.mjs",
       "/usr/lib/bootwarden/node_modules/systemd-journald/build/Release/journal_send.node",
       "/usr/lib/bootwarden/node_modules/unix-dgram/build/Release/unix_dgram.node",
+      "/usr/lib/bootwarden/native/bootwarden.node",
       "/usr/lib/systemd/system/bootwarden.service",
       "/usr/lib/systemd/system/bootwarden-verdict.service",
       "/usr/lib/systemd/system/bootwarden-backstop.timer",
