@@ -179,7 +179,7 @@ row(
   perRuntime((r) => r.steadyRssFile / 1e6, "MB"),
 );
 row(
-  "CPU in the 10 s after the verdict (its actions after the mark, V8's collection once the burst is over)",
+  "CPU in the 10 s after the verdict (its actions after the mark; 6 s later the heap's collection, 2 s after it the release)",
   perRuntime((r) => r.afterVerdictCpuMs, "ms", 2),
 );
 row(
@@ -200,6 +200,41 @@ row("idle CPU per 60 s: node's main thread / its other threads (V8's workers, li
   }),
   "",
 ]);
+row("idle: wake-ups of node's main thread / minor page faults, per 60 s", [
+  ...RUNTIMES.map((rt) => {
+    const per = (f) => pick(rt.key, 0, (r) => (f(r) * 60) / r.idleSeconds);
+    return `${fmt(
+      per((r) => r.idleWakeups),
+      "wake-ups",
+      0,
+    )} / ${fmt(
+      per((r) => r.idleMinorFaults),
+      "faults",
+      0,
+    )}`;
+  }),
+  "",
+]);
+const bareIdleOf = (key, f) =>
+  pick(key, 0, (r) => (r.bareIdle ? (f(r.bareIdle) * 60) / r.idleSeconds : Number.NaN));
+row(
+  "bound: bare node of the same binary whose only work is a 15 s timer (the watchdog's period), same window: main thread's CPU / wake-ups per 60 s",
+  [
+    ...RUNTIMES.map(
+      (rt) =>
+        `${fmt(
+          bareIdleOf(rt.key, (b) => b.cpuMs),
+          "ms",
+          2,
+        )} / ${fmt(
+          bareIdleOf(rt.key, (b) => b.wakeups),
+          "wake-ups",
+          0,
+        )}`,
+    ),
+    "",
+  ],
+);
 row(
   "resident memory of the node binary's own pages (file-backed, part of RSS)",
   perRuntime((r) => (r.rssByMappingKb?.[r.execPath] ?? Number.NaN) / 1e3, "MB"),
@@ -444,6 +479,7 @@ const targetRows = [
         m0(rt.key, (r) => (r.idleCpuMs * 60) / r.idleSeconds),
         5,
         "ms",
+        `bare node with the watchdog's 15 s timer ${median(bareIdleOf(rt.key, (b) => b.cpuMs)).toFixed(1)} ms`,
       ),
     ),
   ],

@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { MessageId } from "../../dist/base/message-ids.js";
 import { Machine, machineConfig, REPO, sysextImage } from "../e2e/harness.mjs";
 import { TUTORIAL_UNITS, tutorialFiles } from "./tutorial-units.mjs";
 
@@ -52,7 +53,7 @@ export function benchMachine(
     ...tutorialFiles(30),
     "etc/bench/critical": `${critical.join("\n")}\n`,
     "etc/systemd/system/bench-anchor.service": `[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo "BENCH userspace=$(systemctl show -P UserspaceTimestampMonotonic)"'\n[Install]\nWantedBy=multi-user.target\n`,
-    "etc/systemd/system/bench-probe.service": `[Unit]\nAfter=multi-user.target\n[Service]\nType=exec\nExecStart=${runtime.node} /usr/local/bin/bench-probe.mjs ${idle} 0\n[Install]\nWantedBy=multi-user.target\n`,
+    "etc/systemd/system/bench-probe.service": `[Unit]\nAfter=multi-user.target\n[Service]\nType=exec\nExecStart=${runtime.node} /usr/local/bin/bench-probe.mjs ${idle} 0 ${MessageId.markedGood}\n[Install]\nWantedBy=multi-user.target\n`,
   };
   const scale = critical.filter((u) => u.startsWith("bench-u"));
   const others = Array.from({ length: unrelated }, (_, i) => `bench-x${i + 1}.service`);

@@ -1,11 +1,11 @@
 // Runs inside a benchmark container after the boot's verdict: reads systemd's timestamps, the daemon's /proc figures
 // and both designs' flag files, idles to measure idle CPU, writes /var/lib/bench/result.json, powers off.
-// Usage: probe.mjs <idle seconds> <wait for the tutorial's mark: 0|1>
+// Usage: probe.mjs <idle seconds> <wait for the tutorial's mark: 0|1> <MESSAGE_ID of bootwarden's "marked good">
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 
-const [idleSeconds = "0", waitTutorialMark = "0"] = process.argv.slice(2);
-const sh = (cmd, ...args) => execFileSync(cmd, args, { encoding: "utf8" }).trim();
+const [idleSeconds = "0", waitTutorialMark = "0", markedGoodId = ""] = process.argv.slice(2);
+const sh = (cmd, ...args) => execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20 }).trim();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 // Offset between CLOCK_REALTIME and CLOCK_MONOTONIC, to put file mtimes on systemd's monotonic clock.
@@ -57,34 +57,42 @@ r.lastActiveUs = Math.max(...units.map((u) => prop(u, "ActiveEnterTimestampMonot
 r.flagUs = mtimeMonoUs("/run/bootwarden/healthy");
 r.tutorialFlagUs = mtimeMonoUs("/run/first-boot-healthy");
 r.tutorialMarkUs = mtimeMonoUs("/run/bench/marked");
+// When the daemon decided (its own CLOCK_MONOTONIC, whole ms): splits "active -> marked" into systemd's signal
+// reaching the daemon plus the decision, and the daemon's write.
+try {
+  const st = JSON.parse(readFileSync("/run/bootwarden/status.json", "utf8"));
+  const at = st.assessment?.verdict?.at;
+  r.decidedUs = typeof at === "number" ? at * 1000 : null;
+  r.trialBoot = st.trialBoot === true;
+} catch {
+  r.decidedUs = null;
+}
 // The image's mtime is its last write's (before the final sync, on the kernel's coarse clock); the mark counts from
 // when it was on disk, by the daemon's own clock in its journal record. journald may file it a little later.
 r.diskUs = mtimeMonoUs("/boot/disk.img");
 r.markedUs = null;
-for (let i = 0; i < 50 && r.markedUs === null; i++) {
-  const rec = sh("journalctl", "-b", "-q", "-o", "json", "-u", "bootwarden.service")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .find((e) => e.BOOTWARDEN_MARKED_MONOTONIC_USEC);
-  if (rec) r.markedUs = Number(rec.BOOTWARDEN_MARKED_MONOTONIC_USEC);
-  else await sleep(100);
+// A normal boot (the warm-up) has no mark: it is not waited for.
+for (let i = 0; markedGoodId && r.trialBoot && i < 50 && r.markedUs === null; i++) {
+  try {
+    const rec = sh("journalctl", "-b", "-q", "-o", "json", `MESSAGE_ID=${markedGoodId}`)
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((e) => e.BOOTWARDEN_MARKED_MONOTONIC_USEC);
+    if (rec) r.markedUs = Number(rec.BOOTWARDEN_MARKED_MONOTONIC_USEC);
+  } catch (err) {
+    r.markedError = String(err).slice(0, 300); // the machine must still power off with what was measured
+  }
+  if (r.markedUs === null) await sleep(100);
 }
-// When the daemon decided (its own CLOCK_MONOTONIC, whole ms): splits "active -> marked" into systemd's signal
-// reaching the daemon plus the decision, and the daemon's write.
-try {
-  const at = JSON.parse(readFileSync("/run/bootwarden/status.json", "utf8")).assessment?.verdict?.at;
-  r.decidedUs = typeof at === "number" ? at * 1000 : null;
-} catch {
-  r.decidedUs = null;
-}
+
 const pid = prop("bootwarden.service", "MainPID");
 r.execUs = prop("bootwarden.service", "ExecMainStartTimestampMonotonic");
 r.readyUs = prop("bootwarden.service", "ActiveEnterTimestampMonotonic");
 r.cpuToVerdictMs = cpuNs(pid) / 1e6;
 r.peakRss = status(pid, "VmHWM");
-// The verdict's tail first (its actions after the mark, V8 compiling and its memory reducer collecting once the
-// burst is over), reported apart; then the idle figure proper.
+// The verdict's tail first (its actions after the mark, V8 compiling, the daemon's collection 6 s after the verdict
+// and its release 2 s after that), reported apart; then the idle figure proper.
 const SETTLE_S = Number(idleSeconds) > 0 ? 10 : 0;
 const settleFrom = cpuNs(pid);
 await sleep(SETTLE_S * 1000);
@@ -97,10 +105,25 @@ const faultsBefore = minflt(pid);
 const wakeups = (p) =>
   Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${p}/task/${p}/status`, "utf8"))[1]);
 const wakeupsBefore = wakeups(pid);
+// The bound Node sets on idle CPU, over the same window: a bare process of the same binary whose only work is a
+// timer every 15 s, as the daemon's watchdog ping (WatchdogSec=30s).
+const { spawn } = await import("node:child_process");
+const bareIdle =
+  Number(idleSeconds) > 0 ? spawn(process.execPath, ["-e", "setInterval(() => {}, 15000)"]) : null;
+await sleep(bareIdle ? 500 : 0);
+const bareCpu = (p) => Number(readFileSync(`/proc/${p}/task/${p}/schedstat`, "utf8").split(" ")[0]);
+const bareBefore = bareIdle ? { cpu: bareCpu(bareIdle.pid), wakeups: wakeups(bareIdle.pid) } : null;
 const before = cpuNs(pid);
 const threadsBefore = cpuByThread(pid);
 const t0 = monoUs();
 await sleep(Number(idleSeconds) * 1000);
+if (bareIdle && bareBefore) {
+  r.bareIdle = {
+    cpuMs: (bareCpu(bareIdle.pid) - bareBefore.cpu) / 1e6,
+    wakeups: wakeups(bareIdle.pid) - bareBefore.wakeups,
+  };
+  bareIdle.kill();
+}
 r.idleCpuMs = (cpuNs(pid) - before) / 1e6;
 r.idleCpuByThreadMs = Object.fromEntries(
   Object.entries(cpuByThread(pid)).map(([k, v]) => [k, (v - (threadsBefore[k] ?? 0)) / 1e6]),
