@@ -69,17 +69,32 @@ const perRuntime = (f, unit, digits = 1) => [
   ...RUNTIMES.map((rt) => fmt(pick(rt.key, 0, f), unit, digits)),
   "",
 ];
-const flag = (r) => ms(r.flagUs, r.lastActiveUs);
-const tutFlag = (r) => ms(r.tutorialFlagUs, r.lastActiveUs);
+/** Active -> the unit gated on the healthy flag started (systemd's clock), for bootwarden and for the tutorial. */
+const flag = (r) => ms(r.gatedUs, r.lastActiveUs);
+const tutFlag = (r) => ms(r.tutorialGatedUs, r.lastActiveUs);
 /** Active -> the mark on disk (the daemon's clock after its last sync). */
 const mark = (r) => ms(r.markedUs, r.lastActiveUs);
-const allTut = (n) => RUNTIMES.flatMap((rt) => pick(rt.key, n, tutFlag));
+const allTut = (n, f = tutFlag) => RUNTIMES.flatMap((rt) => pick(rt.key, n, f));
 for (const n of UNRELATED)
   row(
-    `healthy flag after the critical unit is active, ${n} unrelated units`,
+    `healthy flag after the critical unit is active, until the unit gated on it starts, ${n} unrelated units`,
     [...RUNTIMES.map((rt) => fmt(pick(rt.key, n, flag), "ms")), fmt(allTut(n), "ms")],
     "≤ the tutorial's",
   );
+// The flag files' own mtimes: the kernel's coarse clock, up to a tick (4 ms here) early, hence below the mark.
+for (const n of UNRELATED)
+  row(`  the flag file's mtime (kernel's coarse clock), ${n} unrelated units`, [
+    ...RUNTIMES.map((rt) =>
+      fmt(
+        pick(rt.key, n, (r) => ms(r.flagUs, r.lastActiveUs)),
+        "ms",
+      ),
+    ),
+    fmt(
+      allTut(n, (r) => ms(r.tutorialFlagUs, r.lastActiveUs)),
+      "ms",
+    ),
+  ]);
 for (const n of UNRELATED)
   row(
     `slot marked good (written and synced) after the critical unit is active, ${n} unrelated units`,
@@ -380,6 +395,8 @@ as PID 1 (systemd-nspawn) in which bootwarden and the Flatcar tutorial's units r
 Each measured trial boot follows one normal boot of the same machine, as after a real update (bootwarden's config
 cache and Node's compile cache are warm; the tutorial has nothing to warm).
 The tutorial column holds the tutorial's figure from every boot of the row (both runtimes' boots).
+Times come from systemd's clock (unit timestamps) and, for the mark, the daemon's own (its journal record, taken
+after the last sync); the files' mtimes (the kernel's coarse clock, up to a tick early) are shown apart.
 
 | figure | ${RUNTIMES.map((r) => r.label).join(" | ")} | tutorial units | target |
 |---|---|---|---|---|
@@ -393,7 +410,7 @@ const verdictCell = (value, target, unit, bound) =>
   `${Number.isFinite(value) ? value.toFixed(1) : "n/a"} ${unit}: ${value <= target ? "met" : "missed"}${bound ? ` (bound: ${bound})` : ""}`;
 const targetRows = [
   [
-    "healthy flag after the critical unit is active ≤ the tutorial chain's, same boots",
+    "healthy flag after the critical unit is active ≤ the tutorial chain's, same boots (until the gated unit starts)",
     "74–96 ms (tutorial 18–20 ms)",
     ...RUNTIMES.map((rt) =>
       UNRELATED.map((n) => {

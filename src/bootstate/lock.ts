@@ -1,4 +1,4 @@
-import { closeSync, openSync } from "node:fs";
+import { closeSync, constants as fsc, openSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { BootwardenError, describeError, type ErrorDomain, errnoText } from "../base/errors.js";
 import { type NativeAddon, nativeAddon } from "../native/addon.js";
@@ -30,7 +30,9 @@ export async function withLock<T>(
     throw new BootwardenError(domain, "io", `${shown}: cannot lock: ${describeError(err)}`);
   }
   try {
-    fd = openSync(target, "r"); // libuv opens with O_CLOEXEC: no child inherits the lock
+    // O_NONBLOCK: a FIFO planted where the disk should be must not hang the open (the write refuses it by type);
+    // libuv adds O_CLOEXEC, so no child inherits the lock.
+    fd = openSync(target, fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
   } catch (err) {
     throw new BootwardenError(domain, "io", `${shown}: cannot lock (open: ${errnoText(err)})`);
   }

@@ -1,6 +1,6 @@
 // The boot state's lock: flock(2) on our own descriptor of the disk, image or directory, through the native addon.
 // Checked against the kernel's own view (/proc/locks) and against a real other writer (util-linux flock(1)).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -94,6 +94,13 @@ describe("the boot state's lock", () => {
         `^gpt: ${file}: another writer holds the lock after 0.3s \\(held by pid \\d+: flock ${file} sleep 5, for pid ${process.pid}: .+\\)$`,
       ),
     );
+  });
+
+  it("a FIFO planted as the target does not hang the open: the lock is taken and the write decides", async () => {
+    const fifo = path.join(dir, "disk.img");
+    spawnSync("mkfifo", [fifo]);
+    expect(statSync(fifo).isFIFO()).toBe(true);
+    expect(await withLock("gpt", fifo, fifo, async () => "ran", 300)).toBe("ran");
   });
 
   it("a target that is not there is one line naming it, nothing created", async () => {
