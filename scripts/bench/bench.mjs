@@ -386,10 +386,13 @@ if (!QUICK) {
 }
 
 const cpu = os.cpus()[0]?.model ?? "unknown";
+const commit =
+  spawnSync("git", ["-C", REPO, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout.trim() ||
+  "unknown";
 const header = `# bootwarden benchmarks
 
 Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}; host Node ${process.version}, bundled LTS Node from packaging/runtime.
-Date: ${new Date().toISOString()}. Command: \`${QUICK ? "BENCH_QUICK=1 " : ""}npm run bench\` (BENCH_RUNS=${RUNS}, BENCH_IDLE=${IDLE}).
+Date: ${new Date().toISOString()}. Code: commit ${commit}. Command: \`${QUICK ? "BENCH_QUICK=1 " : ""}npm run bench\` (BENCH_RUNS=${RUNS}, BENCH_IDLE=${IDLE}).
 Figures: median (min–max) of ${RUNS} run(s). Every figure comes from real boots of a Debian 12 container with systemd 252
 as PID 1 (systemd-nspawn) in which bootwarden and the Flatcar tutorial's units run side by side, on the same boots.
 Each measured trial boot follows one normal boot of the same machine, as after a real update (bootwarden's config
