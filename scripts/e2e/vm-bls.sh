@@ -53,7 +53,6 @@ cat >"$RT/usr/local/bin/test-agent" <<'SH'
 exec >/dev/console 2>&1
 slot=$(sed -n 's/.*bw_slot=\([AB]\).*/\1/p' /proc/cmdline)
 ents() { ls -1 /boot/efi/loader/entries /boot/efi/EFI/Linux 2>/dev/null | grep -v ':$' | grep . | sort | tr '\n' ',' | sed 's/,$//'; }
-echo "BWTEST: booted slot=$slot entries=$(ents)"
 bootwarden wait; rc=$?
 bootwarden status --json | sed 's/^/BWSTATUS: /'
 # systemd-bless-boot (enabled by its generator on counted boots) runs after boot-complete.target; give it its turn.
@@ -66,7 +65,26 @@ journalctl -b -u bootwarden -o cat --no-pager | sed 's/^/BWLOG: /'
 journalctl -b -u systemd-bless-boot -o cat --no-pager | grep -v '^-- ' | sed 's/^/BWBLESS: /'
 if [ $rc = 0 ]; then sync; echo "BWTEST: SCENARIO-DONE"; systemctl poweroff; fi
 SH
-chmod 0755 "$RT/usr/local/bin/test-app" "$RT/usr/local/bin/test-agent"
+# The entries as systemd-boot left them, read before bootwarden starts: a verdict right after its READY renames them
+# before an agent ordered after it could look.
+cat >"$RT/usr/local/bin/test-entries" <<'SH'
+#!/bin/sh
+slot=$(sed -n 's/.*bw_slot=\([AB]\).*/\1/p' /proc/cmdline)
+ents=$(ls -1 /boot/efi/loader/entries /boot/efi/EFI/Linux 2>/dev/null | grep -v ':$' | grep . | sort | tr '\n' ',' | sed 's/,$//')
+echo "BWTEST: booted slot=$slot entries=$ents" >/dev/console
+SH
+chmod 0755 "$RT/usr/local/bin/test-app" "$RT/usr/local/bin/test-agent" "$RT/usr/local/bin/test-entries"
+cat >"$RT/etc/systemd/system/test-entries.service" <<'UNIT'
+[Unit]
+Description=Test: the boot entries before bootwarden starts
+Before=bootwarden.service
+RequiresMountsFor=/boot/efi
+[Service]
+Type=oneshot
+ExecStart=/usr/local/bin/test-entries
+[Install]
+WantedBy=multi-user.target
+UNIT
 cat >"$RT/etc/systemd/system/app.service" <<'UNIT'
 [Unit]
 Description=Critical test application
@@ -86,7 +104,7 @@ ExecStart=/usr/local/bin/test-agent
 [Install]
 WantedBy=multi-user.target
 UNIT
-chroot "$RT" systemctl -q enable app.service test-agent.service
+chroot "$RT" systemctl -q enable app.service test-agent.service test-entries.service
 chroot "$RT" systemctl -q set-default multi-user.target
 chroot "$RT" systemctl -q mask serial-getty@ttyS0.service getty@tty1.service systemd-logind.service \
   apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer \
