@@ -65,11 +65,18 @@ for (const rt of RUNTIMES) {
   }
 }
 const pick = (key, n, f) => res[key][n].map(f);
-/** One cell per runtime from the runs without unrelated units, and the empty tutorial cell. */
-const perRuntime = (f, unit, digits = 1) => [
-  ...RUNTIMES.map((rt) => fmt(pick(rt.key, 0, f), unit, digits)),
+/**
+ * One cell per runtime, and the empty tutorial cell. A cell may hold several figures side by side ("a / b"); each
+ * part is [the runtime's values (key -> numbers), unit, digits].
+ */
+const perRuntimeJoined = (...parts) => [
+  ...RUNTIMES.map((rt) =>
+    parts.map(([values, unit, digits = 1]) => fmt(values(rt.key), unit, digits)).join(" / "),
+  ),
   "",
 ];
+/** One figure per runtime from the runs without unrelated units. */
+const perRuntime = (f, unit, digits = 1) => perRuntimeJoined([(key) => pick(key, 0, f), unit, digits]);
 /** Active -> the unit gated on the healthy flag started (systemd's clock), for bootwarden and for the tutorial. */
 const flag = (r) => ms(r.gatedUs, r.lastActiveUs);
 const tutFlag = (r) => ms(r.tutorialGatedUs, r.lastActiveUs);
@@ -118,19 +125,13 @@ for (const n of UNRELATED)
 // The mark split in two: systemd's signal reaching the daemon (and the decision, microseconds), then the write and
 // its syncs; and the image's own mtime (its last write, before the last sync).
 for (const n of UNRELATED)
-  row(`  of which: active -> verdict decided / verdict -> marked, ${n} unrelated units`, [
-    ...RUNTIMES.map(
-      (rt) =>
-        `${fmt(
-          pick(rt.key, n, (r) => ms(r.decidedUs, r.lastActiveUs)),
-          "ms",
-        )} / ${fmt(
-          pick(rt.key, n, (r) => ms(r.markedUs, r.decidedUs)),
-          "ms",
-        )}`,
+  row(
+    `  of which: active -> verdict decided / verdict -> marked, ${n} unrelated units`,
+    perRuntimeJoined(
+      [(key) => pick(key, n, (r) => ms(r.decidedUs, r.lastActiveUs)), "ms"],
+      [(key) => pick(key, n, (r) => ms(r.markedUs, r.decidedUs)), "ms"],
     ),
-    "",
-  ]);
+  );
 const top = Math.max(...UNRELATED);
 if (top > 0) {
   row(
@@ -179,16 +180,10 @@ row(
 );
 row(
   "RSS / RssAnon when the verdict is in (the daemon gives back what it will not touch again 8 s later)",
-  RUNTIMES.map(
-    (rt) =>
-      `${fmt(
-        pick(rt.key, 0, (r) => r.verdictRss / 1e6),
-        "MB",
-      )} / ${fmt(
-        pick(rt.key, 0, (r) => r.verdictRssAnon / 1e6),
-        "MB",
-      )}`,
-  ).concat(""),
+  perRuntimeJoined(
+    [(key) => pick(key, 0, (r) => r.verdictRss / 1e6), "MB"],
+    [(key) => pick(key, 0, (r) => r.verdictRssAnon / 1e6), "MB"],
+  ),
 );
 row(
   `steady RssFile after ${IDLE} s idle (file pages mapped: the node binary's, the libraries')`,
@@ -204,52 +199,27 @@ row(
   "≤ 5 ms",
 );
 
-row("idle CPU per 60 s: node's main thread / its other threads (V8's workers, libuv's pool)", [
-  ...RUNTIMES.map((rt) => {
-    const per = (f) => pick(rt.key, 0, (r) => (f(r.idleCpuByThreadMs ?? {}) * 60) / r.idleSeconds);
-    const others = (t) => Object.entries(t).reduce((s, [k, v]) => (k === "main" ? s : s + v), 0);
-    return `${fmt(
-      per((t) => t.main ?? 0),
-      "ms",
-      2,
-    )} / ${fmt(per(others), "ms", 2)}`;
-  }),
-  "",
-]);
-row("idle: wake-ups of node's main thread / minor page faults, per 60 s", [
-  ...RUNTIMES.map((rt) => {
-    const per = (f) => pick(rt.key, 0, (r) => (f(r) * 60) / r.idleSeconds);
-    return `${fmt(
-      per((r) => r.idleWakeups),
-      "wake-ups",
-      0,
-    )} / ${fmt(
-      per((r) => r.idleMinorFaults),
-      "faults",
-      0,
-    )}`;
-  }),
-  "",
-]);
-const bareIdleOf = (key, f) =>
-  pick(key, 0, (r) => (r.bareIdle ? (f(r.bareIdle) * 60) / r.idleSeconds : Number.NaN));
+// Idle figures per 60 s of the measured window, from the runs without unrelated units.
+const perMinute = (f) => (key) => pick(key, 0, (r) => (f(r) * 60) / r.idleSeconds);
+const otherThreads = (t) => Object.entries(t).reduce((s, [k, v]) => (k === "main" ? s : s + v), 0);
+row(
+  "idle CPU per 60 s: node's main thread / its other threads (V8's workers, libuv's pool)",
+  perRuntimeJoined(
+    [perMinute((r) => r.idleCpuByThreadMs?.main ?? 0), "ms", 2],
+    [perMinute((r) => otherThreads(r.idleCpuByThreadMs ?? {})), "ms", 2],
+  ),
+);
+row(
+  "idle: wake-ups of node's main thread / minor page faults, per 60 s",
+  perRuntimeJoined(
+    [perMinute((r) => r.idleWakeups), "wake-ups", 0],
+    [perMinute((r) => r.idleMinorFaults), "faults", 0],
+  ),
+);
+const bareIdle = (f) => perMinute((r) => (r.bareIdle ? f(r.bareIdle) : Number.NaN));
 row(
   "bound: bare node of the same binary whose only work is a 15 s timer (the watchdog's period), same window: main thread's CPU / wake-ups per 60 s",
-  [
-    ...RUNTIMES.map(
-      (rt) =>
-        `${fmt(
-          bareIdleOf(rt.key, (b) => b.cpuMs),
-          "ms",
-          2,
-        )} / ${fmt(
-          bareIdleOf(rt.key, (b) => b.wakeups),
-          "wake-ups",
-          0,
-        )}`,
-    ),
-    "",
-  ],
+  perRuntimeJoined([bareIdle((b) => b.cpuMs), "ms", 2], [bareIdle((b) => b.wakeups), "wake-ups", 0]),
 );
 row(
   "resident memory of the node binary's own pages (file-backed, part of RSS)",
@@ -258,63 +228,30 @@ row(
 
 // The bound Node itself sets, measured by the probe in the same containers: a bare process of the same binary
 // from the same mount (the bundled Node from the system extension's squashfs), no sandbox.
-const bareOf = (key, f) => pick(key, 0, (r) => (r.bare ? f(r.bare) : Number.NaN));
-row("bound: bare `node -e 0` of the same binary, start to exit, in the same container", [
-  ...RUNTIMES.map((rt) =>
-    fmt(
-      bareOf(rt.key, (b) => median(b.startMs)),
-      "ms",
-    ),
-  ),
-  "",
-]);
+const bare = (f) => (key) => pick(key, 0, (r) => (r.bare ? f(r.bare) : Number.NaN));
+row(
+  "bound: bare `node -e 0` of the same binary, start to exit, in the same container",
+  perRuntimeJoined([bare((b) => median(b.startMs)), "ms"]),
+);
 // systemd's own part of exec -> READY=1, measured by the probe after each boot: transient services with
 // bootwarden.service's sandbox whose main process only sends READY=1.
-const readyOf = (key, f) => pick(key, 0, (r) => (r.sandboxReady ? median(f(r.sandboxReady)) : Number.NaN));
+const ready = (f) => (key) => pick(key, 0, (r) => (r.sandboxReady ? median(f(r.sandboxReady)) : Number.NaN));
 row(
   "bound: systemd's exec -> READY=1 under bootwarden.service's sandbox: `systemd-notify --ready` as the main process / without the sandbox",
-  [
-    ...RUNTIMES.map(
-      (rt) =>
-        `${fmt(
-          readyOf(rt.key, (x) => x.notifyMs),
-          "ms",
-        )} / ${fmt(
-          readyOf(rt.key, (x) => x.plainNotifyMs),
-          "ms",
-        )}`,
-    ),
-    "",
-  ],
+  perRuntimeJoined([ready((x) => x.notifyMs), "ms"], [ready((x) => x.plainNotifyMs), "ms"]),
 );
 row(
   "bound: the same sandbox, a bare process of the same node binary sending READY=1 through the daemon's native module",
-  [
-    ...RUNTIMES.map((rt) =>
-      fmt(
-        readyOf(rt.key, (x) => x.nodeMs),
-        "ms",
-      ),
-    ),
-    "",
-  ],
+  perRuntimeJoined([ready((x) => x.nodeMs), "ms"]),
 );
-row("bound: bare node idling 1 s, same binary, same container: RSS / RssAnon / the binary's pages", [
-  ...RUNTIMES.map(
-    (rt) =>
-      `${fmt(
-        bareOf(rt.key, (b) => b.rss / 1e6),
-        "MB",
-      )} / ${fmt(
-        bareOf(rt.key, (b) => b.anon / 1e6),
-        "MB",
-      )} / ${fmt(
-        bareOf(rt.key, (b) => b.bin / 1e6),
-        "MB",
-      )}`,
+row(
+  "bound: bare node idling 1 s, same binary, same container: RSS / RssAnon / the binary's pages",
+  perRuntimeJoined(
+    [bare((b) => b.rss / 1e6), "MB"],
+    [bare((b) => b.anon / 1e6), "MB"],
+    [bare((b) => b.bin / 1e6), "MB"],
   ),
-  "",
-]);
+);
 
 const CRIT = QUICK ? 300 : 1000;
 log(`${CRIT} critical units`);
@@ -464,7 +401,7 @@ const targetRows = [
         m0(rt.key, (r) => ms(r.readyUs, r.execUs)),
         150,
         "ms",
-        `systemd's sandboxed exec to READY=1 alone ${median(readyOf(rt.key, (x) => x.notifyMs)).toFixed(0)} ms, with a bare node ${median(readyOf(rt.key, (x) => x.nodeMs)).toFixed(0)} ms`,
+        `systemd's sandboxed exec to READY=1 alone ${median(ready((x) => x.notifyMs)(rt.key)).toFixed(0)} ms, with a bare node ${median(ready((x) => x.nodeMs)(rt.key)).toFixed(0)} ms`,
       ),
     ),
   ],
@@ -476,7 +413,7 @@ const targetRows = [
         m0(rt.key, (r) => r.steadyRss / 1e6),
         50,
         "MB",
-        `bare node ${median(bareOf(rt.key, (b) => b.rss / 1e6)).toFixed(1)} MB in the same container`,
+        `bare node ${median(bare((b) => b.rss / 1e6)(rt.key)).toFixed(1)} MB in the same container`,
       ),
     ),
   ],
@@ -488,7 +425,7 @@ const targetRows = [
         m0(rt.key, (r) => r.steadyRssAnon / 1e6),
         20,
         "MB",
-        `bare node ${median(bareOf(rt.key, (b) => b.anon / 1e6)).toFixed(1)} MB in the same container`,
+        `bare node ${median(bare((b) => b.anon / 1e6)(rt.key)).toFixed(1)} MB in the same container`,
       ),
     ),
   ],
@@ -500,7 +437,7 @@ const targetRows = [
         m0(rt.key, (r) => (r.idleCpuMs * 60) / r.idleSeconds),
         5,
         "ms",
-        `bare node with the watchdog's 15 s timer ${median(bareIdleOf(rt.key, (b) => b.cpuMs)).toFixed(1)} ms`,
+        `bare node with the watchdog's 15 s timer ${median(bareIdle((b) => b.cpuMs)(rt.key)).toFixed(1)} ms`,
       ),
     ),
   ],

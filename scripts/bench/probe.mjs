@@ -1,7 +1,7 @@
 // Runs inside a benchmark container after the boot's verdict: reads systemd's timestamps, the daemon's /proc figures
 // and both designs' flag files, idles to measure idle CPU, writes /var/lib/bench/result.json, powers off.
 // Usage: probe.mjs <idle seconds> <wait for the tutorial's mark: 0|1> <MESSAGE_ID of bootwarden's "marked good">
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 
 const [idleSeconds = "0", waitTutorialMark = "0", markedGoodId = ""] = process.argv.slice(2);
@@ -17,20 +17,18 @@ const offsetUs = () => {
 const mtimeMonoUs = (f) =>
   existsSync(f) ? Number(statSync(f, { bigint: true }).mtimeNs / 1000n) - offsetUs() : null;
 const prop = (unit, p) => Number(sh("systemctl", "show", "-P", p, unit));
-// Every thread's CPU (V8 compiles and collects on its own threads), from each task's schedstat.
-const cpuNs = (pid) =>
-  readdirSync(`/proc/${pid}/task`).reduce(
-    (sum, t) => sum + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]),
-    0,
-  );
+// One thread's CPU time, from its schedstat (ns on the CPU).
+const taskCpuNs = (pid, tid) =>
+  Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+// Every thread's CPU (V8 compiles and collects on its own threads).
+const cpuNs = (pid) => readdirSync(`/proc/${pid}/task`).reduce((sum, t) => sum + taskCpuNs(pid, t), 0);
 // Per thread name (node's main thread, V8's workers, libuv's pool): where idle CPU goes.
 const cpuByThread = (pid) => {
   const out = {};
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, "utf8").trim();
     const name = t === String(pid) ? "main" : comm;
-    const ns = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
-    out[name] = (out[name] ?? 0) + ns;
+    out[name] = (out[name] ?? 0) + taskCpuNs(pid, t);
   }
   return out;
 };
@@ -117,11 +115,10 @@ const wakeups = (p) =>
 const wakeupsBefore = wakeups(pid);
 // The bound Node sets on idle CPU, over the same window: a bare process of the same binary whose only work is a
 // timer every 15 s, as the daemon's watchdog ping (WatchdogSec=30s).
-const { spawn } = await import("node:child_process");
 const bareIdle =
   Number(idleSeconds) > 0 ? spawn(process.execPath, ["-e", "setInterval(() => {}, 15000)"]) : null;
 await sleep(bareIdle ? 500 : 0);
-const bareCpu = (p) => Number(readFileSync(`/proc/${p}/task/${p}/schedstat`, "utf8").split(" ")[0]);
+const bareCpu = (p) => taskCpuNs(p, p); // its main thread
 const bareBefore = bareIdle ? { cpu: bareCpu(bareIdle.pid), wakeups: wakeups(bareIdle.pid) } : null;
 const before = cpuNs(pid);
 const threadsBefore = cpuByThread(pid);

@@ -41,9 +41,16 @@ assessment:
   critical:
     units: [app.service]
 YAML
+# What the test scripts share: the booted slot (from the kernel command line) and the ESP's entries.
+mkdir -p "$RT/usr/local/lib"
+cat >"$RT/usr/local/lib/bwtest.sh" <<'SH'
+slot=$(sed -n 's/.*bw_slot=\([AB]\).*/\1/p' /proc/cmdline)
+ents() { ls -1 /boot/efi/loader/entries /boot/efi/EFI/Linux 2>/dev/null | grep -v ':$' | grep . | sort | tr '\n' ',' | sed 's/,$//'; }
+SH
 cat >"$RT/usr/local/bin/test-app" <<'SH'
 #!/bin/sh
-slot=$(sed -n 's/.*bw_slot=\([AB]\).*/\1/p' /proc/cmdline); plan=$(sed -n 's/.*bw_plan=\([a-z]*\).*/\1/p' /proc/cmdline)
+. /usr/local/lib/bwtest.sh
+plan=$(sed -n 's/.*bw_plan=\([a-z]*\).*/\1/p' /proc/cmdline)
 [ "$slot" = B ] && [ "$plan" != healthy ] && { echo "app: broken on slot $slot"; exit 1; }
 echo "app: up on slot $slot"; exec sleep infinity
 SH
@@ -51,8 +58,7 @@ cat >"$RT/usr/local/bin/test-agent" <<'SH'
 #!/bin/sh
 # Reports each boot on the serial console; powers off once the boot is healthy (an unhealthy one reboots itself).
 exec >/dev/console 2>&1
-slot=$(sed -n 's/.*bw_slot=\([AB]\).*/\1/p' /proc/cmdline)
-ents() { ls -1 /boot/efi/loader/entries /boot/efi/EFI/Linux 2>/dev/null | grep -v ':$' | grep . | sort | tr '\n' ',' | sed 's/,$//'; }
+. /usr/local/lib/bwtest.sh
 bootwarden wait; rc=$?
 bootwarden status --json | sed 's/^/BWSTATUS: /'
 # systemd-bless-boot (enabled by its generator on counted boots) runs after boot-complete.target; give it its turn.
@@ -69,9 +75,8 @@ SH
 # before an agent ordered after it could look.
 cat >"$RT/usr/local/bin/test-entries" <<'SH'
 #!/bin/sh
-slot=$(sed -n 's/.*bw_slot=\([AB]\).*/\1/p' /proc/cmdline)
-ents=$(ls -1 /boot/efi/loader/entries /boot/efi/EFI/Linux 2>/dev/null | grep -v ':$' | grep . | sort | tr '\n' ',' | sed 's/,$//')
-echo "BWTEST: booted slot=$slot entries=$ents" >/dev/console
+. /usr/local/lib/bwtest.sh
+echo "BWTEST: booted slot=$slot entries=$(ents)" >/dev/console
 SH
 chmod 0755 "$RT/usr/local/bin/test-app" "$RT/usr/local/bin/test-agent" "$RT/usr/local/bin/test-entries"
 cat >"$RT/etc/systemd/system/test-entries.service" <<'UNIT'
