@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { BootwardenError, describeError } from "./base/errors.js";
+import { printable } from "./core/printable.js";
 
 const USAGE = `usage: bootwarden <command> [options]
   status        [--config FILE] [--json]   boot state, and the live assessment while the daemon runs
@@ -80,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       return process.exit(await (await import("./commands/backstop.js")).runBackstop(v.config));
     case "wait": {
       const out = await (await import("./commands/wait.js")).waitForVerdict();
-      process.stdout.write(`${out.text}\n`);
+      process.stdout.write(`${printable(out.text)}\n`);
       return out.code;
     }
     default:
@@ -93,7 +94,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`bootwarden: ${describeError(err)}\n`);
+    process.stderr.write(`bootwarden: ${printable(describeError(err))}\n`);
     // exit, not exitCode: a daemon that failed half-way still holds the bus and watchers open, and systemd must see
     // it die to restart it.
     process.exit(err instanceof BootwardenError ? err.exitCode : 1);

@@ -2,13 +2,15 @@ import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend } from "../bootstate/types.js";
 import type { ActionEffect, Verdict } from "../core/assessment.js";
-import type { FlagWriter, HookRunner, StatusStore } from "../daemon/ports.js";
-import { logRepair, markedAt, rollBack } from "./rollback.js";
+import type { SlotKey } from "../core/status.js";
+import type { Clock, FlagWriter, HookRunner, StatusStore } from "../daemon/ports.js";
+import { logRepair, markedAt, recordSafely, rollBack } from "./rollback.js";
 
-export interface ActionContext {
-  slot: string;
+export interface ActionContext extends SlotKey {
   verdict?: Verdict;
   reason?: string;
+  /** How long a failing mark-bad is retried (CLOCK_MONOTONIC ms): until the backstop takes over. */
+  retryUntil: number;
 }
 
 export interface ActionDeps {
@@ -18,6 +20,7 @@ export interface ActionDeps {
   store: StatusStore;
   reboot(): Promise<void>;
   log: Logger;
+  clock: Clock;
 }
 
 /**
@@ -40,13 +43,11 @@ export async function runAction(deps: ActionDeps, e: ActionEffect, ctx: ActionCo
       );
       logRepair(deps.log, ctx.slot, r);
       // Bookkeeping for `arm`, off the path to the flag.
-      void deps.store
-        .resetFailedTrials(ctx.slot)
-        .catch((err: Error) => deps.log.warn(`could not reset the failed-trial count: ${err.message}`));
+      void recordSafely(deps.log, "reset the failed-trial count", () => deps.store.resetFailedTrials(ctx));
       return true;
     }
     case "rollback":
-      return rollBack(deps, { slot: ctx.slot, reason: ctx.reason ?? "", by: "daemon" });
+      return rollBack(deps, { ...ctx, reason: ctx.reason ?? "", by: "daemon" });
     case "flag":
       await deps.flags.write(e.which, e.reason);
       return true;

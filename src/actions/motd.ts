@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import { writeAtomic } from "../base/atomic-write.js";
 import { MOTD_FILE, sysPath } from "../base/paths.js";
+import { printable } from "../core/printable.js";
 import type { Motd } from "../daemon/ports.js";
 
 /** /run/motd.d/bootwarden, as greenboot keeps its own: gone with the boot, read by pam_motd at login. */
@@ -13,6 +14,7 @@ export class FileMotd implements Motd {
     if (text === this.last) return;
     this.last = text;
     if (text === undefined) await rm(this.file, { force: true });
-    else await writeAtomic(this.file, `${text}\n`, { mode: 0o644 });
+    // Reasons carry unit states and entry names: no escape sequence reaches a login terminal.
+    else await writeAtomic(this.file, `${printable(text)}\n`, { mode: 0o644 });
   }
 }

@@ -2,7 +2,8 @@ import { describeError, isCode } from "../base/errors.js";
 import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend, MarkResult } from "../bootstate/types.js";
-import type { StatusStore } from "../daemon/ports.js";
+import type { SlotKey } from "../core/status.js";
+import type { Clock, StatusStore } from "../daemon/ports.js";
 
 /**
  * When the mark was on disk (its last sync done), on CLOCK_MONOTONIC like systemd's unit timestamps: journald's own
@@ -19,61 +20,94 @@ export function logRepair(log: Logger, slot: string, r: MarkResult): void {
     );
 }
 
+/** Bookkeeping that must never stop what it accompanies: a failure is logged, never thrown. */
+export async function recordSafely<T>(
+  log: Logger,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    log.warn(`could not ${what}: ${describeError(err)}`);
+    return undefined;
+  }
+}
+
 export interface RollbackDeps {
   backend: BootStateBackend;
   store: StatusStore;
   reboot(): Promise<void>;
   log: Logger;
+  clock: Clock;
 }
 
-export interface RollbackContext {
-  slot: string;
+export interface RollbackContext extends SlotKey {
   reason: string;
   by: "daemon" | "backstop";
+  /** A mark-bad that fails is retried until this CLOCK_MONOTONIC ms (the backstop's turn); none: until it works. */
+  retryUntil?: number;
 }
+
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
 
 /**
  * The one rollback sequence, for the daemon and the backstop: mark the booted slot bad, record the failed trial (so
- * the next boot reports it), then reboot. If the slot cannot be marked bad there is no reboot: the boot loader would
- * only choose the same slot again. Every step is idempotent, so a sequence cut short is simply run again.
- * Returns whether the reboot was requested.
+ * the next boot reports it), then reboot. A mark that fails (a lock held too long, an I/O error) is tried again with
+ * a growing pause. Only a slot with nothing to fall back to is never rebooted: the boot loader would choose it
+ * again. Every step is idempotent, so a sequence cut short is simply run again; the records are bookkeeping, and
+ * nothing they do can stop the reboot. Returns whether the reboot was requested.
  */
 export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promise<boolean> {
+  const { log } = deps;
   const fields = { BOOTWARDEN_SLOT: ctx.slot, BOOTWARDEN_VERDICT: "unhealthy" };
   const by = ctx.by === "backstop" ? "backstop: " : "";
-  try {
-    const r = await deps.backend.markBad();
-    deps.log.warn(
-      { MESSAGE_ID: MessageId.markedBad, ...fields, ...markedAt() },
-      `${by}slot ${ctx.slot}: ${r.message}`,
-    );
-    logRepair(deps.log, ctx.slot, r);
-  } catch (err) {
-    deps.log.error(
-      { MESSAGE_ID: MessageId.rollbackFailed, ...fields },
-      `${by}could not mark ${ctx.slot} bad (${describeError(err)}); not rebooting`,
-    );
-    // No slot to fall back to: say so loudly, once, rather than leaving the operator to guess from a failed write.
-    if (isCode(err, "refused"))
-      deps.log.error(
-        { MESSAGE_ID: MessageId.slotExhausted, ...fields },
-        `${by}no slot is left to fall back to from ${ctx.slot}: the machine stays on it and needs an operator`,
+  for (let pause = FIRST_RETRY_MS; ; pause = Math.min(pause * 2, MAX_RETRY_MS)) {
+    try {
+      const r = await deps.backend.markBad();
+      log.warn(
+        { MESSAGE_ID: MessageId.markedBad, ...fields, ...markedAt() },
+        `${by}slot ${ctx.slot}: ${r.message}`,
       );
-    return false;
+      logRepair(log, ctx.slot, r);
+      break;
+    } catch (err) {
+      if (isCode(err, "refused")) {
+        log.error(
+          { MESSAGE_ID: MessageId.slotExhausted, ...fields },
+          `${by}no slot is left to fall back to from ${ctx.slot} (${describeError(err)}): not rebooting, the machine stays on it and needs an operator`,
+        );
+        return false;
+      }
+      if (ctx.retryUntil !== undefined && deps.clock.now() + pause > ctx.retryUntil) {
+        log.error(
+          { MESSAGE_ID: MessageId.rollbackFailed, ...fields },
+          `${by}could not mark ${ctx.slot} bad (${describeError(err)}); the backstop tries again after the deadline`,
+        );
+        return false;
+      }
+      log.warn(
+        { MESSAGE_ID: MessageId.markBadRetry, ...fields },
+        `${by}could not mark ${ctx.slot} bad (${describeError(err)}); trying again in ${pause / 1000}s`,
+      );
+      await new Promise<void>((resolve) => deps.clock.after(pause, resolve));
+    }
   }
-  await deps.store.writeLastTrial({
-    slot: ctx.slot,
-    verdict: "unhealthy",
-    reason: ctx.reason,
-    at: new Date().toISOString(),
-    by: ctx.by,
-  });
+  const at = new Date().toISOString();
+  await recordSafely(log, "record the rolled-back trial", () =>
+    deps.store.writeLastTrial({ slot: ctx.slot, verdict: "unhealthy", reason: ctx.reason, at, by: ctx.by }),
+  );
   // The daemon recorded its verdict when it reached it; this is the backstop's (and a no-op for the daemon).
-  await deps.store.trialDecided(ctx.slot, "unhealthy", ctx.reason, ctx.by).catch(() => undefined);
-  const failures = await deps.store.countFailedTrial(ctx.slot, ctx.reason);
-  deps.log.warn(
+  await recordSafely(log, "record the verdict in the history", () =>
+    deps.store.trialDecided(ctx, "unhealthy", ctx.reason, ctx.by),
+  );
+  const failures = await recordSafely(log, "count the failed trial", () =>
+    deps.store.countFailedTrial(ctx, ctx.reason),
+  );
+  log.warn(
     { MESSAGE_ID: MessageId.rebootRequested, ...fields },
-    `${by}rebooting to fall back from ${ctx.slot} (failed trial ${failures} since it was last blessed): ${ctx.reason}`,
+    `${by}rebooting to fall back from ${ctx.slot}${failures ? ` (failed trial ${failures} since it was last blessed)` : ""}: ${ctx.reason}`,
   );
   await deps.reboot();
   return true;

@@ -1,28 +1,46 @@
 import path from "node:path";
 import { writeAtomic } from "../base/atomic-write.js";
 import { RUN_DIR, STATE_DIR, sysPath } from "../base/paths.js";
-import { readJson } from "../base/read-json.js";
-import type { DaemonStatus, LastTrial } from "../core/status.js";
+import { readRecord } from "../base/read-json.js";
+import { parseStatus } from "../core/records.js";
+import type { DaemonStatus, LastTrial, SlotKey } from "../core/status.js";
 import type { StatusStore } from "../daemon/ports.js";
-import { TrialHistory } from "./trial-history.js";
-import { TrialLog } from "./trial-log.js";
+import { TrialRecords } from "./trials.js";
 
 /**
- * status.json in the runtime directory (this boot only) and last-trial.json in the state directory (across the
- * reboot). Both carry reasons, so they are 0640 in a 0700 state directory.
+ * status.json in the runtime directory (this boot only), and the trial records in the state directory (across the
+ * reboot, trials.ts). Both carry reasons, so they are 0640, the state directory 0700. A damaged file is reported
+ * through `onDamaged` (once per file) and read as absent.
  */
 export class FileStatusStore implements StatusStore {
+  private readonly trials: TrialRecords;
+  private statusSaid = false;
+
   constructor(
     readonly runDir = sysPath(RUN_DIR),
     readonly stateDir = sysPath(STATE_DIR),
-  ) {}
+    private readonly onDamaged: (problem: string) => void = () => undefined,
+  ) {
+    this.trials = new TrialRecords(stateDir, onDamaged);
+  }
 
   get statusFile(): string {
     return path.join(this.runDir, "status.json");
   }
 
-  read(): Promise<DaemonStatus | undefined> {
-    return readJson<DaemonStatus>(this.statusFile);
+  /** The status, or undefined when it is missing or damaged (`problem` says which, for the CLI). */
+  async readChecked(): Promise<{ status?: DaemonStatus; problem?: string }> {
+    const r = await readRecord(this.statusFile, parseStatus);
+    return { status: r.value, problem: r.problem };
+  }
+
+  async read(): Promise<DaemonStatus | undefined> {
+    const r = await this.readChecked();
+    if (r.problem && !this.statusSaid) {
+      this.statusSaid = true;
+      this.onDamaged(r.problem);
+    }
+    return r.status;
   }
 
   write(s: DaemonStatus): Promise<void> {
@@ -30,34 +48,26 @@ export class FileStatusStore implements StatusStore {
   }
 
   readLastTrial(): Promise<LastTrial | undefined> {
-    return readJson<LastTrial>(path.join(this.stateDir, "last-trial.json"));
-  }
-
-  async countFailedTrial(slot: string, reason: string): Promise<number> {
-    return (await this.history().failed(slot, reason)).failures;
-  }
-
-  resetFailedTrials(slot: string): Promise<void> {
-    return this.history().blessed(slot);
-  }
-
-  trialStarted(slot: string): Promise<void> {
-    return new TrialLog(path.join(this.stateDir, "history.json")).started(slot);
-  }
-
-  trialDecided(slot: string, verdict: string, reason: string, by: "daemon" | "backstop"): Promise<void> {
-    return new TrialLog(path.join(this.stateDir, "history.json")).decided(slot, verdict, reason, by);
-  }
-
-  private history(): TrialHistory {
-    return new TrialHistory(path.join(this.stateDir, "trials.json"));
+    return this.trials.lastTrial();
   }
 
   writeLastTrial(t: LastTrial): Promise<void> {
-    return writeAtomic(path.join(this.stateDir, "last-trial.json"), `${JSON.stringify(t)}\n`, {
-      mode: 0o640,
-      durable: true,
-      dirMode: 0o700,
-    });
+    return this.trials.writeLastTrial(t);
+  }
+
+  countFailedTrial(k: SlotKey, reason: string): Promise<number> {
+    return this.trials.failed(k, reason);
+  }
+
+  resetFailedTrials(k: SlotKey): Promise<void> {
+    return this.trials.blessed(k);
+  }
+
+  trialStarted(k: SlotKey): Promise<void> {
+    return this.trials.started(k);
+  }
+
+  trialDecided(k: SlotKey, verdict: string, reason: string, by: "daemon" | "backstop"): Promise<void> {
+    return this.trials.decided(k, verdict, reason, by);
   }
 }

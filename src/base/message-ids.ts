@@ -18,4 +18,7 @@ export const MessageId = {
   untrustedFlagPath: "0a3a6455cfb94f7c81cdf5fcc4119eb6",
   slotExhausted: "dc640a9a95824bc3b4812ff32ed99532",
   rollbackFailed: "4a60e7f026ae443282e51902dd88d34b",
+  foreignSignal: "80311813009c49c18e5577636e7ce338",
+  markBadRetry: "7b6be8eb6ecc4dc88ecb0fd0a632b47d",
+  recordDamaged: "c52a065d723b43a984c7cdd624fa9fc4",
 } as const;

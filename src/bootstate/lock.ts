@@ -1,19 +1,26 @@
-import { closeSync, constants as fsc, openSync } from "node:fs";
+import { closeSync, constants as fsc, fstatSync, mkdirSync, openSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
 import { BootwardenError, describeError, type ErrorDomain, errnoText } from "../base/errors.js";
+import { RUN_DIR, sysPath } from "../base/paths.js";
 import { type NativeAddon, nativeAddon } from "../native/addon.js";
 
 export const LOCK_WAIT_MS = 10_000;
 /** How often a waiter tries again while another writer holds the lock. */
 const RETRY_MS = 20;
+/** bootwarden's own lock: one per machine, as there is one boot state. */
+export const LOCK_FILE = path.join(RUN_DIR, "boot-state.lock");
 
 /**
- * An exclusive BSD lock (flock) on the disk or image itself, or on the directory of a grubenv or of BLS entries,
- * held for one read-modify-write of the boot state. Whole-disk flock is the convention systemd documents for tools
- * that change a partition table (udev backs off while it is held), so cgpt/sgdisk users that follow it are kept
- * out too. The lock belongs to a descriptor of ours (flock(2) through the native addon: no helper process on the
- * mark's path), and the kernel drops it when the descriptor closes, including when we die. A waiter tries every
- * RETRY_MS without blocking the event loop, gives up after `waitMs` and says who holds the lock.
+ * Held for one read-modify-write of the boot state. Two exclusive flocks, in this order:
+ * - bootwarden's own lock file, 0600 in root's /run/bootwarden: only root can open it, so no other user can hold it.
+ *   A lock on the disk image, the grubenv's directory or the ESP would do as well for our own writers, but any user
+ *   who can read them (an image is often 0644, /boot/grub 0755) can take a shared flock there and block a rollback.
+ * - on a block device, the device itself too: whole-disk flock is what systemd documents for tools that change a
+ *   partition table (udev backs off while it is held), and only root and the disk group can open one.
+ * The locks belong to descriptors of ours (no helper process), and the kernel drops them when we die. A waiter tries
+ * every RETRY_MS without blocking the event loop, gives up after `waitMs` and says who holds the lock; the rollback
+ * retries a write that gave up (actions/rollback.ts).
  */
 export async function withLock<T>(
   domain: ErrorDomain,
@@ -23,43 +30,91 @@ export async function withLock<T>(
   waitMs = defaultWait(),
 ): Promise<T> {
   let native: NativeAddon;
-  let fd: number;
   try {
     native = nativeAddon();
   } catch (err) {
     throw new BootwardenError(domain, "io", `${shown}: cannot lock: ${describeError(err)}`);
   }
+  const until = monotonicMs() + waitMs;
+  const own = openOwnLock(domain, shown);
   try {
-    // O_NONBLOCK: a FIFO planted where the disk should be must not hang the open (the write refuses it by type);
-    // libuv adds O_CLOEXEC, so no child inherits the lock.
-    fd = openSync(target, fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
+    await take(native, own, sysPath(LOCK_FILE), domain, "bootwarden's lock", until, waitMs);
+    const dev = await openIfBlockDevice(domain, target, shown);
+    try {
+      if (dev !== undefined) await take(native, dev, target, domain, shown, until, waitMs);
+      return await fn();
+    } finally {
+      if (dev !== undefined) closeSync(dev);
+    }
+  } finally {
+    closeSync(own);
+  }
+}
+
+/**
+ * The lock file, created on first use; one that another user could open (a mode other than 0600, not ours) is
+ * refused, since only root can create files in /run/bootwarden that would not be.
+ */
+function openOwnLock(domain: ErrorDomain, shown: string): number {
+  const file = sysPath(LOCK_FILE);
+  let fd: number;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+    // O_NONBLOCK and O_NOFOLLOW: nothing planted here may hang the open or lead elsewhere; libuv adds O_CLOEXEC.
+    fd = openSync(file, fsc.O_RDONLY | fsc.O_CREAT | fsc.O_NOFOLLOW | fsc.O_NONBLOCK | fsc.O_NOCTTY, 0o600);
+  } catch (err) {
+    throw new BootwardenError(domain, "io", `${shown}: cannot lock (open ${file}: ${errnoText(err)})`);
+  }
+  const st = fstatSync(fd);
+  const uid = process.geteuid?.() ?? 0;
+  if (!st.isFile() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+    closeSync(fd);
+    throw new BootwardenError(
+      domain,
+      "unsafe",
+      `${file}: not a 0600 regular file of uid ${uid}; refusing to use it as the boot state's lock`,
+    );
+  }
+  return fd;
+}
+
+async function openIfBlockDevice(domain: ErrorDomain, target: string, shown: string) {
+  const st = await stat(target).catch(() => undefined);
+  if (!st?.isBlockDevice()) return undefined;
+  try {
+    return openSync(target, fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
   } catch (err) {
     throw new BootwardenError(domain, "io", `${shown}: cannot lock (open: ${errnoText(err)})`);
   }
-  try {
+}
+
+async function take(
+  native: NativeAddon,
+  fd: number,
+  file: string,
+  domain: ErrorDomain,
+  shown: string,
+  until: number,
+  waitMs: number,
+): Promise<void> {
+  for (;;) {
+    let taken: boolean;
+    try {
+      taken = native.tryLock(fd);
+    } catch (err) {
+      throw new BootwardenError(domain, "io", `${shown}: cannot lock (${describeError(err)})`);
+    }
+    if (taken) return;
     // process.hrtime, not performance.now(): Node loads the whole perf_hooks module at the first touch of the
     // `performance` global, 1.5 ms on the mark's path (bench trace).
-    const until = monotonicMs() + waitMs;
-    for (;;) {
-      let taken: boolean;
-      try {
-        taken = native.tryLock(fd);
-      } catch (err) {
-        throw new BootwardenError(domain, "io", `${shown}: cannot lock (${describeError(err)})`);
-      }
-      if (taken) break;
-      const left = until - monotonicMs();
-      if (left <= 0)
-        throw new BootwardenError(
-          domain,
-          "busy",
-          `${shown}: another writer holds the lock after ${waitMs / 1000}s (${await lockHolder(target)})`,
-        );
-      await new Promise((r) => setTimeout(r, Math.min(RETRY_MS, left)));
-    }
-    return await fn();
-  } finally {
-    closeSync(fd);
+    const left = until - monotonicMs();
+    if (left <= 0)
+      throw new BootwardenError(
+        domain,
+        "busy",
+        `${shown}: another writer holds the lock after ${waitMs / 1000}s (${await lockHolder(file)})`,
+      );
+    await new Promise((r) => setTimeout(r, Math.min(RETRY_MS, left)));
   }
 }
 
@@ -81,7 +136,7 @@ export function prepareLock(): void {
   }
 }
 
-/** Who holds a flock on `target`, from /proc/locks: the locking process's parent is the bootwarden that waits on it. */
+/** Who holds a flock on `target`, from /proc/locks. */
 export async function lockHolder(target: string): Promise<string> {
   try {
     const st = await stat(target);

@@ -14,6 +14,12 @@ export interface BootState {
   /** Where the state lives: the disk or the grubenv file. */
   source: string;
   bootedSlot: string;
+  /**
+   * The booted slot's identity, which trial records are keyed by: `PARTUUID=<guid>` (gpt), the entry id without its
+   * counter (bls), the scheme's entry (grubenv). Names a user may type differently (PARTLABEL= or PARTUUID=, `b` or
+   * `b.conf`) resolve to it through `identify`.
+   */
+  bootedId: string;
   trialBoot: boolean;
   state: BlessState;
   /** Boot attempts the bootloader still grants the booted slot, when the scheme counts them. */
@@ -51,6 +57,8 @@ export interface BootStateBackend {
   markBad(): Promise<MarkResult>;
   /** Stage a trial boot of a slot (what an updater does after writing a new image). */
   arm(slot: string | undefined, tries: number | undefined, opts?: ArmOptions): Promise<MarkResult>;
+  /** The identity (as BootState.bootedId) of the slot `arm` would arm with this argument. */
+  identify(slot: string | undefined): Promise<string>;
   /** Get ready to write soon (a trial boot started): what can be paid before the verdict is paid now. */
   prepareWrite?(): Promise<void>;
 }

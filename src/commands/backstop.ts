@@ -5,16 +5,39 @@ import { FileStatusStore } from "../actions/status-store.js";
 import { createLogger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import { createBackend } from "../bootstate/registry.js";
+import type { BootState } from "../bootstate/types.js";
 import { formatDuration } from "../config/duration.js";
 import { loadConfigLenient } from "../config/load.js";
 import { BACKSTOP_GRACE_MS, trialDeadline } from "../core/deadline.js";
+import type { DaemonStatus } from "../core/status.js";
 import { realClock } from "../daemon/ports.js";
 import { SystemdClient } from "../systemd/bus.js";
 
 /**
+ * What the backstop does at the deadline, from the boot state as it is then (not from whether a verdict exists: a
+ * verdict whose rollback could not be written is a verdict, and the slot is still armed). Pure.
+ */
+export function backstopPlan(
+  now: BootState,
+  status: DaemonStatus | undefined,
+  action: "rollback" | "report",
+): { act: "nothing" | "report" | "rollback"; why: string } {
+  const v = status?.assessment?.verdict;
+  if (now.state === "good") return { act: "nothing", why: `${now.bootedSlot} is blessed` };
+  if (v && v.verdict !== "unhealthy")
+    return { act: "nothing", why: `verdict ${v.verdict}: the blessing is the daemon's (it retries it)` };
+  if (action === "report")
+    return v
+      ? { act: "nothing", why: "verdict unhealthy, reported (action: report)" }
+      : { act: "report", why: "no verdict (action: report: nothing is marked)" };
+  return { act: "rollback", why: v ? `verdict unhealthy (${v.reason}), not carried out` : "no verdict" };
+}
+
+/**
  * `bootwarden backstop`, started by bootwarden-backstop.timer early in every boot: on a trial boot it waits until the
- * deadline (plus a grace period) and, if no verdict exists by then because the daemon died, hung or never started,
- * rolls the trial back. On a normal boot, or once a verdict exists, it does nothing.
+ * deadline (plus a grace period), then reads the boot state again: a slot neither blessed nor carried into a
+ * blessing by the daemon is rolled back here, however the daemon failed (dead, hung, never started, or its mark-bad
+ * kept failing). Its mark-bad is retried until it works; only a slot with nothing to fall back to is never rebooted.
  */
 export async function runBackstop(configPath?: string): Promise<number> {
   const log = createLogger("bootwarden-backstop");
@@ -27,37 +50,49 @@ export async function runBackstop(configPath?: string): Promise<number> {
     log.info(`normal boot of ${boot.bootedSlot}: nothing to do`);
     return 0;
   }
-  const store = new FileStatusStore();
+  const store = new FileStatusStore(undefined, undefined, (p) =>
+    log.warn({ MESSAGE_ID: MessageId.recordDamaged }, `${p}; ignored`),
+  );
   const bus = dbus.systemBus();
   try {
     const systemd = new SystemdClient(bus);
     const userspaceUs = BigInt((await systemd.managerProperty("UserspaceTimestampMonotonic")) as bigint);
     const wait = trialDeadline(userspaceUs, config.assessment.deadline) + BACKSTOP_GRACE_MS - realClock.now();
     log.info(
-      `trial boot of ${boot.bootedSlot}: backstop armed, acting in ${formatDuration(Math.max(0, wait))} if no verdict exists`,
+      `trial boot of ${boot.bootedSlot}: backstop armed, acting in ${formatDuration(Math.max(0, wait))} unless the slot is blessed by then`,
     );
     // realClock re-arms waits longer than setTimeout's 24.8 days instead of firing at once.
     if (wait > 0) await new Promise<void>((resolve) => realClock.after(wait, resolve));
+    const now = await backend.read();
     const s = await store.read();
-    if (s?.assessment?.verdict) {
-      log.info(`verdict exists (${s.assessment.verdict.verdict}): nothing to do`);
+    const plan = backstopPlan(now, s, config.assessment.action);
+    if (plan.act === "nothing") {
+      log.info(`${plan.why}: nothing to do`);
       return 0;
     }
-    const reason = `no verdict ${formatDuration(config.assessment.deadline)} after boot (daemon ${s ? s.phase : "never reported"}${s?.error ? `: ${s.error}` : ""})`;
-    log.error(
-      { MESSAGE_ID: MessageId.verdict, BOOTWARDEN_SLOT: boot.bootedSlot, BOOTWARDEN_VERDICT: "unhealthy" },
-      `backstop: ${reason}`,
-    );
-    await new FileFlagWriter().write("unhealthy", `backstop: ${reason}`);
-    if (config.assessment.action === "report") return 0;
+    const verdict = s?.assessment?.verdict;
+    const reason = verdict
+      ? `the daemon's unhealthy verdict was not carried out by the deadline: ${verdict.reason}`
+      : `no verdict ${formatDuration(config.assessment.deadline)} after boot (daemon ${s ? s.phase : "never reported"}${s?.error ? `: ${s.error}` : ""})`;
+    if (!verdict) {
+      log.error(
+        { MESSAGE_ID: MessageId.verdict, BOOTWARDEN_SLOT: boot.bootedSlot, BOOTWARDEN_VERDICT: "unhealthy" },
+        `backstop: ${reason}`,
+      );
+      await new FileFlagWriter()
+        .write("unhealthy", `backstop: ${reason}`)
+        .catch((err: Error) => log.warn(`could not write the unhealthy flag: ${err.message}`));
+    }
+    if (plan.act === "report") return 0;
     const rebooted = await rollBack(
       {
         backend,
         store,
         reboot: () => systemd.startUnit("reboot.target", "replace-irreversibly"),
         log,
+        clock: realClock,
       },
-      { slot: boot.bootedSlot, reason: `backstop: ${reason}`, by: "backstop" },
+      { slot: boot.bootedSlot, id: boot.bootedId, reason: `backstop: ${reason}`, by: "backstop" },
     );
     return rebooted ? 0 : 1;
   } finally {

@@ -56,7 +56,9 @@ function failedStatus(phase: "config-error" | "error", error: string): DaemonSta
 export async function runDaemon(configPath?: string): Promise<number> {
   const log = createLogger();
   const notifier = createNotifier(process.env, (err) => log.warn(`sd_notify failed: ${err.message}`));
-  const store = new FileStatusStore();
+  const store = new FileStatusStore(undefined, undefined, (p) =>
+    log.warn({ MESSAGE_ID: MessageId.recordDamaged }, `${p}; ignored, replaced at the next write`),
+  );
   // The bus handshake and the subscription (several round trips to dbus-daemon and systemd, slow while the boot is
   // busy) run while the config and the boot state are read.
   const bus = dbus.systemBus();
@@ -76,6 +78,16 @@ export async function runDaemon(configPath?: string): Promise<number> {
     if (stopping) return;
     if (assessing) lost(reason);
     else lostEarly ??= reason;
+  });
+  // Dropped signals from other senders (see SystemdClient.trusted): said once per sender, at warning priority.
+  const foreign = new Set<string>();
+  systemd.on("foreign", (sender, what) => {
+    if (foreign.has(sender) || foreign.size > 64) return;
+    foreign.add(sender);
+    log.warn(
+      { MESSAGE_ID: MessageId.foreignSignal, BOOTWARDEN_SENDER: sender },
+      `ignored a signal from ${sender}, which is not systemd (${what}); further ones from it are dropped silently`,
+    );
   });
   const connected = systemd.start();
   connected.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile

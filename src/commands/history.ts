@@ -1,15 +1,14 @@
-import { TrialLog } from "../actions/trial-log.js";
+import { TrialRecords } from "../actions/trials.js";
+import { printable } from "../core/printable.js";
 import type { TrialRecord } from "../core/trial-log.js";
 
 function table(log: TrialRecord[]): string {
   if (log.length === 0) return "no trial boots recorded";
-  const rows = log.map((r) => [
-    r.startedAt.replace(/\.\d+Z$/, "Z"),
-    r.slot,
-    r.verdict ?? "(none)",
-    r.by ?? "",
-    r.reason ?? "",
-  ]);
+  const rows = log.map((r) =>
+    [r.startedAt.replace(/\.\d+Z$/, "Z"), r.slot, r.verdict ?? "(none)", r.by ?? "", r.reason ?? ""].map(
+      printable,
+    ),
+  );
   const head = ["STARTED", "SLOT", "VERDICT", "BY", "REASON"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [head, ...rows]
@@ -24,7 +23,10 @@ function table(log: TrialRecord[]): string {
 
 /** `bootwarden history [--json]`: the trial boots this machine has seen, oldest first. */
 export async function history(json: boolean): Promise<number> {
-  const log = await new TrialLog().read();
+  const records = new TrialRecords(undefined, (problem) =>
+    process.stderr.write(`bootwarden: ${printable(problem)}; showing what could be read\n`),
+  );
+  const log = await records.history();
   process.stdout.write(`${json ? JSON.stringify(log, null, 2) : table(log)}\n`);
   return 0;
 }

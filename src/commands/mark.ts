@@ -1,19 +1,30 @@
-import { TrialHistory } from "../actions/trial-history.js";
-import { TrialLog } from "../actions/trial-log.js";
+import { TrialRecords } from "../actions/trials.js";
 import { BootwardenError } from "../base/errors.js";
 import { createBackend } from "../bootstate/registry.js";
 import { loadConfig } from "../config/load.js";
+import { printable } from "../core/printable.js";
 
-/** `bootwarden mark-good` / `mark-bad`: the booted slot, by hand. Idempotent: "already so" is success. */
+const records = () =>
+  new TrialRecords(undefined, (problem) =>
+    process.stderr.write(`bootwarden: ${printable(problem)}; it is replaced at the next write\n`),
+  );
+
+/**
+ * `bootwarden mark-good` / `mark-bad`: the booted slot, by hand. Idempotent: "already so" is success. A blessing by
+ * hand starts the slot's failed-trial count over, as the daemon's does.
+ */
 export async function mark(which: "good" | "bad", configPath: string | undefined): Promise<number> {
   const { config } = await loadConfig(configPath);
   const backend = createBackend(config.bootState);
   const boot = await backend.read();
   const r = which === "good" ? await backend.markGood() : await backend.markBad();
   process.stdout.write(`${r.message}\n`);
+  const key = { slot: boot.bootedSlot, id: boot.bootedId };
+  const trials = records();
+  if (which === "good") await trials.blessed(key);
   if (r.changed)
-    await new TrialLog().decided(
-      boot.bootedSlot,
+    await trials.decided(
+      key,
       which === "good" ? "healthy" : "unhealthy",
       `marked ${which} by hand`,
       "operator",
@@ -27,7 +38,10 @@ export function parseTries(v: string | undefined): number | undefined {
   return Number(v);
 }
 
-/** `bootwarden arm --slot SLOT [--tries N]`: what an updater does after writing the new image. */
+/**
+ * `bootwarden arm --slot SLOT [--tries N]`: what an updater does after writing the new image. The reboot-loop guard
+ * asks by the slot's identity, so PARTLABEL= and PARTUUID= (or `b` and `b.conf`) are one slot.
+ */
 export async function arm(
   configPath: string | undefined,
   slot: string | undefined,
@@ -35,18 +49,17 @@ export async function arm(
   force: boolean,
 ): Promise<number> {
   const { config } = await loadConfig(configPath);
-  const history = await new TrialHistory().read();
+  const backend = createBackend(config.bootState);
+  const id = await backend.identify(slot);
+  const h = (await records().failures())[id];
   const max = config.assessment.maxFailedTrials;
-  for (const s of slot ? [slot] : ["default", "active"]) {
-    const h = history[s];
-    if (!force && h && h.failures >= max)
-      throw new BootwardenError(
-        "state",
-        "refused",
-        `refusing to arm ${s}: its trial failed ${h.failures} times since it was last blessed (last: ${h.lastReason}); --force to arm anyway`,
-      );
-  }
-  const r = await createBackend(config.bootState).arm(slot, parseTries(tries), { force });
+  if (!force && h && h.failures >= max)
+    throw new BootwardenError(
+      "state",
+      "refused",
+      `refusing to arm ${slot ?? id}: its trial failed ${h.failures} times since it was last blessed (last: ${h.lastReason ?? "?"}); --force to arm anyway`,
+    );
+  const r = await backend.arm(slot, parseTries(tries), { force });
   process.stdout.write(`${r.message}\n`);
   return 0;
 }

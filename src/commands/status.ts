@@ -1,6 +1,7 @@
 import { FileStatusStore } from "../actions/status-store.js";
 import { createBackend } from "../bootstate/registry.js";
 import { loadConfig } from "../config/load.js";
+import { printable } from "../core/printable.js";
 import { realClock } from "../daemon/ports.js";
 import { formatAssessment, formatBootState } from "./status-format.js";
 
@@ -8,7 +9,8 @@ import { formatAssessment, formatBootState } from "./status-format.js";
 export async function status(configPath: string | undefined, json: boolean): Promise<number> {
   const { config } = await loadConfig(configPath);
   const boot = await createBackend(config.bootState).read();
-  const daemon = await new FileStatusStore().read();
+  const { status: daemon, problem } = await new FileStatusStore().readChecked();
+  if (problem) process.stderr.write(`bootwarden: ${printable(problem)}; the live assessment is not shown\n`);
   const now = realClock.now();
   if (json) {
     const live = daemon?.assessment
@@ -18,7 +20,7 @@ export async function status(configPath: string | undefined, json: boolean): Pro
   } else {
     const lines = formatBootState(boot);
     if (daemon) lines.push(...formatAssessment(daemon, now));
-    process.stdout.write(`${lines.join("\n")}\n`);
+    process.stdout.write(`${lines.map(printable).join("\n")}\n`);
   }
   return 0;
 }

@@ -2,6 +2,7 @@ import { watch } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { FileStatusStore } from "../actions/status-store.js";
+import { printable } from "../core/printable.js";
 import type { DaemonStatus } from "../core/status.js";
 
 /** 0 = a blessing verdict (or a normal boot), 1 = unhealthy or the daemon could not assess; undefined = not yet. */
@@ -32,8 +33,14 @@ export async function waitForVerdict(): Promise<{ code: number; text: string }> 
   return new Promise((resolve) => {
     let settled = false;
     const watcher = watch(path.dirname(file), () => void check());
+    let said = false;
     const check = async () => {
-      const out = waitOutcome(await store.read());
+      const { status, problem } = await store.readChecked();
+      if (problem && !said) {
+        said = true; // the daemon's next write replaces it; until then there is nothing to wait on
+        process.stderr.write(`bootwarden: ${printable(problem)}; waiting for the daemon to rewrite it\n`);
+      }
+      const out = waitOutcome(status);
       if (out && !settled) {
         settled = true;
         watcher.close();

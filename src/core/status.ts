@@ -25,3 +25,9 @@ export interface LastTrial {
   by?: "daemon" | "backstop";
   reported?: boolean;
 }
+
+/** Which slot a trial record is about: as shown (PARTLABEL=USR-B), and its identity (BootState.bootedId). */
+export interface SlotKey {
+  slot: string;
+  id: string;
+}

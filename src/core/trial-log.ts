@@ -3,6 +3,8 @@ export interface TrialRecord {
   /** The kernel's boot ID: one trial per boot. */
   boot: string;
   slot: string;
+  /** The slot's identity (PARTUUID=..., an entry id), which names stay with; absent in records of older versions. */
+  id?: string;
   startedAt: string;
   verdict?: string;
   reason?: string;
@@ -14,9 +16,15 @@ export interface TrialRecord {
 export const MAX_TRIAL_RECORDS = 64;
 
 /** A trial of this boot starts: recorded once (a restarted daemon finds it). */
-export function started(log: TrialRecord[], boot: string, slot: string, at: string): TrialRecord[] {
+export function started(
+  log: TrialRecord[],
+  boot: string,
+  slot: string,
+  id: string,
+  at: string,
+): TrialRecord[] {
   if (log.some((r) => r.boot === boot && r.slot === slot)) return log;
-  return [...log, { boot, slot, startedAt: at }].slice(-MAX_TRIAL_RECORDS);
+  return [...log, { boot, slot, id, startedAt: at }].slice(-MAX_TRIAL_RECORDS);
 }
 
 /**

@@ -17,10 +17,11 @@ import {
   summary,
 } from "../core/assessment.js";
 import { checksFromConfig, type FoundScripts } from "../core/checks.js";
+import { BACKSTOP_GRACE_MS } from "../core/deadline.js";
 import { recordOf } from "../core/messages.js";
 import { rollbackNotice, trialNotice } from "../core/motd.js";
 import { planStart, type StartPlan } from "../core/start.js";
-import type { DaemonStatus } from "../core/status.js";
+import type { DaemonStatus, SlotKey } from "../core/status.js";
 import { statusText } from "../core/status-text.js";
 import type { MemoryReleaser } from "../memory/release.js";
 import type { SystemdApi } from "../systemd/api.js";
@@ -70,6 +71,8 @@ export class Daemon {
   private wakeupAt?: number;
   private watchers?: CheckWatchers;
   private readonly release: ReleaseSchedule;
+  /** The booted slot, as trial records know it. */
+  private key!: SlotKey;
 
   constructor(private readonly d: DaemonDeps) {
     this.release = new ReleaseSchedule(d.memory, d.clock, d.log);
@@ -86,13 +89,19 @@ export class Daemon {
     const plan = planStart(boot, stored, defs, config.assessment, userspaceUs, clock.now(), this.d.pid);
     this.assessment = plan.assessment;
     this.status = plan.status;
+    this.key = { slot: boot.bootedSlot, id: boot.bootedId };
     const actionDeps = {
       ...this.d,
       reboot: () => systemd.startUnit("reboot.target", "replace-irreversibly"),
     };
     this.runner = new EffectRunner(
       this.status.done,
-      (e) => runAction(actionDeps, e, { slot: this.assessment.slot, ...this.assessment.verdict }),
+      (e) =>
+        runAction(actionDeps, e, {
+          ...this.key,
+          ...this.assessment.verdict,
+          retryUntil: this.assessment.deadline + BACKSTOP_GRACE_MS,
+        }),
       () => this.save(),
       (err) => this.fatal(`carrying out the verdict failed: ${err.message}`),
     );
@@ -134,7 +143,7 @@ export class Daemon {
     // the mark's lock needs (the native addon), while the watchers wait for their first answers: a verdict that
     // comes right after READY must not wait for it.
     void this.d.store
-      .trialStarted(slot)
+      .trialStarted(this.key)
       .catch((err: Error) => this.d.log.warn(`could not record the trial in the history: ${err.message}`));
     void this.motd(trialNotice(a, this.d.clock.now()));
     setImmediate(() => {
@@ -230,7 +239,7 @@ export class Daemon {
     void this.watchers?.verdictReached(unfinished);
     void this.motd(trialNotice(a, this.d.clock.now()));
     this.d.store
-      .trialDecided(a.slot, verdict, reason, "daemon")
+      .trialDecided(this.key, verdict, reason, "daemon")
       .catch((err: Error) => this.d.log.warn(`could not record the verdict in the history: ${err.message}`));
   }
 

@@ -1,4 +1,4 @@
-import type { DaemonStatus, LastTrial } from "../core/status.js";
+import type { DaemonStatus, LastTrial, SlotKey } from "../core/status.js";
 
 /**
  * What the daemon is built from. The commands wire the real ones (D-Bus, files under /run and /var/lib, timers);
@@ -18,11 +18,11 @@ export interface StatusStore {
   /** Durable: it must survive the reboot that follows. */
   writeLastTrial(t: LastTrial): Promise<void>;
   /** Reboot-loop protection: counts a failed trial of the slot; returns the failures since it was last blessed. */
-  countFailedTrial(slot: string, reason: string): Promise<number>;
-  resetFailedTrials(slot: string): Promise<void>;
+  countFailedTrial(k: SlotKey, reason: string): Promise<number>;
+  resetFailedTrials(k: SlotKey): Promise<void>;
   /** The history `bootwarden history` shows: a trial of this boot started, and its verdict. */
-  trialStarted(slot: string): Promise<void>;
-  trialDecided(slot: string, verdict: string, reason: string, by: "daemon" | "backstop"): Promise<void>;
+  trialStarted(k: SlotKey): Promise<void>;
+  trialDecided(k: SlotKey, verdict: string, reason: string, by: "daemon" | "backstop"): Promise<void>;
 }
 
 /** The login notice; undefined removes it. */

@@ -11,6 +11,8 @@ export interface SystemdEvents {
   jobRemoved: [unit: string, result: string];
   /** systemd's bus name changed owner (daemon-reexec): subscriptions were re-made, re-read everything. */
   reconnected: [];
+  /** A signal from a sender that is neither the bus nor systemd was dropped: who sent it, and what it claimed. */
+  foreign: [sender: string, what: string];
   /** The bus connection is gone; the daemon should exit so systemd restarts it. */
   lost: [reason: string];
 }

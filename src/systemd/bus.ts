@@ -116,6 +116,17 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     );
   }
 
+  private removeMatch(rule: string) {
+    return this.call(
+      "org.freedesktop.DBus",
+      "/org/freedesktop/DBus",
+      "org.freedesktop.DBus",
+      "RemoveMatch",
+      "s",
+      [rule],
+    );
+  }
+
   async start(): Promise<void> {
     this.bus.on("message", (m: Msg) => this.onMessage(m));
     const conn = (this.bus as unknown as { _connection?: EventEmitter })._connection;
@@ -191,11 +202,28 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     this.emit("lost", reason);
   }
 
+  /**
+   * Only signals from the bus itself (NameOwnerChanged) and from the connection that owns systemd's name count: any
+   * user may send a signal to our unique name (the system bus's default policy), and a match rule's sender= does not
+   * filter a signal sent to us directly. dbus-daemon stamps every message's sender, so it cannot be forged.
+   */
+  private trusted(m: Msg): boolean {
+    if (m.member === "NameOwnerChanged" && m.interface === "org.freedesktop.DBus")
+      return m.sender === "org.freedesktop.DBus";
+    if (m.sender && m.sender === this.systemdOwner) return true;
+    this.emit("foreign", String(m.sender ?? ""), `${m.interface ?? ""}.${m.member ?? ""} on ${m.path ?? ""}`);
+    return false;
+  }
+
   private onMessage(m: Msg) {
     if (m.type !== dbus.MessageType.SIGNAL) return;
-    if (m.member === "NameOwnerChanged" && m.body[0] === SYSTEMD) {
+    if (!this.trusted(m)) return;
+    if (m.member === "NameOwnerChanged") {
+      if (m.body[0] !== SYSTEMD) return;
       const newOwner = String(m.body[2] ?? "");
       if (newOwner && newOwner !== this.systemdOwner) {
+        // The bus says so: signals from the new owner count at once, before the re-subscription is answered.
+        this.systemdOwner = newOwner;
         this.subscribe().then(
           () => this.emit("reconnected"),
           (err: Error) =>
@@ -287,12 +315,15 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
         done();
         resolve("timeout");
       }, svc.timeoutMs + this.callTimeoutMs);
+      const rule = `${JOBS_RULE},arg2='${name}'`;
+      // dbus-daemon allows a connection 512 match rules: each run's own rule goes when the run does.
       const done = () => {
         clearTimeout(guard);
         this.off("jobRemoved", onJob);
+        this.removeMatch(rule).catch(() => undefined);
       };
       this.on("jobRemoved", onJob);
-      this.addMatch(`${JOBS_RULE},arg2='${name}'`)
+      this.addMatch(rule)
         // A failed run of an earlier daemon in this boot would keep the name taken.
         .then(() =>
           this.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", [name]).catch(() => undefined),

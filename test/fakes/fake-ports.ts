@@ -1,5 +1,5 @@
 import { LEVEL_NUMBER, type Logger, makeLogger } from "../../src/base/log.js";
-import type { DaemonStatus, LastTrial } from "../../src/core/status.js";
+import type { DaemonStatus, LastTrial, SlotKey } from "../../src/core/status.js";
 import type {
   Clock,
   FlagWriter,
@@ -51,20 +51,27 @@ export class MemoryStore implements StatusStore {
   async writeLastTrial(t: LastTrial) {
     this.lastTrial = { ...t };
   }
+  /** Failed trials by slot identity. */
   readonly failures = new Map<string, number>();
-  async countFailedTrial(slot: string) {
-    this.failures.set(slot, (this.failures.get(slot) ?? 0) + 1);
-    return this.failures.get(slot)!;
+  /** What a damaged record does to the real store: every record call fails. */
+  failRecords?: Error;
+  async countFailedTrial(k: SlotKey) {
+    if (this.failRecords) throw this.failRecords;
+    this.failures.set(k.id, (this.failures.get(k.id) ?? 0) + 1);
+    return this.failures.get(k.id)!;
   }
-  async resetFailedTrials(slot: string) {
-    this.failures.delete(slot);
+  async resetFailedTrials(k: SlotKey) {
+    if (this.failRecords) throw this.failRecords;
+    this.failures.delete(k.id);
   }
   readonly trials: { slot: string; verdict?: string; reason?: string; by?: string }[] = [];
-  async trialStarted(slot: string) {
-    this.trials.push({ slot });
+  async trialStarted(k: SlotKey) {
+    if (this.failRecords) throw this.failRecords;
+    this.trials.push({ slot: k.slot });
   }
-  async trialDecided(slot: string, verdict: string, reason: string, by: string) {
-    this.trials.push({ slot, verdict, reason, by });
+  async trialDecided(k: SlotKey, verdict: string, reason: string, by: string) {
+    if (this.failRecords) throw this.failRecords;
+    this.trials.push({ slot: k.slot, verdict, reason, by });
   }
 }
 

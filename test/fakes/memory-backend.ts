@@ -11,6 +11,8 @@ export class MemoryBackend implements BootStateBackend {
   readonly slots: Record<string, MemSlot> = { A: { good: true, bad: false }, B: { good: false, bad: false } };
   writes = { good: 0, bad: 0 };
   failMarkBad?: Error;
+  /** Fail this many mark-bad calls, then succeed (a lock held for a while). */
+  failMarkBadTimes = Number.POSITIVE_INFINITY;
   /** What the next write reports having repaired first (one damaged GPT copy). */
   repaired?: string;
   rolledBackFrom: BootState["rolledBackFrom"] = null;
@@ -24,6 +26,7 @@ export class MemoryBackend implements BootStateBackend {
       backend: "gpt",
       source: "memory",
       bootedSlot: this.booted,
+      bootedId: `id-${this.booted}`,
       trialBoot,
       state: s.good ? "good" : s.bad ? "bad" : "indeterminate",
       triesLeft: trialBoot ? 0 : null,
@@ -45,12 +48,16 @@ export class MemoryBackend implements BootStateBackend {
   }
 
   async markBad(): Promise<MarkResult> {
-    if (this.failMarkBad) throw this.failMarkBad;
+    if (this.failMarkBad && this.failMarkBadTimes-- > 0) throw this.failMarkBad;
     const s = this.slots[this.booted]!;
     if (s.bad) return { changed: false, message: "already so" };
     s.bad = true;
     this.writes.bad++;
     return { changed: true, message: `marked ${this.booted} bad` };
+  }
+
+  async identify(slot: string | undefined): Promise<string> {
+    return `id-${slot}`;
   }
 
   async arm(): Promise<MarkResult> {

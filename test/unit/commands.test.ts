@@ -184,8 +184,8 @@ describe("login notice and history", () => {
 
   it("a trial is recorded once per boot; the same actor again changes nothing; another actor adds a line", () => {
     let log: TrialRecord[] = [];
-    log = started(log, "b1", "B", "t0");
-    expect(started(log, "b1", "B", "t1")).toBe(log);
+    log = started(log, "b1", "B", "id-B", "t0");
+    expect(started(log, "b1", "B", "id-B", "t1")).toBe(log);
     const d = {
       boot: "b1",
       slot: "B",
@@ -195,7 +195,7 @@ describe("login notice and history", () => {
       decidedAt: "t2",
     };
     log = decided(log, d);
-    expect(log).toEqual([{ startedAt: "t0", ...d }]);
+    expect(log).toEqual([{ startedAt: "t0", id: "id-B", ...d }]);
     expect(decided(log, { ...d, decidedAt: "t3" })).toBe(log);
     const op = decided(log, { ...d, verdict: "healthy", by: "operator", decidedAt: "t4" });
     expect(op).toHaveLength(2);
@@ -204,7 +204,7 @@ describe("login notice and history", () => {
 
   it("the history is bounded", () => {
     let log: TrialRecord[] = [];
-    for (let i = 0; i < MAX_TRIAL_RECORDS + 10; i++) log = started(log, `b${i}`, "B", `t${i}`);
+    for (let i = 0; i < MAX_TRIAL_RECORDS + 10; i++) log = started(log, `b${i}`, "B", "id-B", `t${i}`);
     expect(log).toHaveLength(MAX_TRIAL_RECORDS);
     expect(log[0]?.boot).toBe("b10");
   });

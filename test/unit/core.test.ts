@@ -18,6 +18,7 @@ const boot = (trialBoot: boolean, slot = "PARTLABEL=USR-B"): BootState => ({
   backend: "gpt",
   source: "/dev/vda",
   bootedSlot: slot,
+  bootedId: slot,
   trialBoot,
   state: trialBoot ? "indeterminate" : "good",
   triesLeft: 0,

@@ -215,20 +215,75 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     expect(m.systemd.started).toEqual(["reboot.target"]);
   });
 
-  it("mark-bad failed => no reboot, reported with its MESSAGE_ID, and not recorded as done", async () => {
+  it("mark-bad failing => retried with growing pauses until the backstop's time, then left to it, not done", async () => {
     const m = machine();
-    m.backend.failMarkBad = new Error("gpt: /dev/vda: cannot open for writing: EROFS");
+    m.backend.failMarkBad = new BootwardenError("gpt", "busy", "/dev/vda: another writer holds the lock");
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", failed);
+    await settle();
+    const deadline = m.store.status!.deadlineMonotonicMs!;
+    await m.clock.advanceTo(deadline + 60_000);
+    await d.idle();
+    expect(m.systemd.started).toEqual([]);
+    const retries = m.withId(MessageId.markBadRetry).map((r) => r.msg);
+    expect(retries.length).toBeGreaterThanOrEqual(4);
+    expect(retries.slice(0, 3)).toEqual(
+      [1, 2, 4].map(
+        (s) => `could not mark B bad (gpt: /dev/vda: another writer holds the lock); trying again in ${s}s`,
+      ),
+    );
+    expect(m.withId(MessageId.rollbackFailed).map((r) => r.msg)).toEqual([
+      "could not mark B bad (gpt: /dev/vda: another writer holds the lock); the backstop tries again after the deadline",
+    ]);
+    expect(m.records.some((r) => /not rebooting/.test(r.msg))).toBe(false);
+    expect(m.store.status?.done).not.toContain("rollback");
+    expect(m.store.lastTrial).toBeUndefined();
+    expect(m.exits).toEqual([]);
+  });
+
+  it("a mark-bad that fails twice and then works ends in the reboot", async () => {
+    const m = machine();
+    m.backend.failMarkBad = new BootwardenError("gpt", "busy", "/dev/vda: another writer holds the lock");
+    m.backend.failMarkBadTimes = 2;
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", failed);
+    await settle();
+    await m.clock.advanceTo(m.clock.now() + 3500);
+    await d.idle();
+    expect(m.withId(MessageId.markBadRetry)).toHaveLength(2);
+    expect(m.backend.writes.bad).toBe(1);
+    expect(m.systemd.started).toEqual(["reboot.target"]);
+    expect(m.store.status?.done).toContain("rollback");
+  });
+
+  it("no slot to fall back to => said under its own MESSAGE_ID, not retried, no reboot", async () => {
+    const m = machine();
+    m.backend.failMarkBad = new BootwardenError("gpt", "refused", "no other slot is bootable");
     const d = m.daemon();
     await d.start(await m.backend.read());
     m.systemd.set("app.service", failed);
     await settle();
     await d.idle();
-    expect(m.systemd.started).toEqual([]);
-    expect(m.withId(MessageId.rollbackFailed)[0]?.msg).toMatch(
-      /could not mark B bad \(gpt: .*EROFS\); not rebooting/,
+    expect(m.withId(MessageId.markBadRetry)).toEqual([]);
+    expect(m.withId(MessageId.slotExhausted)[0]?.msg).toMatch(
+      /no slot is left to fall back to from B .*not rebooting/,
     );
-    expect(m.store.status?.done).not.toContain("rollback");
-    expect(m.store.lastTrial).toBeUndefined();
+    expect(m.systemd.started).toEqual([]);
+  });
+
+  it("records that cannot be written never stop the rollback: the reboot still comes", async () => {
+    const m = machine();
+    m.store.failRecords = new Error("/var/lib/bootwarden/trials.json: damaged");
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", failed);
+    await settle();
+    await d.idle();
+    expect(m.backend.writes.bad).toBe(1);
+    expect(m.systemd.started).toEqual(["reboot.target"]);
+    expect(m.records.some((r) => /could not count the failed trial: .*damaged/.test(r.msg))).toBe(true);
     expect(m.exits).toEqual([]);
   });
 
@@ -327,16 +382,16 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     m.systemd.set("app.service", failed);
     await settle();
     await d.idle();
-    expect(m.store.failures.get("B")).toBe(1);
+    expect(m.store.failures.get("id-B")).toBe(1);
     expect(m.withId(MessageId.rebootRequested)[0]?.msg).toMatch(/failed trial 1 since it was last blessed/);
     const again = machine();
-    again.store.failures.set("B", 2);
+    again.store.failures.set("id-B", 2);
     const d2 = again.daemon();
     await d2.start(await again.backend.read());
     again.systemd.set("app.service", active());
     await settle();
     await d2.idle();
-    expect(again.store.failures.has("B")).toBe(false);
+    expect(again.store.failures.has("id-B")).toBe(false);
   });
 
   it("the fallback of a failed trial failing too says 'both slots failed' once, and rolls nothing back", async () => {

@@ -1,4 +1,5 @@
 // Our own files, on a real filesystem in a temp dir: atomic writes, modes, records. Runs unprivileged.
+import { spawnSync } from "node:child_process";
 import {
   lstatSync,
   mkdirSync,
@@ -16,7 +17,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileFlagWriter } from "../../src/actions/flag-writer.js";
 import { FileStatusStore } from "../../src/actions/status-store.js";
-import { TrialHistory } from "../../src/actions/trial-history.js";
+import { TrialRecords } from "../../src/actions/trials.js";
 import { writeAtomic } from "../../src/base/atomic-write.js";
 import { flagPathProblem } from "../../src/watch/flag-trust.js";
 
@@ -83,19 +84,60 @@ describe("records and flags", () => {
     expect(readdirSync(dir)).toEqual(["healthy"]);
   });
 
-  it("the trial history counts failures per slot until the slot is blessed", async () => {
-    const h = new TrialHistory(path.join(dir, "trials.json"));
-    expect((await h.failed("B", "r1")).failures).toBe(1);
-    expect((await h.failed("B", "r2")).failures).toBe(2);
-    expect((await h.failed("A", "r3")).failures).toBe(1);
-    await h.blessed("B");
-    expect(await h.read()).toMatchObject({ A: { failures: 1 }, B: { failures: 0 } });
+  const B = { slot: "PARTLABEL=USR-B", id: "PARTUUID=b" };
+  const A = { slot: "PARTLABEL=USR-A", id: "PARTUUID=a" };
+
+  it("the failed trials are counted per slot identity until the slot is blessed", async () => {
+    const h = new TrialRecords(dir);
+    expect(await h.failed(B, "r1")).toBe(1);
+    // The same partition by another name is the same slot.
+    expect(await h.failed({ slot: "PARTUUID=b", id: B.id }, "r2")).toBe(2);
+    expect(await h.failed(A, "r3")).toBe(1);
+    await h.blessed(B);
+    expect(await h.failures()).toMatchObject({ [A.id]: { failures: 1 }, [B.id]: { failures: 0 } });
   });
 
-  it("the trial history stays bounded", async () => {
-    const h = new TrialHistory(path.join(dir, "trials.json"));
-    for (let i = 0; i < 20; i++) await h.failed(`S${i}`, "r", new Date(1_000_000 + i).toISOString());
-    expect(Object.keys(await h.read())).toHaveLength(16);
+  it("the failed trials stay bounded", async () => {
+    const h = new TrialRecords(dir);
+    for (let i = 0; i < 20; i++)
+      await h.failed({ slot: `S${i}`, id: `S${i}` }, "r", new Date(1_000_000 + i).toISOString());
+    expect(Object.keys(await h.failures())).toHaveLength(16);
+  });
+
+  it.each([
+    ["trials.json", "5"],
+    ["trials.json", '{"x": {"failures": "many"}}'],
+    ["trials.json", "not json"],
+    ["history.json", '{"boot": 1}'],
+    ["history.json", '[1, {"boot": "b", "slot": 5, "startedAt": "t"}]'],
+    ["last-trial.json", "[]"],
+  ])("a damaged %s (%s) is said once, read as empty and replaced by the next write", async (file, text) => {
+    writeFileSync(path.join(dir, file), text);
+    const said: string[] = [];
+    const h = new TrialRecords(dir, (p) => said.push(p));
+    await h.failures();
+    await h.history();
+    await h.lastTrial();
+    await h.failures();
+    await h.history();
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(new RegExp(`^${path.join(dir, file)}: (not valid JSON|not a |\\d+ damaged)`));
+    expect(await h.failed(B, "r")).toBe(1);
+    await h.started(B);
+    await h.writeLastTrial({ slot: B.slot, verdict: "unhealthy", reason: "r", at: "t" });
+    const again: string[] = [];
+    const fresh = new TrialRecords(dir, (p) => again.push(p));
+    expect(await fresh.failures()).toMatchObject({ [B.id]: { failures: 1 } });
+    expect((await fresh.history()).map((r) => r.id)).toEqual([B.id]);
+    expect(await fresh.lastTrial()).toMatchObject({ slot: B.slot });
+    expect(again).toEqual([]);
+  });
+
+  it("a FIFO in place of a record is refused by type, without hanging", async () => {
+    spawnSync("mkfifo", [path.join(dir, "history.json")]);
+    const said: string[] = [];
+    expect(await new TrialRecords(dir, (p) => said.push(p)).history()).toEqual([]);
+    expect(said).toEqual([`${path.join(dir, "history.json")}: cannot read: not a regular file (a fifo)`]);
   });
 });
 

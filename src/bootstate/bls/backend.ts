@@ -17,6 +17,7 @@ import {
 import {
   armed,
   blessed,
+  countedAfterBlessing,
   entryId,
   entryState,
   formatEntryName,
@@ -36,6 +37,11 @@ interface Booted {
   entry?: Entry;
   /** The boot was counted: the loader renamed this entry and named it in LoaderBootCountPath. */
   counted: boolean;
+  /**
+   * The loader booted an entry that had no tries left (`+0-D` -> `+0-(D+1)`: a `default` glob, or nothing better):
+   * marking it bad changes nothing, so no slot is left to fall back to.
+   */
+  exhausted?: boolean;
   /** Why a count the loader reported cannot be trusted (kexec, soft-reboot, a renamed entry). */
   problem?: string;
   selected?: string;
@@ -65,7 +71,15 @@ export class BlsBackend implements BootStateBackend {
     };
     if (!("value" in count))
       return { entry: selected ? byId(selected) : undefined, counted: false, selected };
-    let entry = entries.find((e) => same(loaderPath(e), count.value));
+    // The same counted name on the ESP and on XBOOTLDR: the variable cannot say which one the loader renamed.
+    const named = entries.filter((e) => same(loaderPath(e), count.value));
+    if (named.length > 1)
+      throw err(
+        "ambiguous",
+        `LoaderBootCountPath ${count.value} names both ${named.map((e) => `${e.root}/${e.dir}/${e.file}`).join(" and ")}; remove one, nothing renamed`,
+      );
+    let entry = named[0];
+    const direct = entry !== undefined;
     if (!entry) {
       // Renamed since the loader ran: by us in this boot (blessed, or marked bad), which is still this boot; anything
       // else means the variables are stale (a kexec or soft-reboot since the cold boot) and nothing is touched.
@@ -96,7 +110,12 @@ export class BlsBackend implements BootStateBackend {
         selected,
         problem: `LoaderBootCountPath names ${count.value} but LoaderEntrySelected is ${selected}: this boot is not counted, nothing is renamed`,
       };
-    return { entry, counted: entry.name.left !== undefined, selected };
+    return {
+      entry,
+      counted: entry.name.left !== undefined,
+      exhausted: direct && entry.name.left === 0,
+      selected,
+    };
   }
 
   async read(): Promise<BootState> {
@@ -120,6 +139,7 @@ export class BlsBackend implements BootStateBackend {
       backend: "bls",
       source: roots.join(", "),
       bootedSlot: b.entry ? idOf(b.entry) : (b.selected ?? "(unknown: no LoaderEntrySelected)"),
+      bootedId: b.entry ? idOf(b.entry) : (b.selected ?? ""),
       trialBoot,
       state: trialBoot ? "indeterminate" : b.entry ? entryState(b.entry.name) : "indeterminate",
       triesLeft: trialBoot ? (b.entry?.name.left ?? null) : null,
@@ -128,6 +148,26 @@ export class BlsBackend implements BootStateBackend {
       slots,
       ...(b.problem ? { problems: [b.problem] } : {}),
     };
+  }
+
+  /** The one entry `--slot` names: its id (`b.conf`, counter or not) or its stem (`b`), on any root. */
+  private armTarget(slot: string, entries: Entry[]): Entry {
+    const want = parseEntryName(slot);
+    const matches = entries.filter((e) => (want ? same(idOf(e), entryId(want)) : same(e.name.stem, slot)));
+    if (matches.length === 0)
+      throw err("not-found", `no entry ${slot} among ${entries.map(idOf).join(", ") || "none"}`);
+    if (matches.length > 1)
+      throw err(
+        "ambiguous",
+        `${slot} names ${matches.map((e) => `${e.root}/${e.dir}/${e.file}`).join(" and ")}`,
+      );
+    return matches[0]!;
+  }
+
+  async identify(slot: string | undefined): Promise<string> {
+    if (!slot)
+      throw new BootwardenError("cli", "usage", "bls: arm needs --slot <entry id> (e.g. fedora-6.8.conf)");
+    return idOf(this.armTarget(slot, (await this.scan()).entries));
   }
 
   async prepareWrite(): Promise<void> {
@@ -170,6 +210,11 @@ export class BlsBackend implements BootStateBackend {
     return this.withBooted("mark-bad", async (b, entries) => {
       if (b.problem) throw err("refused", b.problem);
       const e = b.entry!;
+      if (b.exhausted)
+        throw err(
+          "refused",
+          `${idOf(e)} was booted with no tries left (${e.file}): marking it bad changes nothing, no entry is left to fall back to`,
+        );
       if (e.name.left === 0)
         return { changed: false, message: `${idOf(e)} has no tries left: already bad, nothing to do` };
       if (!entries.some((x) => x !== e && (x.name.left === undefined || x.name.left > 0)))
@@ -189,13 +234,12 @@ export class BlsBackend implements BootStateBackend {
     const n = tries ?? this.cfg.tries;
     if (!Number.isInteger(n) || n < 1 || n > 99) throw err("invalid", `--tries ${n}: must be 1..99`);
     const { roots, entries } = await this.scan();
-    const want = parseEntryName(slot);
-    const matches = entries.filter((e) => (want ? same(idOf(e), entryId(want)) : same(e.name.stem, slot)));
-    if (matches.length === 0)
-      throw err("not-found", `no entry ${slot} among ${entries.map(idOf).join(", ") || "none"}`);
-    if (matches.length > 1)
-      throw err("ambiguous", `${slot} names ${matches.map((e) => `${e.dir}/${e.file}`).join(" and ")}`);
-    const target = matches[0]!;
+    const target = this.armTarget(slot, entries);
+    if (countedAfterBlessing(target.name))
+      throw err(
+        "invalid",
+        `refusing to arm ${target.file}: blessed it would be ${entryId(target.name)}, which the boot loader still reads as counted; rename the entry`,
+      );
     if (!opts.force && !entries.some((x) => x !== target && x.name.left === undefined))
       throw err(
         "refused",

@@ -14,11 +14,21 @@ export interface EntryName {
 }
 
 const NAME = /^(.+?)(?:\+(\d+)(?:-(\d+))?)?(\.conf|\.efi)$/i;
+/** systemd-boot (boot.c) takes a counter only when each number fits an int; larger digits are part of the name. */
+const INT_MAX = 2 ** 31 - 1;
 
+/**
+ * An entry file's name, or undefined when it is not an entry: no .conf/.efi suffix, or a control character in it
+ * (a newline in a name would split a line of `status` and of the journal; vfat cannot hold one, an XBOOTLDR could).
+ */
 export function parseEntryName(file: string): EntryName | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
+  if (/[\x00-\x1f\x7f]/.test(file)) return undefined;
   const m = NAME.exec(file);
   if (!m || m[1]!.length === 0) return undefined;
   const suffix = m[4]!.toLowerCase() as EntryName["suffix"];
+  if (m[2] !== undefined && (Number(m[2]) > INT_MAX || Number(m[3] ?? 0) > INT_MAX))
+    return { stem: file.slice(0, -suffix.length), suffix };
   if (m[2] === undefined) return { stem: m[1]!, suffix };
   return {
     stem: m[1]!,
@@ -37,6 +47,12 @@ export function formatEntryName(n: EntryName): string {
   const done = n.doneText ?? String(n.done ?? 0);
   return `${n.stem}+${n.left}${n.done || n.doneText ? `-${done}` : ""}${n.suffix}`;
 }
+
+/**
+ * Whether blessing leaves a name the loader still counts: `x+1+1-1.conf` blessed is `x+1.conf`, which systemd-boot
+ * reads as 1 try left, and the next boot counts it down to bad. `arm` refuses such names.
+ */
+export const countedAfterBlessing = (n: EntryName): boolean => parseEntryName(entryId(n))?.left !== undefined;
 
 /** Blessed: the counter is gone. */
 export const blessed = (n: EntryName): EntryName => ({ stem: n.stem, suffix: n.suffix });

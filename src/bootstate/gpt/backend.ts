@@ -13,7 +13,7 @@ import {
   type SlotRef,
 } from "./booted.js";
 import { damage, type GptDisk, readGptDisk, updateAttributes } from "./disk.js";
-import { assess, bootable, prioritize, type Slot } from "./slots.js";
+import { assess, bootable, prioritize, type Slot, slotId } from "./slots.js";
 
 const err = (code: "invalid" | "not-found" | "ambiguous" | "refused", msg: string) =>
   new BootwardenError("gpt", code, msg);
@@ -96,6 +96,21 @@ export class GptBackend implements BootStateBackend {
     return problem ? { ...state, problems: [problem] } : state;
   }
 
+  async identify(slot: string | undefined): Promise<string> {
+    const ref = this.armRef(slot);
+    const { file, shown } = await this.locate(ref);
+    const disk = await readGptDisk(file);
+    return slotId(this.find(disk, this.slotsOf(disk, shown), ref, shown));
+  }
+
+  private armRef(slot: string | undefined): SlotRef {
+    if (!slot)
+      throw new BootwardenError("cli", "usage", "gpt: arm needs --slot PARTLABEL=... or PARTUUID=...");
+    const ref = parseSlotRef(slot);
+    if (!ref) throw err("invalid", `--slot ${slot}: must be PARTLABEL=<label> or PARTUUID=<guid>`);
+    return ref;
+  }
+
   async prepareWrite(): Promise<void> {
     prepareLock();
   }
@@ -161,10 +176,7 @@ export class GptBackend implements BootStateBackend {
   }
 
   async arm(slot: string | undefined, tries: number | undefined, opts: ArmOptions = {}): Promise<MarkResult> {
-    if (!slot)
-      throw new BootwardenError("cli", "usage", "gpt: arm needs --slot PARTLABEL=... or PARTUUID=...");
-    const ref = parseSlotRef(slot);
-    if (!ref) throw err("invalid", `--slot ${slot}: must be PARTLABEL=<label> or PARTUUID=<guid>`);
+    const ref = this.armRef(slot);
     const n = tries ?? this.cfg.tries;
     if (!Number.isInteger(n) || n < 1 || n > 15) throw err("invalid", `--tries ${n}: must be 1..15`);
     return this.write(

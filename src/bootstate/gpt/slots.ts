@@ -8,6 +8,9 @@ export interface Slot extends SlotAttributes {
   ref: string;
 }
 
+/** A slot's identity: its partition's unique GUID, whatever label or reference it is named by. */
+export const slotId = (s: Slot): string => `PARTUUID=${s.entry.uniqueGuid.toLowerCase()}`;
+
 export function slotState(a: SlotAttributes): BlessState {
   if (a.successful) return "good";
   if (a.priority === 0 || a.tries === 0) return "bad";
@@ -29,6 +32,7 @@ export function assess(slots: readonly Slot[], booted: Slot, source: string): Bo
     backend: "gpt",
     source,
     bootedSlot: booted.ref,
+    bootedId: slotId(booted),
     trialBoot,
     state,
     triesLeft: booted.successful ? null : booted.tries,

@@ -33,7 +33,12 @@ export class GrubenvBackend implements BootStateBackend {
   async read(): Promise<BootState> {
     const env = envEntries(await readEnvFile(this.file, this.cfg.path));
     const view = this.scheme.assess(env, await this.cmdline());
-    return { backend: "grubenv", source: this.cfg.path, ...view };
+    return { backend: "grubenv", source: this.cfg.path, ...view, bootedId: view.bootedSlot };
+  }
+
+  /** The scheme has one entry that trials run on ("default" for greenboot, "active" for Kairos). */
+  async identify(): Promise<string> {
+    return this.scheme.name === "kairos" ? "active" : "default";
   }
 
   async prepareWrite(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { BlessState, BootState } from "../types.js";
 
 export type EnvChanges = Record<string, string | undefined>;
-export type SchemeView = Omit<BootState, "backend" | "source">;
+export type SchemeView = Omit<BootState, "backend" | "source" | "bootedId">;
 
 /** A grubenv boot-counting scheme: pure functions from the variables (and the kernel command line) to state/edits. */
 export interface GrubenvScheme {
