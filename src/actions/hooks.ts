@@ -1,5 +1,6 @@
 import { describeError } from "../base/errors.js";
 import type { Logger } from "../base/log.js";
+import type { Script } from "../core/checks.js";
 import { commandLabel, lineArgv, scriptArgv, TransientNames } from "../core/commands.js";
 import type { HookContext, HookRunner } from "../daemon/ports.js";
 import type { SystemdApi } from "../systemd/api.js";
@@ -8,7 +9,7 @@ export interface HookSet {
   /** Command lines from the config. */
   lines: string[];
   /** Scripts found in the hook directories (greenboot's green.d, red.d). */
-  scripts: string[];
+  scripts: Script[];
 }
 
 /**
@@ -26,7 +27,11 @@ export class TransientHookRunner implements HookRunner {
 
   async run(which: "green" | "red", ctx: HookContext): Promise<void> {
     const set = this.hooks[which];
-    const argvs = [...set.lines.map(lineArgv), ...set.scripts.map(scriptArgv)];
+    // A script runs as the path it resolved to when it was trusted; it is named after its listed file.
+    const argvs = [
+      ...set.lines.map((l) => ({ argv: lineArgv(l), label: commandLabel(lineArgv(l)) })),
+      ...set.scripts.map((s) => ({ argv: scriptArgv(s.exec), label: commandLabel(scriptArgv(s.file)) })),
+    ];
     const names = new TransientNames();
     const environment = [
       `BOOTWARDEN_SLOT=${ctx.slot}`,
@@ -34,8 +39,8 @@ export class TransientHookRunner implements HookRunner {
       `BOOTWARDEN_REASON=${ctx.reason}`,
     ];
     await Promise.all(
-      argvs.map(async (argv) => {
-        const unit = names.name(`hook-${which}`, commandLabel(argv));
+      argvs.map(async ({ argv, label }) => {
+        const unit = names.name(`hook-${which}`, label);
         const fields = { BOOTWARDEN_HOOK: argv.join(" "), BOOTWARDEN_HOOK_UNIT: unit };
         try {
           const result = await this.systemd.runTransient(unit, {

@@ -30,7 +30,7 @@ export async function checkConfig(configPath: string | undefined, apply: boolean
   }
   // The daemon's next start then skips the validation (it checks the cache against the files' bytes).
   if (process.getuid?.() === 0) await saveConfigCache(configPath, loaded);
-  const n = (l: string[]) => l.length;
+  const n = (l: readonly unknown[]) => l.length;
   const found = [
     n(scripts.checks.critical) && `${n(scripts.checks.critical)} critical check script(s)`,
     n(scripts.checks.wanted) && `${n(scripts.checks.wanted)} wanted check script(s)`,

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeAtomic } from "../base/atomic-write.js";
@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, STATE_DIR, sysPath } from "../base/
 import { readJson } from "../base/read-json.js";
 import type { LoadedConfig } from "./load.js";
 import type { Config } from "./schema.js";
+import { readRegular } from "../base/read-regular.js";
 
 /**
  * The validated configuration, kept in /var/lib/bootwarden (root only) keyed by the exact bytes of every source file
@@ -42,7 +43,7 @@ async function sourceKey(explicit?: string): Promise<string> {
     ];
   }
   for (const f of files) {
-    const bytes = await readFile(explicit ? f : sysPath(f)).catch(() => undefined);
+    const bytes = await readRegular(explicit ? f : sysPath(f), 1 << 20).catch(() => undefined);
     parts.push(f, bytes ? String(bytes.length) : "-1", bytes ? bytes.toString("latin1") : "");
   }
   return parts.join("\0");

@@ -1,10 +1,11 @@
-import { readdir, readFile } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { type Document, isScalar, parseDocument, type Scalar, visit } from "yaml";
 import type { z } from "zod";
 import { BootwardenError, describeError, errnoText } from "../base/errors.js";
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, sysPath } from "../base/paths.js";
 import { type Config, configSchema } from "./schema.js";
+import { readRegular } from "../base/read-regular.js";
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -52,7 +53,7 @@ function checkNodes(doc: Document, shownAs: string, text: string): void {
 async function readYaml(file: string, shownAs: string): Promise<Plain> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = (await readRegular(file, 1 << 20)).toString("utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code === "ENOENT" ? "not-found" : "io";
     throw new BootwardenError("config", code, `${shownAs}: cannot read: ${errnoText(err)}`);
@@ -155,7 +156,7 @@ async function loadRaw(explicit?: string): Promise<{ raw: Plain; files: string[]
     merged = await readYaml(main, DEFAULT_CONFIG);
     files.push(DEFAULT_CONFIG);
   } catch (err) {
-    const exists = await readFile(main).then(
+    const exists = await lstat(main).then(
       () => true,
       () => false,
     );

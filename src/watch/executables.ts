@@ -1,69 +1,93 @@
-import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../base/errors.js";
 import { sysPath } from "../base/paths.js";
 import { trustProblem } from "../base/trust.js";
 import type { Config } from "../config/schema.js";
-import type { FoundScripts } from "../core/checks.js";
+import type { FoundScripts, Script } from "../core/checks.js";
 
 /**
  * The scripts in check and hook directories, and the rule that lets them run as root: the file and every directory
  * above it owned by root and writable by nobody else. A script another user can change is a root shell for them.
  */
 
-async function ownerProblem(p: string, what: string): Promise<string | undefined> {
-  const problem = trustProblem(await stat(sysPath(p)));
-  return problem && `${what} ${p} is ${problem}`;
-}
-
-/** Why `file` (a resolved path) must not run, or undefined. */
-async function scriptProblem(file: string): Promise<string | undefined> {
-  const own = await ownerProblem(file, "script");
-  if (own) return own;
-  for (let d = path.dirname(file); ; d = path.dirname(d)) {
-    const p = await ownerProblem(d, "directory");
-    if (p) return p;
-    if (d === "/") return undefined;
-  }
-}
+/** A path resolved under the test root prefix, back to the path as the system sees it. */
+const unprefix = (p: string) => path.resolve("/", path.relative(sysPath("/"), p));
 
 const why = (err: unknown) => {
   const t = errnoText(err);
   return t === "ENOENT" ? "does not exist" : t === "ENOTDIR" ? "is not a directory" : t;
 };
 
-/** A path resolved under the test root prefix, back to the path as the system sees it. */
-const unprefix = (p: string) => path.resolve("/", path.relative(sysPath("/"), p));
+const MAX_LINKS = 40; // the kernel's own bound
+
+/**
+ * Follows `file` one component at a time, as the kernel does, and checks everything a path passes through: every
+ * directory (from / down) and the file must be owned by root and writable by no one else, and every symbolic link
+ * met on the way must be root's, in such a directory. Judging only the final target let a user's link in the middle
+ * (`d.sh -> /var/tmp/link -> root's script`) be re-pointed after the check. Returns the resolved path, or why not.
+ */
+export async function trustedPath(file: string): Promise<{ real: string } | { problem: string }> {
+  const rootProblem = trustProblem(await stat(sysPath("/")));
+  if (rootProblem) return { problem: `directory / is ${rootProblem}` };
+  let todo = file.split("/").filter(Boolean);
+  let cur = "/";
+  for (let links = 0; todo.length > 0; ) {
+    const name = todo.shift()!;
+    if (name === ".") continue;
+    if (name === "..") {
+      cur = path.dirname(cur);
+      continue;
+    }
+    const next = path.join(cur, name);
+    const l = await lstat(sysPath(next));
+    if (l.isSymbolicLink()) {
+      if (++links > MAX_LINKS) return { problem: `${file}: more than ${MAX_LINKS} symbolic links` };
+      if (l.uid !== 0) return { problem: `symbolic link ${next} is owned by uid ${l.uid}, not root` };
+      const target = await readlink(sysPath(next));
+      // An absolute target inside the test root prefix is taken as the system path it stands for.
+      const t = path.isAbsolute(target) ? unprefix(target) : target;
+      if (path.isAbsolute(t)) cur = "/";
+      todo = [...t.split("/").filter(Boolean), ...todo];
+      continue;
+    }
+    const problem = trustProblem(l);
+    if (problem)
+      return {
+        problem: `${todo.length > 0 || l.isDirectory() ? "directory" : "script"} ${next} is ${problem}`,
+      };
+    cur = next;
+  }
+  return { real: cur };
+}
 
 export interface Listing {
-  scripts: string[];
+  scripts: Script[];
   problems: string[];
 }
 
 /**
  * Every executable regular file, and every *.sh (greenboot runs those with bash whatever their mode), in `dir`, in
- * lexical order. A symlink is judged by what it points to; other entries (READMEs, subdirectories) are skipped.
+ * lexical order, with the path each resolves to. Other entries (READMEs, subdirectories) are skipped.
  */
 export async function listScripts(dir: string): Promise<Listing> {
   const out: Listing = { scripts: [], problems: [] };
   let names: string[];
   try {
-    const dirProblem = await scriptProblem(path.join(dir, "."));
-    if (dirProblem) return { scripts: [], problems: [`${dir}: ${dirProblem}`] };
-    names = (await readdir(sysPath(dir))).sort();
+    const d = await trustedPath(dir);
+    if ("problem" in d) return { scripts: [], problems: [`${dir}: ${d.problem}`] };
+    names = (await readdir(sysPath(d.real))).sort();
   } catch (err) {
     return { scripts: [], problems: [`${dir}: ${why(err)}`] };
   }
   for (const name of names) {
     const file = path.join(dir, name);
     try {
-      const l = await lstat(sysPath(file));
-      const real = l.isSymbolicLink() ? unprefix(await realpath(sysPath(file))) : file;
-      const st = await stat(sysPath(real));
+      const st = await stat(sysPath(file));
       if (!st.isFile() || !(name.endsWith(".sh") || st.mode & 0o111)) continue;
-      const p = await scriptProblem(real);
-      if (p) out.problems.push(`${file}: ${p}`);
-      else out.scripts.push(file);
+      const t = await trustedPath(file);
+      if ("problem" in t) out.problems.push(`${file}: ${t.problem}`);
+      else out.scripts.push({ file, exec: t.real });
     } catch (err) {
       out.problems.push(`${file}: ${why(err)}`);
     }
@@ -71,8 +95,8 @@ export async function listScripts(dir: string): Promise<Listing> {
   return out;
 }
 
-async function listAll(dirs: readonly string[], problems: string[]): Promise<string[]> {
-  const scripts: string[] = [];
+async function listAll(dirs: readonly string[], problems: string[]): Promise<Script[]> {
+  const scripts: Script[] = [];
   for (const d of dirs) {
     const l = await listScripts(d);
     scripts.push(...l.scripts);
@@ -82,8 +106,8 @@ async function listAll(dirs: readonly string[], problems: string[]): Promise<str
 }
 
 export interface FoundHooks {
-  green: string[];
-  red: string[];
+  green: Script[];
+  red: Script[];
 }
 
 /**

@@ -34,8 +34,20 @@ describe("command checks in the config", () => {
       },
     });
     const defs = checksFromConfig(c.assessment, {
-      critical: ["/etc/greenboot/check/required.d/01_repo.sh", "/etc/greenboot/check/required.d/probe"],
-      wanted: ["/etc/greenboot/check/wanted.d/01_repo.sh"],
+      critical: [
+        {
+          file: "/etc/greenboot/check/required.d/01_repo.sh",
+          exec: "/etc/greenboot/check/required.d/01_repo.sh",
+        },
+        // A link: named after itself, run as what it resolved to when it was trusted.
+        { file: "/etc/greenboot/check/required.d/probe", exec: "/usr/libexec/checks/probe-v2" },
+      ],
+      wanted: [
+        {
+          file: "/etc/greenboot/check/wanted.d/01_repo.sh",
+          exec: "/etc/greenboot/check/wanted.d/01_repo.sh",
+        },
+      ],
     });
     expect(defs.map((d) => [d.id, d.target, d.critical, d.command])).toEqual([
       [
@@ -60,7 +72,7 @@ describe("command checks in the config", () => {
         "command:/etc/greenboot/check/required.d/probe",
         "bootwarden-check-critical-probe.service",
         true,
-        { argv: ["/etc/greenboot/check/required.d/probe"], timeout: 120_000 },
+        { argv: ["/usr/libexec/checks/probe-v2"], timeout: 120_000 },
       ],
       [
         "command:/etc/greenboot/check/wanted.d/01_repo.sh",

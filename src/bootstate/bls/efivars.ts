@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { errnoText } from "../../base/errors.js";
+import { readRegular } from "../../base/read-regular.js";
 
 /** systemd-boot's vendor GUID for its EFI variables (LoaderBootCountPath, LoaderEntrySelected, ...). */
 export const LOADER_GUID = "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
@@ -35,7 +35,7 @@ export type EfiRead = { value: string } | { absent: true } | { problem: string }
 export async function readLoaderVar(efivars: string, name: string): Promise<EfiRead> {
   let buf: Buffer;
   try {
-    buf = await readFile(path.join(efivars, `${name}-${LOADER_GUID}`));
+    buf = await readRegular(path.join(efivars, `${name}-${LOADER_GUID}`), 1 << 16);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return { absent: true };
     return { problem: `cannot read ${name}: ${errnoText(err)}` };

@@ -1,9 +1,10 @@
 import { constants as fsc } from "node:fs";
-import { open, readdir, readFile, realpath, rename, stat } from "node:fs/promises";
+import { open, readdir, realpath, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import { type EntryName, parseEntryName } from "./names.js";
+import { readRegular } from "../../base/read-regular.js";
 
 /** Where systemd looks for the ESP and XBOOTLDR when none is configured: entries may be on either. */
 export const DEFAULT_ROOTS = ["/efi", "/boot", "/boot/efi"];
@@ -70,7 +71,10 @@ export async function listEntries(roots: readonly string[]): Promise<Entry[]> {
 /** loader.conf's `default` on the first root that has one. */
 export async function loaderDefault(roots: readonly string[]): Promise<string | undefined> {
   for (const root of roots) {
-    const text = await readFile(sysPath(path.join(root, "loader/loader.conf")), "utf8").catch(() => "");
+    const text = await readRegular(sysPath(path.join(root, "loader/loader.conf")), 1 << 20).then(
+      (b) => b.toString("utf8"),
+      () => "",
+    );
     const m = /^\s*default\s+(\S+)\s*$/m.exec(text);
     if (m) return m[1];
   }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import type { GptEntry } from "./table.js";
+import { readRegular } from "../../base/read-regular.js";
 
 /** A slot reference as users write it: PARTLABEL=USR-B or PARTUUID=<guid>. */
 export interface SlotRef {
@@ -110,7 +111,7 @@ export async function bootedRefFromMounts(): Promise<SlotRef | undefined> {
 export async function readBootedRef(cmdlinePath: string): Promise<SlotRef> {
   let text: string;
   try {
-    text = await readFile(sysPath(cmdlinePath), "utf8");
+    text = (await readRegular(sysPath(cmdlinePath), 1 << 20)).toString("utf8");
   } catch (err) {
     throw new BootwardenError("gpt", "not-found", `cannot read ${cmdlinePath}: ${errnoText(err)}`);
   }

@@ -1,4 +1,4 @@
-import { readFile, realpath } from "node:fs/promises";
+import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
@@ -8,6 +8,7 @@ import type { BootState, BootStateBackend, MarkResult } from "../types.js";
 import { envEdit, envEntries, envGet } from "./codec.js";
 import { readEnvFile, writeEnvFile } from "./file.js";
 import { type EnvChanges, type GrubenvScheme, schemes } from "./schemes.js";
+import { readRegular } from "../../base/read-regular.js";
 
 export class GrubenvBackend implements BootStateBackend {
   readonly name = "grubenv" as const;
@@ -24,7 +25,7 @@ export class GrubenvBackend implements BootStateBackend {
   private async cmdline(): Promise<string> {
     if (this.scheme.name !== "kairos") return "";
     try {
-      return await readFile(sysPath(this.cfg.cmdline), "utf8");
+      return (await readRegular(sysPath(this.cfg.cmdline), 1 << 20)).toString("utf8");
     } catch (err) {
       throw new BootwardenError("grubenv", "not-found", `cannot read ${this.cfg.cmdline}: ${errnoText(err)}`);
     }

@@ -1,12 +1,12 @@
-import { readFile } from "node:fs/promises";
 import { writeAtomic } from "../../base/atomic-write.js";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { type EnvBlock, parseEnvBlock, serializeEnvBlock } from "./codec.js";
+import { readRegular } from "../../base/read-regular.js";
 
 export async function readEnvFile(file: string, shown: string): Promise<EnvBlock> {
   let buf: Buffer;
   try {
-    buf = await readFile(file);
+    buf = await readRegular(file, 1 << 20);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code === "ENOENT" ? "not-found" : "io";
     throw new BootwardenError("grubenv", code, `${shown}: cannot read: ${errnoText(err)}`);
