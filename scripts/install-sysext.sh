@@ -22,15 +22,43 @@ done
 [ -d "$root/usr/lib/systemd" ] || { echo "install-sysext: $root has no /usr/lib/systemd: not a root tree" >&2; exit 1; }
 [ -f "$image" ] || { echo "install-sysext: $image: no such image" >&2; exit 1; }
 [ -z "$config" ] || [ -f "$config" ] || { echo "install-sysext: $config: no such config file" >&2; exit 1; }
+die() { echo "install-sysext: $*" >&2; exit 1; }
+[ -e "$root/usr/lib/systemd/system/systemd-sysext.service" ] ||
+  die "$root has no systemd-sysext.service: system extensions need systemd >= 248 built with sysext"
+command -v unsquashfs >/dev/null || die "unsquashfs not found (Debian: squashfs-tools)"
 
+# Every directory written must resolve inside the root: an absolute symlink in the tree (var -> /var) would otherwise
+# lead the writes onto the host that runs this script.
+rootreal=$(realpath -e "$root")
+inside() {
+  local d
+  d=$(realpath -m "$1")
+  case $d in "$rootreal" | "$rootreal"/*) ;; *) die "$1 leads outside --root (to $d): refusing to write there" ;; esac
+}
+for d in var/lib/extensions etc/systemd/system etc/bootwarden; do inside "$root/$d"; done
+
+# The new extension is made complete beside the old one and swapped in only then: a truncated or wrong image leaves
+# a working install as it was.
 ext=$root/var/lib/extensions
 install -d -m 0755 "$ext"
-rm -rf "$ext/bootwarden" "$ext/bootwarden.raw"
+new=$ext/.bootwarden.new
+rm -rf "$new" "$ext/.bootwarden.old"
+trap 'rm -rf "$new"' EXIT
 if [ $unpacked = 1 ]; then
-  unsquashfs -q -n -d "$ext/bootwarden" "$image" >/dev/null
+  unsquashfs -q -n -d "$new" "$image" >/dev/null 2>&1 || die "$image: cannot unpack (not a complete squashfs image?); nothing changed"
+  [ -f "$new/usr/lib/extension-release.d/extension-release.bootwarden" ] ||
+    die "$image: no usr/lib/extension-release.d/extension-release.bootwarden inside: not bootwarden's extension; nothing changed"
+  [ ! -e "$ext/bootwarden" ] || mv -T "$ext/bootwarden" "$ext/.bootwarden.old"
+  mv -T "$new" "$ext/bootwarden"
+  rm -rf "$ext/.bootwarden.old" "$ext/bootwarden.raw"
   how="unpacked as the directory extension /var/lib/extensions/bootwarden/ (no loop device needed)"
 else
-  install -m 0644 "$image" "$ext/bootwarden.raw"
+  unsquashfs -q -l "$image" usr/lib/extension-release.d/extension-release.bootwarden 2>/dev/null |
+    grep -q extension-release.bootwarden || die "$image: not a complete bootwarden extension image; nothing changed"
+  install -m 0644 "$image" "$new"
+  sync "$new"
+  mv -T "$new" "$ext/bootwarden.raw"
+  rm -rf "$ext/bootwarden"
   how="as the image /var/lib/extensions/bootwarden.raw (merged through a loop device)"
 fi
 
@@ -38,7 +66,7 @@ wants() { # unit target kind: the link `systemctl enable` would make
   install -d "$root/etc/systemd/system/$2.$3"
   ln -sfn "/usr/lib/systemd/system/$1" "$root/etc/systemd/system/$2.$3/$1"
 }
-systemctl --root="$root" enable systemd-sysext.service >/dev/null 2>&1
+systemctl --root="$root" enable systemd-sysext.service >/dev/null 2>&1 || die "systemctl --root=$root enable systemd-sysext.service failed"
 wants bootwarden.service multi-user.target wants
 wants bootwarden-verdict.service boot-complete.target requires
 wants bootwarden-healthy.path paths.target wants

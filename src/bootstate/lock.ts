@@ -38,10 +38,19 @@ export async function withLock<T>(
   const until = monotonicMs() + waitMs;
   const own = openOwnLock(domain, shown);
   try {
-    await take(native, own, sysPath(LOCK_FILE), domain, "bootwarden's lock", until, waitMs);
+    await take(
+      native,
+      own,
+      sysPath(LOCK_FILE),
+      domain,
+      `${shown}: bootwarden's lock ${LOCK_FILE}`,
+      until,
+      waitMs,
+    );
     const dev = await openIfBlockDevice(domain, target, shown);
     try {
-      if (dev !== undefined) await take(native, dev, target, domain, shown, until, waitMs);
+      if (dev !== undefined)
+        await take(native, dev, target, domain, `${shown}: the device's lock`, until, waitMs);
       return await fn();
     } finally {
       if (dev !== undefined) closeSync(dev);
@@ -102,7 +111,7 @@ async function take(
     try {
       taken = native.tryLock(fd);
     } catch (err) {
-      throw new BootwardenError(domain, "io", `${shown}: cannot lock (${describeError(err)})`);
+      throw new BootwardenError(domain, "io", `${shown}: cannot take it (${describeError(err)})`);
     }
     if (taken) return;
     // process.hrtime, not performance.now(): Node loads the whole perf_hooks module at the first touch of the
@@ -112,7 +121,7 @@ async function take(
       throw new BootwardenError(
         domain,
         "busy",
-        `${shown}: another writer holds the lock after ${waitMs / 1000}s (${await lockHolder(file)})`,
+        `${shown} is held by another writer after ${waitMs / 1000}s (${await lockHolder(file)})`,
       );
     await new Promise((r) => setTimeout(r, Math.min(RETRY_MS, left)));
   }

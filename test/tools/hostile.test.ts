@@ -114,16 +114,22 @@ describe("concurrent writers", () => {
   });
 
   it("a writer that cannot get the lock in time says who holds it and writes nothing", () => {
-    const holder = spawn("flock", ["--exclusive", disk, "sleep", "20"], { stdio: "ignore" });
+    // bootwarden's own lock file, under the test's root: only another root process can hold it.
+    const lock = path.join(dir, "run/bootwarden/boot-state.lock");
+    mkdirSync(path.dirname(lock), { recursive: true });
+    writeFileSync(lock, "", { mode: 0o600 });
+    const holder = spawn("flock", ["--exclusive", lock, "sleep", "20"], { stdio: "ignore" });
     try {
       spawnSync("sleep", ["0.3"]);
       const before = hash(disk);
-      const r = cli(["arm", "--slot", "PARTLABEL=USR-B", "--config", gptConfig("PARTLABEL=USR-A")], {
+      const cfg = writeConfig(dir, "bootState:\n  backend: gpt\n  disk: /disk.img\n  booted: PARTLABEL=USR-A\n", "held.yaml");
+      const r = cli(["arm", "--slot", "PARTLABEL=USR-B", "--config", cfg], {
         BOOTWARDEN_LOCK_WAIT_MS: "500",
+        BOOTWARDEN_ROOT: dir,
       });
       expectRefused(
         r,
-        /gpt: .*disk\.img: another writer holds the lock after 0\.5s \(held by pid \d+: flock --exclusive .*sleep 20/,
+        /gpt: \/disk\.img: bootwarden's lock \/run\/bootwarden\/boot-state\.lock is held by another writer after 0\.5s \(held by pid \d+: flock --exclusive .*sleep 20/,
       );
       expect(hash(disk)).toBe(before);
     } finally {
@@ -158,13 +164,14 @@ describe("slot references and fallbacks", () => {
 });
 
 describe("reboot-loop protection", () => {
-  it("a slot whose trial failed maxFailedTrials times is not armed again without --force", () => {
+  it("a slot whose trial failed maxFailedTrials times is not armed again without --force, by any name", () => {
     // Paths inside BOOTWARDEN_ROOT: the state directory, the disk and the config all under `dir`.
     mkdirSync(path.join(dir, "var/lib/bootwarden"), { recursive: true });
+    const uuid = sh("cgpt", ["show", "-i", "2", "-u", disk]).trim().toLowerCase();
     writeFileSync(
       path.join(dir, "var/lib/bootwarden/trials.json"),
       JSON.stringify({
-        "PARTLABEL=USR-B": { failures: 2, lastReason: "unit:app.service failed", lastAt: "t" },
+        [`PARTUUID=${uuid}`]: { failures: 2, lastReason: "unit:app.service failed", lastAt: "t" },
       }),
     );
     const cfg = writeConfig(
@@ -179,9 +186,25 @@ describe("reboot-loop protection", () => {
       /refusing to arm PARTLABEL=USR-B: its trial failed 2 times since it was last blessed \(last: unit:app\.service failed\); --force/,
     );
     expect(hash(disk)).toBe(before);
+    // The same partition by its UUID (in capitals, as blkid may print it) is the same slot.
+    expectRefused(
+      cli(["arm", "--slot", `PARTUUID=${uuid.toUpperCase()}`, "--config", cfg], env),
+      /refusing to arm PARTUUID=.*: its trial failed 2 times since it was last blessed/,
+    );
+    expect(hash(disk)).toBe(before);
     const r = cli(["arm", "--slot", "PARTLABEL=USR-B", "--force", "--config", cfg], env);
     expect(r.stderr).toBe("");
     expect(cgptAttrs(disk, 2)).toMatchObject({ tries: 1, successful: false });
+    // An operator's blessing of B starts its count over, as the daemon's does.
+    const onB = writeConfig(
+      dir,
+      "bootState:\n  backend: gpt\n  disk: /disk.img\n  booted: PARTLABEL=USR-B\nassessment:\n  maxFailedTrials: 2\n",
+      "on-b.yaml",
+    );
+    expect(cli(["mark-good", "--config", onB], env).status).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(dir, "var/lib/bootwarden/trials.json"), "utf8"))).toMatchObject({
+      [`PARTUUID=${uuid}`]: { failures: 0 },
+    });
   });
 });
 

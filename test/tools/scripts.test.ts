@@ -1,9 +1,10 @@
 // Which check and hook scripts may run as root: owned by root, writable by nobody else, in directories that are
 // the same all the way up. Real files with real owners and modes (runs as root, like CI), under BOOTWARDEN_ROOT so
 // that the fixture's "/" is a root-owned 0700 directory whatever the host's /tmp is.
-import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, lchownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { listScripts } from "../../src/watch/executables.js";
 import { cli, tempDir } from "../helpers/tools.js";
 
 let root: string;
@@ -94,5 +95,76 @@ describe("check and hook scripts", () => {
       "bootState:\n  backend: grubenv\n  path: /boot/grubenv\nassessment:\n  critical:\n    directories: [/etc/greenboot/check/requried.d]\n",
     );
     refusedWith(/\/etc\/greenboot\/check\/requried\.d: does not exist; refusing to run it as root/);
+  });
+});
+
+// Absolute link targets name the fixture's own files by their host path (the kernel follows them so); the check takes
+// a target inside the fixture as the system path it stands for.
+describe("a script reached through links is trusted only if every hop is", () => {
+  it("a link owned by another user on the way is refused, though the final target is root's", () => {
+    mkdirSync(path.join(root, "usr/libexec"), { recursive: true, mode: 0o755 });
+    put("usr/libexec/real.sh", 0o755);
+    mkdirSync(path.join(root, "etc/links"), { mode: 0o755 });
+    symlinkSync(path.join(root, "usr/libexec/real.sh"), path.join(root, "etc/links/hop"));
+    lchownSync(path.join(root, "etc/links/hop"), 65534, 65534);
+    symlinkSync(
+      path.join(root, "etc/links/hop"),
+      path.join(root, "etc/greenboot/check/required.d/04-chain.sh"),
+    );
+    refusedWith(/04-chain\.sh: symbolic link \/etc\/links\/hop is owned by uid 65534, not root/);
+  });
+
+  it("a link in a directory every user can write is refused (the user re-points it after the check)", () => {
+    mkdirSync(path.join(root, "usr/libexec"), { recursive: true, mode: 0o755 });
+    put("usr/libexec/real.sh", 0o755);
+    mkdirSync(path.join(root, "var/tmp"), { recursive: true });
+    chmodSync(path.join(root, "var/tmp"), 0o1777);
+    symlinkSync(path.join(root, "usr/libexec/real.sh"), path.join(root, "var/tmp/link"));
+    symlinkSync(
+      path.join(root, "var/tmp/link"),
+      path.join(root, "etc/greenboot/check/required.d/04-chain.sh"),
+    );
+    refusedWith(/04-chain\.sh: directory \/var\/tmp is writable by every user/);
+  });
+
+  it("a check directory linked through a user's directory is refused", () => {
+    mkdirSync(path.join(root, "opt/checks"), { recursive: true, mode: 0o755 });
+    mkdirSync(path.join(root, "home/u"), { recursive: true, mode: 0o755 });
+    chownSync(path.join(root, "home/u"), 65534, 65534);
+    symlinkSync(path.join(root, "opt/checks"), path.join(root, "home/u/dir"));
+    rmSync(path.join(root, "etc/greenboot/check/wanted.d"), { recursive: true });
+    symlinkSync(path.join(root, "home/u/dir"), path.join(root, "etc/greenboot/check/wanted.d"));
+    refusedWith(/wanted\.d: directory \/home\/u is owned by uid 65534, not root/);
+  });
+
+  it("a trusted chain runs the path it resolved to, named after the listed file", async () => {
+    mkdirSync(path.join(root, "usr/libexec"), { recursive: true, mode: 0o755 });
+    put("usr/libexec/real.sh", 0o755);
+    symlinkSync(
+      "../../../../usr/libexec/real.sh",
+      path.join(root, "etc/greenboot/check/required.d/04-link.sh"),
+    );
+    const before = process.env.BOOTWARDEN_ROOT;
+    process.env.BOOTWARDEN_ROOT = root;
+    try {
+      const l = await listScripts("/etc/greenboot/check/required.d");
+      expect(l).toEqual({
+        problems: [],
+        scripts: [
+          {
+            file: "/etc/greenboot/check/required.d/01-repo.sh",
+            exec: "/etc/greenboot/check/required.d/01-repo.sh",
+          },
+          {
+            file: "/etc/greenboot/check/required.d/02-probe",
+            exec: "/etc/greenboot/check/required.d/02-probe",
+          },
+          { file: "/etc/greenboot/check/required.d/04-link.sh", exec: "/usr/libexec/real.sh" },
+        ],
+      });
+    } finally {
+      if (before === undefined) delete process.env.BOOTWARDEN_ROOT;
+      else process.env.BOOTWARDEN_ROOT = before;
+    }
   });
 });
