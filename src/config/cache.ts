@@ -4,9 +4,9 @@ import { fileURLToPath } from "node:url";
 import { writeAtomic } from "../base/atomic-write.js";
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, STATE_DIR, sysPath } from "../base/paths.js";
 import { readJson } from "../base/read-json.js";
+import { readRegular } from "../base/read-regular.js";
 import type { LoadedConfig } from "./load.js";
 import type { Config } from "./schema.js";
-import { readRegular } from "../base/read-regular.js";
 
 /**
  * The validated configuration, kept in /var/lib/bootwarden (root only) keyed by the exact bytes of every source file

@@ -4,8 +4,8 @@ import { type Document, isScalar, parseDocument, type Scalar, visit } from "yaml
 import type { z } from "zod";
 import { BootwardenError, describeError, errnoText } from "../base/errors.js";
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, sysPath } from "../base/paths.js";
-import { type Config, configSchema } from "./schema.js";
 import { readRegular } from "../base/read-regular.js";
+import { type Config, configSchema } from "./schema.js";
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);

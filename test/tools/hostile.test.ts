@@ -122,7 +122,11 @@ describe("concurrent writers", () => {
     try {
       spawnSync("sleep", ["0.3"]);
       const before = hash(disk);
-      const cfg = writeConfig(dir, "bootState:\n  backend: gpt\n  disk: /disk.img\n  booted: PARTLABEL=USR-A\n", "held.yaml");
+      const cfg = writeConfig(
+        dir,
+        "bootState:\n  backend: gpt\n  disk: /disk.img\n  booted: PARTLABEL=USR-A\n",
+        "held.yaml",
+      );
       const r = cli(["arm", "--slot", "PARTLABEL=USR-B", "--config", cfg], {
         BOOTWARDEN_LOCK_WAIT_MS: "500",
         BOOTWARDEN_ROOT: dir,

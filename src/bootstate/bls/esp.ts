@@ -3,8 +3,8 @@ import { open, readdir, realpath, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
-import { type EntryName, parseEntryName } from "./names.js";
 import { readRegular } from "../../base/read-regular.js";
+import { type EntryName, parseEntryName } from "./names.js";
 
 /** Where systemd looks for the ESP and XBOOTLDR when none is configured: entries may be on either. */
 export const DEFAULT_ROOTS = ["/efi", "/boot", "/boot/efi"];

@@ -2,8 +2,8 @@ import { readdir, readFile, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
-import type { GptEntry } from "./table.js";
 import { readRegular } from "../../base/read-regular.js";
+import type { GptEntry } from "./table.js";
 
 /** A slot reference as users write it: PARTLABEL=USR-B or PARTUUID=<guid>. */
 export interface SlotRef {

@@ -2,13 +2,13 @@ import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
+import { readRegular } from "../../base/read-regular.js";
 import type { GrubenvStateConfig } from "../../config/schema.js";
 import { prepareLock, withLock } from "../lock.js";
 import type { BootState, BootStateBackend, MarkResult } from "../types.js";
 import { envEdit, envEntries, envGet } from "./codec.js";
 import { readEnvFile, writeEnvFile } from "./file.js";
 import { type EnvChanges, type GrubenvScheme, schemes } from "./schemes.js";
-import { readRegular } from "../../base/read-regular.js";
 
 export class GrubenvBackend implements BootStateBackend {
   readonly name = "grubenv" as const;

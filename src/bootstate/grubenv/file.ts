@@ -1,7 +1,7 @@
 import { writeAtomic } from "../../base/atomic-write.js";
 import { BootwardenError, errnoText } from "../../base/errors.js";
-import { type EnvBlock, parseEnvBlock, serializeEnvBlock } from "./codec.js";
 import { readRegular } from "../../base/read-regular.js";
+import { type EnvBlock, parseEnvBlock, serializeEnvBlock } from "./codec.js";
 
 export async function readEnvFile(file: string, shown: string): Promise<EnvBlock> {
   let buf: Buffer;
