@@ -171,6 +171,7 @@ export class Daemon {
       (id, obs) => this.dispatch({ type: "observed", id, obs, now: this.d.clock.now() }),
       (err) => this.fatal(`watching the checks failed: ${err.message}`),
       [`BOOTWARDEN_SLOT=${this.assessment.slot}`],
+      this.d.config.assessment.allowUntrustedFlagPaths,
     );
     this.watchers = w;
     this.closers.push(() => w.close());

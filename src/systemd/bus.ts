@@ -15,6 +15,7 @@ type Msg = InstanceType<typeof Message>;
 export type MessageBus = ReturnType<typeof dbus.systemBus>;
 
 const SYSTEMD = "org.freedesktop.systemd1";
+const BUS = "org.freedesktop.DBus";
 const MANAGER_PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const PROPS = "org.freedesktop.DBus.Properties";
@@ -208,9 +209,9 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
    * filter a signal sent to us directly. dbus-daemon stamps every message's sender, so it cannot be forged.
    */
   private trusted(m: Msg): boolean {
-    if (m.member === "NameOwnerChanged" && m.interface === "org.freedesktop.DBus")
-      return m.sender === "org.freedesktop.DBus";
-    if (m.sender && m.sender === this.systemdOwner) return true;
+    // The bus itself: NameOwnerChanged, and NameAcquired for our own name after Hello.
+    if (m.sender === BUS) return true;
+    if (m.sender && m.sender === this.systemdOwner && m.member !== "NameOwnerChanged") return true;
     this.emit("foreign", String(m.sender ?? ""), `${m.interface ?? ""}.${m.member ?? ""} on ${m.path ?? ""}`);
     return false;
   }
@@ -218,8 +219,8 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
   private onMessage(m: Msg) {
     if (m.type !== dbus.MessageType.SIGNAL) return;
     if (!this.trusted(m)) return;
-    if (m.member === "NameOwnerChanged") {
-      if (m.body[0] !== SYSTEMD) return;
+    if (m.sender === BUS) {
+      if (m.member !== "NameOwnerChanged" || m.body[0] !== SYSTEMD) return;
       const newOwner = String(m.body[2] ?? "");
       if (newOwner && newOwner !== this.systemdOwner) {
         // The bus says so: signals from the new owner count at once, before the re-subscription is answered.

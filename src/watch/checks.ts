@@ -22,6 +22,8 @@ export async function watchChecks(
   onObservation: (id: string, obs: Observation) => void,
   onError: (err: Error) => void,
   environment: string[] = [],
+  /** Flags under directories other users can write count all the same (assessment.allowUntrustedFlagPaths). */
+  allowUntrustedFlagPaths = false,
 ): Promise<CheckWatchers> {
   const commands = new CommandChecks(
     systemd,
@@ -37,7 +39,13 @@ export async function watchChecks(
   await unitWatcher.start();
   const flags = defs
     .filter((d) => d.kind === "flag" || d.kind === "failFlag")
-    .map((d) => ({ id: d.id, file: sysPath(d.target), failure: d.kind === "failFlag" }));
+    .map((d) => ({
+      id: d.id,
+      file: sysPath(d.target),
+      path: d.target,
+      failure: d.kind === "failFlag",
+      checkTrust: !allowUntrustedFlagPaths,
+    }));
   const flagWatcher = new FlagWatcher(flags, onObservation, now);
   await flagWatcher.start();
   const failed = defs.find((d) => d.kind === "noFailedUnits");

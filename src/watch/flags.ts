@@ -3,11 +3,19 @@ import { lstat } from "node:fs/promises";
 import path from "node:path";
 import type { FSWatcher } from "chokidar";
 import type { Observation } from "../core/assessment.js";
+import { flagPathProblem } from "./flag-trust.js";
 
 export interface FlagSpec {
   id: string;
   file: string; // already root-prefixed
+  /** The flag as configured (not prefixed), for its trust check. */
+  path: string;
   failure: boolean; // true: its appearance means failure
+  /**
+   * Judge the directories again when the flag appears: one created after the start (checked then only as far as it
+   * existed) may belong to another user, who could then fake the flag.
+   */
+  checkTrust: boolean;
 }
 
 function nearestExisting(dir: string): string {
@@ -87,6 +95,11 @@ async function observeFlag(f: FlagSpec, now: number): Promise<Observation> {
     (s) => s.isFile() || s.isSymbolicLink(),
     () => false,
   );
+  const untrusted = present && f.checkTrust ? await flagPathProblem(f.path) : undefined;
+  if (untrusted)
+    return f.failure
+      ? { kind: "up", since: now, detail: `ignored: ${untrusted}` }
+      : { kind: "pending", detail: `ignored: ${untrusted}` };
   if (f.failure)
     return present ? { kind: "failed", detail: "appeared" } : { kind: "up", since: now, detail: "absent" };
   return present ? { kind: "up", since: now, detail: "present" } : { kind: "pending", detail: "absent" };

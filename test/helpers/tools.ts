@@ -54,10 +54,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[], env: Record<string, string> = {}): CliResult {
+/** The built CLI; killed after `timeoutMs` (status -1, "killed: ..." ending its stderr) so that a hang fails a test. */
+export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: "utf8",
     env: { ...process.env, ...env },
+    timeout: timeoutMs,
   });
+  if (r.error)
+    return { status: -1, stdout: r.stdout ?? "", stderr: `${r.stderr ?? ""}killed: ${r.error.message}` };
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

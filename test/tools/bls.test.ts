@@ -199,3 +199,68 @@ describe("bls backend", () => {
     expect(ok("mark-good")).toMatch(/-> b\.conf/);
   });
 });
+
+describe("bls: what systemd-boot does with odd names and states", () => {
+  it("an entry the loader booted with no tries left (+0-1 -> +0-2) that fails is no slot left: nothing renamed", () => {
+    entry("a+0-3.conf");
+    entry("b+0-2.conf");
+    booted("b+0-1.conf", "b+0-2.conf");
+    expect(status()).toMatchObject({ bootedSlot: "b.conf", trialBoot: true, triesLeft: 0 });
+    refused(
+      ["mark-bad"],
+      /^bootwarden: bls: b\.conf was booted with no tries left \(b\+0-2\.conf\): marking it bad changes nothing, no entry is left to fall back to\n$/,
+    );
+  });
+
+  it("the same counted name on the ESP and on XBOOTLDR is refused, naming both; nothing renamed", () => {
+    const root = path.join(dir, "root");
+    for (const d of ["efi/loader/entries", "boot/loader/entries", "sys/firmware/efi/efivars"])
+      mkdirSync(path.join(root, d), { recursive: true });
+    writeFileSync(path.join(root, "efi/loader/entries/a.conf"), "title a\n");
+    writeFileSync(path.join(root, "efi/loader/entries/b+1-1.conf"), "title b on the ESP\n");
+    writeFileSync(path.join(root, "boot/loader/entries/b+1-1.conf"), "title b on XBOOTLDR\n");
+    const ev = (n: string, v: string) =>
+      writeFileSync(path.join(root, `sys/firmware/efi/efivars/${n}-${LOADER_GUID}`), encodeEfiString(v));
+    ev("LoaderEntrySelected", "b+2.conf");
+    ev("LoaderBootCountPath", "\\loader\\entries\\b+1-1.conf");
+    const c = writeConfig(dir, "bootState:\n  backend: bls\n", "twins.yaml");
+    for (const cmd of ["mark-bad", "mark-good", "status"]) {
+      const r = cli([cmd, "--config", c], { BOOTWARDEN_ROOT: root });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        "bootwarden: bls: LoaderBootCountPath \\loader\\entries\\b+1-1.conf names both /efi/loader/entries/b+1-1.conf and /boot/loader/entries/b+1-1.conf; remove one, nothing renamed\n",
+      );
+    }
+    expect(readdirSync(path.join(root, "efi/loader/entries"))).toEqual(["a.conf", "b+1-1.conf"]);
+    expect(readdirSync(path.join(root, "boot/loader/entries"))).toEqual(["b+1-1.conf"]);
+  });
+
+  it("the reboot-loop guard knows an entry by its id: `b` and `b.conf` are one slot", () => {
+    const root = path.join(dir, "root");
+    for (const d of ["efi/loader/entries", "sys/firmware/efi/efivars", "var/lib/bootwarden"])
+      mkdirSync(path.join(root, d), { recursive: true });
+    writeFileSync(path.join(root, "efi/loader/entries/a.conf"), "title a\n");
+    writeFileSync(path.join(root, "efi/loader/entries/b.conf"), "title b\n");
+    writeFileSync(
+      path.join(root, "var/lib/bootwarden/trials.json"),
+      JSON.stringify({ "b.conf": { failures: 3, lastReason: "unit:app.service failed" } }),
+    );
+    const c = writeConfig(dir, "bootState:\n  backend: bls\n", "loop.yaml");
+    for (const slot of ["b", "b.conf", "B.CONF"]) {
+      const r = cli(["arm", "--slot", slot, "--config", c], { BOOTWARDEN_ROOT: root });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/refusing to arm .*: its trial failed 3 times since it was last blessed/);
+    }
+    expect(readdirSync(path.join(root, "efi/loader/entries"))).toEqual(["a.conf", "b.conf"]);
+  });
+
+  it("an entry whose blessed name would still be counted (x+1+1.conf -> x+1.conf) is not armed", () => {
+    entry("a.conf");
+    efivar("LoaderEntrySelected", "a.conf");
+    entry("y+1+2.conf"); // the entry y+1.conf, counted; blessed it would be y+1.conf, counted again
+    refused(
+      ["arm", "--slot", "y+1+2.conf", "--tries", "2"],
+      /refusing to arm y\+1\+2\.conf: blessed it would be y\+1\.conf, which the boot loader still reads as counted/,
+    );
+  });
+});

@@ -413,3 +413,91 @@ describe("flag paths other users control", () => {
     expect(check("/run/myapp/ready").status).toBe(0);
   });
 });
+
+describe("planted files and damaged records: one line, never a hang or a stack trace", () => {
+  const root = () => {
+    for (const d of ["etc/bootwarden/config.d", "boot/grub", "run/bootwarden", "var/lib/bootwarden"])
+      mkdirSync(path.join(dir, d), { recursive: true });
+    writeFileSync(
+      path.join(dir, "etc/bootwarden/config.yaml"),
+      "bootState:\n  backend: grubenv\n  path: /boot/grub/grubenv\n",
+    );
+    sh("grub-editenv", [path.join(dir, "boot/grub/grubenv"), "set", "boot_counter=2", "boot_success=0"]);
+    return { BOOTWARDEN_ROOT: dir };
+  };
+  const oneLine = (r: { status: number; stderr: string }, status: number, pattern: RegExp) => {
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(status);
+  };
+
+  it("a FIFO as the grubenv: status, mark-good and check-config each say so at once", () => {
+    const env = root();
+    const env_ = path.join(dir, "boot/grub/grubenv");
+    rmSync(env_);
+    sh("mkfifo", [env_]);
+    for (const cmd of [["status"], ["mark-good"]])
+      oneLine(
+        cli(cmd, env, 10_000),
+        1,
+        /grubenv: \/boot\/grub\/grubenv: cannot read: not a regular file \(a fifo\)/,
+      );
+    expect(cli(["check-config"], env, 10_000).status).not.toBe(-1);
+  });
+
+  it("a FIFO as a config.d drop-in: check-config names it at once", () => {
+    const env = root();
+    sh("mkfifo", [path.join(dir, "etc/bootwarden/config.d/50-x.yaml")]);
+    oneLine(
+      cli(["check-config"], env, 10_000),
+      1,
+      /config: \/etc\/bootwarden\/config\.d\/50-x\.yaml: cannot read: not a regular file \(a fifo\)/,
+    );
+  });
+
+  it('`wait` with "done": 5 in status.json says the record is damaged and keeps waiting, no TypeError', () => {
+    const env = root();
+    writeFileSync(
+      path.join(dir, "run/bootwarden/status.json"),
+      JSON.stringify({ phase: "verdict", updatedAt: "", pid: 1, done: 5, notes: [], slot: "default" }),
+    );
+    const r = cli(["wait"], env, 3000);
+    expect(r.status).toBe(-1); // still waiting when killed: nothing to wait on yet
+    expect(r.stderr).toMatch(
+      /^bootwarden: .*\/run\/bootwarden\/status\.json: not a status record of bootwarden's; waiting for the daemon to rewrite it\n/,
+    );
+    expect(r.stderr).not.toMatch(/TypeError/);
+  });
+
+  it("a damaged status.json and history.json: status and history say so in one line and show the rest", () => {
+    const env = root();
+    writeFileSync(path.join(dir, "run/bootwarden/status.json"), '{"phase": "assessing", "assessment": 7}');
+    writeFileSync(path.join(dir, "var/lib/bootwarden/history.json"), '[{"boot": 5}]');
+    const s = cli(["status"], env);
+    oneLine(s, 0, /status\.json: not a status record of bootwarden's; the live assessment is not shown/);
+    expect(s.stdout).toMatch(/^backend: +grubenv/);
+    const h = cli(["history"], env);
+    oneLine(h, 0, /history\.json: 1 damaged record dropped; showing what could be read/);
+    expect(h.stdout).toBe("no trial boots recorded\n");
+  });
+
+  it("control characters in a recorded reason are shown escaped, never sent to the terminal", () => {
+    const env = root();
+    writeFileSync(
+      path.join(dir, "var/lib/bootwarden/history.json"),
+      JSON.stringify([
+        {
+          boot: "b1",
+          slot: "default",
+          startedAt: "t",
+          verdict: "unhealthy",
+          reason: "unit x is \u001b[2Jgone\nfake: line",
+        },
+      ]),
+    );
+    const h = cli(["history"], env);
+    expect(h.stdout).toContain("unit x is \\x1b[2Jgone\\x0afake: line");
+    expect(h.stdout).not.toContain("\u001b");
+  });
+});

@@ -2,7 +2,16 @@
 // and that the same input gives the same bytes.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, readFileSync, statSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sysextImage } from "../../scripts/e2e/harness.mjs";
@@ -78,5 +87,59 @@ describe("the sysext image", () => {
     });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^usage: bootwarden <command>/);
+  });
+});
+
+describe("install-sysext.sh on a working install", () => {
+  /** A root tree with what the script looks for (systemd's units directory with systemd-sysext.service). */
+  const tree = (name: string) => {
+    const root = path.join(dir, name);
+    mkdirSync(path.join(root, "usr/lib/systemd/system"), { recursive: true });
+    writeFileSync(
+      path.join(root, "usr/lib/systemd/system/systemd-sysext.service"),
+      "[Unit]\nDescription=sysext\n[Service]\nType=oneshot\nExecStart=/bin/true\n[Install]\nWantedBy=sysinit.target\n",
+    );
+    return root;
+  };
+  const install = (root: string, img: string) =>
+    spawnSync("bash", [path.join(REPO, "scripts/install-sysext.sh"), "--root", root, "--unpacked", img], {
+      encoding: "utf8",
+    });
+  const release = "var/lib/extensions/bootwarden/usr/lib/extension-release.d/extension-release.bootwarden";
+
+  it("a truncated image over a working --unpacked install changes nothing and says why", () => {
+    const root = tree("swap");
+    expect(install(root, image).status).toBe(0);
+    const before = readFileSync(path.join(root, release), "utf8");
+    const cut = path.join(dir, "cut.raw");
+    writeFileSync(cut, readFileSync(image).subarray(0, 1 << 20));
+    const r = install(root, cut);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `install-sysext: ${cut}: cannot unpack (not a complete squashfs image?); nothing changed\n`,
+    );
+    expect(readFileSync(path.join(root, release), "utf8")).toBe(before);
+    expect(readdirSync(path.join(root, "var/lib/extensions"))).toEqual(["bootwarden"]);
+  });
+
+  it("an absolute symlink inside the root that leads out is refused before anything is written", () => {
+    const root = tree("escape");
+    const outside = path.join(dir, "outside");
+    mkdirSync(outside);
+    symlinkSync(outside, path.join(root, "var"));
+    const r = install(root, image);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /^install-sysext: .*\/escape\/var\/lib\/extensions leads outside --root \(to .*\/outside\/lib\/extensions\): refusing to write there\n$/,
+    );
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it("a root without systemd-sysext says so", () => {
+    const root = tree("nosysext");
+    rmSync(path.join(root, "usr/lib/systemd/system/systemd-sysext.service"));
+    const r = install(root, image);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/has no systemd-sysext\.service: system extensions need systemd >= 248/);
   });
 });

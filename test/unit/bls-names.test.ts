@@ -4,6 +4,7 @@ import { decodeEfiString, encodeEfiString } from "../../src/bootstate/bls/efivar
 import {
   armed,
   blessed,
+  countedAfterBlessing,
   type EntryName,
   entryId,
   formatEntryName,
@@ -81,5 +82,25 @@ describe("EFI variables", () => {
     const r = decodeEfiString(buf);
     expect(typeof r).toBe("object");
     expect((r as { problem: string }).problem).toMatch(problem);
+  });
+});
+
+describe("names as systemd-boot reads them", () => {
+  it("a counter that does not fit an int is no counter: the digits are part of the entry's name", () => {
+    expect(parseEntryName("b+2147483647-1.conf")).toMatchObject({ stem: "b", left: 2147483647, done: 1 });
+    expect(parseEntryName("b+2147483648.conf")).toEqual({ stem: "b+2147483648", suffix: ".conf" });
+    expect(parseEntryName("b+1-99999999999.conf")).toEqual({ stem: "b+1-99999999999", suffix: ".conf" });
+  });
+
+  it("a name with a control character is not an entry (a newline would fake a line of status or the journal)", () => {
+    expect(parseEntryName("b\n+1.conf")).toBeUndefined();
+    expect(parseEntryName("b+1.conf\n")).toBeUndefined();
+    expect(parseEntryName("b\x1b[31m.conf")).toBeUndefined();
+  });
+
+  it("a stem that ends like a counter stays counted after blessing", () => {
+    expect(countedAfterBlessing(parseEntryName("x+1+1-1.conf")!)).toBe(true);
+    expect(countedAfterBlessing(parseEntryName("linux+6.1+2-1.conf")!)).toBe(false);
+    expect(countedAfterBlessing(parseEntryName("b+3.conf")!)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Observation } from "../../src/core/assessment.js";
 import { FlagWatcher } from "../../src/watch/flags.js";
 
-// Real files and a real chokidar watcher on a temp dir (standing in for /run).
+// Real files and a real chokidar watcher on a temp dir (standing in for /run); their trust: test/tools/flags.test.ts.
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), "bw-flags-"));
@@ -28,8 +28,8 @@ describe("flag watcher", () => {
     const broken = path.join(dir, "other/broken");
     const w = new FlagWatcher(
       [
-        { id: "flag:ready", file: ready, failure: false },
-        { id: "failFlag:broken", file: broken, failure: true },
+        { id: "flag:ready", file: ready, path: ready, failure: false, checkTrust: false },
+        { id: "failFlag:broken", file: broken, path: broken, failure: true, checkTrust: false },
       ],
       (id, obs) => seen.push([id, obs]),
       () => 42,
@@ -59,7 +59,7 @@ describe("flag watcher", () => {
     symlinkSync(secret, f);
     const seen: Observation[] = [];
     const w = new FlagWatcher(
-      [{ id: "failFlag:broken", file: f, failure: true }],
+      [{ id: "failFlag:broken", file: f, path: f, failure: true, checkTrust: false }],
       (_, o) => seen.push(o),
       () => 0,
     );
@@ -73,7 +73,7 @@ describe("flag watcher", () => {
     writeFileSync(f, "");
     const seen: string[] = [];
     const w = new FlagWatcher(
-      [{ id: "flag:ready", file: f, failure: false }],
+      [{ id: "flag:ready", file: f, path: f, failure: false, checkTrust: false }],
       (id, o) => seen.push(`${id}=${o.kind}`),
       () => 0,
     );
