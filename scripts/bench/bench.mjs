@@ -190,7 +190,7 @@ row(
   perRuntime((r) => r.steadyRssFile / 1e6, "MB"),
 );
 row(
-  "CPU in the 10 s after the verdict (its actions after the mark; 6 s later the heap's collection, 2 s after it the release)",
+  "CPU in the 10 s after the verdict (its actions after the mark; 6 s later the heap's one collection)",
   perRuntime((r) => r.afterVerdictCpuMs, "ms", 2),
 );
 row(

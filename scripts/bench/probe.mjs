@@ -99,8 +99,8 @@ r.execUs = prop("bootwarden.service", "ExecMainStartTimestampMonotonic");
 r.readyUs = prop("bootwarden.service", "ActiveEnterTimestampMonotonic");
 r.cpuToVerdictMs = cpuNs(pid) / 1e6;
 r.peakRss = status(pid, "VmHWM");
-// The verdict's tail first (its actions after the mark, V8 compiling, the daemon's collection 6 s after the verdict
-// and its release 2 s after that), reported apart; then the idle figure proper.
+// The verdict's tail first (its actions after the mark, V8 compiling, the daemon's collection 6 s after the verdict),
+// reported apart; then the idle figure proper.
 const SETTLE_S = Number(idleSeconds) > 0 ? 10 : 0;
 const settleFrom = cpuNs(pid);
 await sleep(SETTLE_S * 1000);

@@ -273,7 +273,7 @@ export class Machine {
   }
 
   /**
-   * The boot stays up until the daemon, idle after its verdict, has given memory back (or said it could not), with
+   * The boot stays up until the daemon, idle after its verdict, has collected its heap (or said it could not), with
    * debug records on: its journal then tells which. At most 40 s more, then the boot ends as usual.
    */
   awaitRelease() {
@@ -284,7 +284,7 @@ export class Machine {
       "[Service]\nEnvironment=BOOTWARDEN_LOG_LEVEL=debug\n",
     );
     const wait = `for i in $(seq 80); do
-  journalctl -b -q -o cat -u bootwarden.service | grep -q -e "idle: collected" -e "could not give memory back" && break
+  journalctl -b -q -o cat -u bootwarden.service | grep -q -e "idle: collected" -e "could not collect the heap" && break
   sleep 0.5
 done
 `;

@@ -17,7 +17,7 @@ import type { Config } from "../config/schema.js";
 import type { DaemonStatus } from "../core/status.js";
 import { Daemon } from "../daemon/daemon.js";
 import { realClock } from "../daemon/ports.js";
-import { nativeReleaser } from "../memory/release.js";
+import { collectGarbage } from "../memory/heap.js";
 import { SystemdClient } from "../systemd/bus.js";
 import { createNotifier } from "../systemd/notify.js";
 import { findScripts } from "../watch/executables.js";
@@ -161,7 +161,10 @@ export async function runDaemon(configPath?: string): Promise<number> {
     motd: new FileMotd(),
     scripts: scripts.checks,
     notifier,
-    memory: nativeReleaser(),
+    collectHeap: () => {
+      collectGarbage();
+      return process.memoryUsage().heapUsed;
+    },
     log,
     clock: realClock,
     exit,

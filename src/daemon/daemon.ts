@@ -23,12 +23,11 @@ import { rollbackNotice, trialNotice } from "../core/motd.js";
 import { planStart, type StartPlan } from "../core/start.js";
 import type { DaemonStatus, SlotKey } from "../core/status.js";
 import { statusText } from "../core/status-text.js";
-import type { MemoryReleaser } from "../memory/release.js";
 import type { SystemdApi } from "../systemd/api.js";
 import type { Notifier } from "../systemd/notify.js";
 import { type CheckWatchers, watchChecks } from "../watch/checks.js";
 import { startMonitor } from "../watch/monitor.js";
-import { ReleaseSchedule } from "./memory-release.js";
+import { IdleCollector } from "./memory-release.js";
 import type { Clock, FlagWriter, HookRunner, Motd, StatusStore } from "./ports.js";
 
 export interface DaemonDeps {
@@ -42,8 +41,8 @@ export interface DaemonDeps {
   /** The scripts of the config's check directories, listed (and trusted) at start. */
   scripts?: FoundScripts;
   notifier: Notifier;
-  /** Gives memory back once the daemon idles after the verdict; none: it keeps it. */
-  memory?: MemoryReleaser;
+  /** One full collection of the heap (bytes in use after it), once the daemon idles after the verdict; none: never. */
+  collectHeap?: () => number;
   log: Logger;
   clock: Clock;
   /** Leave so that systemd restarts the assessment (a watcher or an action failed for good). */
@@ -70,12 +69,12 @@ export class Daemon {
   private lastStatus = "";
   private wakeupAt?: number;
   private watchers?: CheckWatchers;
-  private readonly release: ReleaseSchedule;
+  private readonly release: IdleCollector;
   /** The booted slot, as trial records know it. */
   private key!: SlotKey;
 
   constructor(private readonly d: DaemonDeps) {
-    this.release = new ReleaseSchedule(d.memory, d.clock, d.log);
+    this.release = new IdleCollector(d.collectHeap, d.clock, d.log);
   }
 
   async start(boot: BootState): Promise<void> {

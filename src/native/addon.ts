@@ -2,14 +2,10 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-/** src/native/bootwarden.c: the system calls Node has no binding for. */
+/** src/native/bootwarden.c: flock(2), which Node has no binding for. */
 export interface NativeAddon {
   /** flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another open file holds it; throws otherwise. */
   tryLock(fd: number): boolean;
-  /** MADV_DONTNEED over [start, start + length) of this process's own address space. */
-  dropPages(start: bigint, length: bigint): void;
-  /** malloc_trim(0): true when glibc gave memory back. */
-  mallocTrim(): boolean;
 }
 
 /**

@@ -45,12 +45,9 @@ function machine(
       hooks: m.hooks,
       motd: m.motd,
       notifier: new RecordingNotifier(),
-      memory: {
-        collect: () => {
-          m.released.push(m.clock.now());
-          return 0;
-        },
-        trim: () => ({ binaryBytes: 0, heapTrimmed: false }),
+      collectHeap: () => {
+        m.released.push(m.clock.now());
+        return 0;
       },
       log: m.log,
       clock: m.clock,
