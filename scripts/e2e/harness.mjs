@@ -17,7 +17,7 @@ import {
 import path from "node:path";
 // The built code's rules, not copies: the simulated boot loader picks the slot as src's gptprioNext does.
 import { gptprioNext } from "../../dist/bootstate/gpt/attributes.js";
-import { FLATCAR_USR_TYPE } from "../../dist/bootstate/gpt/flatcar.js";
+import { FLATCAR_USR_TYPE } from "../../dist/config/flatcar.js";
 
 export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const CACHE = process.env.BOOTWARDEN_E2E_CACHE ?? path.join(REPO, ".cache");

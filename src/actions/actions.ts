@@ -1,9 +1,10 @@
+import type { Clock } from "../base/clock.js";
 import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend } from "../bootstate/types.js";
 import type { ActionEffect, Verdict } from "../core/assessment.js";
 import type { SlotKey } from "../core/status.js";
-import type { Clock, FlagWriter, HookRunner, StatusStore } from "../daemon/ports.js";
+import type { FlagWriter, HookRunner, StatusStore } from "./ports.js";
 import { logRepair, markedAt, recordSafely, rollBack } from "./rollback.js";
 
 export interface ActionContext extends SlotKey {

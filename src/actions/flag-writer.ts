@@ -2,7 +2,7 @@ import { unlinkSync } from "node:fs";
 import path from "node:path";
 import { writeAtomic } from "../base/atomic-write.js";
 import { RUN_DIR, sysPath } from "../base/paths.js";
-import type { FlagWriter } from "../daemon/ports.js";
+import type { FlagWriter } from "./ports.js";
 
 /** bootwarden-healthy.path fires on /run/bootwarden/healthy; unhealthy carries the reason (0640: reasons are private). */
 export class FileFlagWriter implements FlagWriter {

@@ -2,8 +2,8 @@ import { describeError } from "../base/errors.js";
 import type { Logger } from "../base/log.js";
 import type { Script } from "../core/checks.js";
 import { commandLabel, lineArgv, scriptArgv, TransientNames } from "../core/commands.js";
-import type { HookContext, HookRunner } from "../daemon/ports.js";
 import type { SystemdApi } from "../systemd/api.js";
+import type { HookContext, HookRunner } from "./ports.js";
 
 export interface HookSet {
   /** Command lines from the config. */

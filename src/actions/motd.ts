@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { writeAtomic } from "../base/atomic-write.js";
 import { MOTD_FILE, sysPath } from "../base/paths.js";
 import { printable } from "../core/printable.js";
-import type { Motd } from "../daemon/ports.js";
+import type { Motd } from "./ports.js";
 
 /** /run/motd.d/bootwarden, as greenboot keeps its own: gone with the boot, read by pam_motd at login. */
 export class FileMotd implements Motd {

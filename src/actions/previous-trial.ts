@@ -1,7 +1,7 @@
 import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { BootState } from "../bootstate/types.js";
-import type { StatusStore } from "../daemon/ports.js";
+import type { StatusStore } from "./ports.js";
 
 /**
  * A normal boot that follows a failed trial says so, once: from our own record (marked reported afterwards), or

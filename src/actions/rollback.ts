@@ -1,9 +1,10 @@
+import type { Clock } from "../base/clock.js";
 import { describeError, isCode } from "../base/errors.js";
 import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend, MarkResult } from "../bootstate/types.js";
 import type { SlotKey } from "../core/status.js";
-import type { Clock, StatusStore } from "../daemon/ports.js";
+import type { StatusStore } from "./ports.js";
 
 /**
  * When the mark was on disk (its last sync done), on CLOCK_MONOTONIC like systemd's unit timestamps: journald's own

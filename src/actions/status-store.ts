@@ -4,7 +4,7 @@ import { RUN_DIR, STATE_DIR, sysPath } from "../base/paths.js";
 import { readRecord } from "../base/read-json.js";
 import { parseStatus } from "../core/records.js";
 import type { DaemonStatus, LastTrial, SlotKey } from "../core/status.js";
-import type { StatusStore } from "../daemon/ports.js";
+import type { StatusStore } from "./ports.js";
 import { TrialRecords } from "./trials.js";
 
 /**

@@ -2,6 +2,7 @@ import dbus from "dbus-next";
 import { FileFlagWriter } from "../actions/flag-writer.js";
 import { rollBack } from "../actions/rollback.js";
 import { FileStatusStore } from "../actions/status-store.js";
+import { realClock } from "../base/clock.js";
 import { createLogger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import { createBackend } from "../bootstate/registry.js";
@@ -10,7 +11,6 @@ import { formatDuration } from "../config/duration.js";
 import { loadConfigLenient } from "../config/load.js";
 import { BACKSTOP_GRACE_MS, trialDeadline } from "../core/deadline.js";
 import type { DaemonStatus } from "../core/status.js";
-import { realClock } from "../daemon/ports.js";
 import { SystemdClient } from "../systemd/bus.js";
 
 /**

@@ -2,8 +2,8 @@ import { BootwardenError } from "../base/errors.js";
 import { writePath } from "../bootstate/writable.js";
 import { saveConfigCache } from "../config/cache.js";
 import { loadConfig } from "../config/load.js";
-import { findScripts } from "../watch/executables.js";
-import { enforceFlagTrust } from "../watch/flag-trust.js";
+import { enforceFlagTrust } from "../trust/flags.js";
+import { findScripts } from "../trust/scripts.js";
 import { applySandbox, sandboxAdvice, sandboxAllows } from "./sandbox.js";
 
 /**

@@ -5,6 +5,7 @@ import { FileMotd } from "../actions/motd.js";
 import { reportPreviousTrial } from "../actions/previous-trial.js";
 import { FileStatusStore } from "../actions/status-store.js";
 import { writeAtomic } from "../base/atomic-write.js";
+import { realClock } from "../base/clock.js";
 import { describeError } from "../base/errors.js";
 import { createLogger, type Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
@@ -16,12 +17,11 @@ import { loadConfigFast } from "../config/cache.js";
 import type { Config } from "../config/schema.js";
 import type { DaemonStatus } from "../core/status.js";
 import { Daemon } from "../daemon/daemon.js";
-import { realClock } from "../daemon/ports.js";
 import { collectGarbage } from "../memory/heap.js";
 import { SystemdClient } from "../systemd/bus.js";
 import { createNotifier } from "../systemd/notify.js";
-import { findScripts } from "../watch/executables.js";
-import { enforceFlagTrust } from "../watch/flag-trust.js";
+import { enforceFlagTrust } from "../trust/flags.js";
+import { findScripts } from "../trust/scripts.js";
 import { sandboxAdvice } from "./sandbox.js";
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus, so a bad config does not loop

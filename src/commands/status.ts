@@ -1,8 +1,8 @@
 import { FileStatusStore } from "../actions/status-store.js";
+import { realClock } from "../base/clock.js";
 import { createBackend } from "../bootstate/registry.js";
 import { loadConfig } from "../config/load.js";
 import { printable } from "../core/printable.js";
-import { realClock } from "../daemon/ports.js";
 import { formatAssessment, formatBootState } from "./status-format.js";
 
 /** `bootwarden status [--json]`: the boot state, and the live assessment while the daemon runs. */

@@ -1,7 +1,7 @@
 import cron from "node-cron";
 import { z } from "zod";
-import { FLATCAR_USR_TYPE } from "../bootstate/gpt/flatcar.js";
 import { durationSchema } from "./duration-schema.js";
+import { FLATCAR_USR_TYPE } from "./flatcar.js";
 
 const HOUR = 3_600_000;
 

@@ -11,7 +11,7 @@ export interface Script {
   exec: string;
 }
 
-/** The scripts found in each group's `directories` (listing them is I/O: watch/executables.ts). */
+/** The scripts found in each group's `directories` (listing them is I/O: trust/scripts.ts). */
 export interface FoundScripts {
   critical: Script[];
   wanted: Script[];

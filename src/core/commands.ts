@@ -2,7 +2,7 @@ import type { CommandSpec } from "./assessment.js";
 
 /**
  * How a command or a script from a directory is run, and the transient unit it runs as. Pure: the directory
- * listing and its ownership rules are in watch/executables.ts.
+ * listing and its ownership rules are in trust/scripts.ts.
  */
 
 /** A command line is shell syntax (pipes, `||`), as users write it in a unit's ExecStart=/bin/sh -c. */

@@ -1,6 +1,8 @@
 import { runAction } from "../actions/actions.js";
+import type { FlagWriter, HookRunner, Motd, StatusStore } from "../actions/ports.js";
 import { reportPreviousTrial } from "../actions/previous-trial.js";
 import { EffectRunner } from "../actions/runner.js";
+import type { Clock } from "../base/clock.js";
 import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { BootState, BootStateBackend } from "../bootstate/types.js";
@@ -28,7 +30,6 @@ import type { Notifier } from "../systemd/notify.js";
 import { type CheckWatchers, watchChecks } from "../watch/checks.js";
 import { startMonitor } from "../watch/monitor.js";
 import { IdleCollector } from "./memory-release.js";
-import type { Clock, FlagWriter, HookRunner, Motd, StatusStore } from "./ports.js";
 
 export interface DaemonDeps {
   config: Config;

@@ -1,5 +1,5 @@
+import type { Clock } from "../base/clock.js";
 import type { Logger } from "../base/log.js";
-import type { Clock } from "./ports.js";
 
 /** Quiet this long after the last event before collecting the heap. */
 export const RELEASE_QUIET_MS = 6000;

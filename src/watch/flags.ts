@@ -3,7 +3,7 @@ import { lstat } from "node:fs/promises";
 import path from "node:path";
 import type { FSWatcher } from "chokidar";
 import type { Observation } from "../core/assessment.js";
-import { flagPathProblem } from "./flag-trust.js";
+import { flagPathProblem } from "../trust/flags.js";
 
 export interface FlagSpec {
   id: string;

@@ -1,13 +1,7 @@
+import type { FlagWriter, HookContext, HookRunner, Motd, StatusStore } from "../../src/actions/ports.js";
+import type { Clock } from "../../src/base/clock.js";
 import { LEVEL_NUMBER, type Logger, makeLogger } from "../../src/base/log.js";
 import type { DaemonStatus, LastTrial, SlotKey } from "../../src/core/status.js";
-import type {
-  Clock,
-  FlagWriter,
-  HookContext,
-  HookRunner,
-  Motd,
-  StatusStore,
-} from "../../src/daemon/ports.js";
 import type { Notifier } from "../../src/systemd/notify.js";
 
 /** A monotonic clock that moves only when the test says; timers fire in order as it passes them. */

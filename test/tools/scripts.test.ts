@@ -4,7 +4,7 @@
 import { chmodSync, chownSync, lchownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { listScripts } from "../../src/watch/executables.js";
+import { listScripts } from "../../src/trust/scripts.js";
 import { cli, tempDir } from "../helpers/tools.js";
 
 let root: string;

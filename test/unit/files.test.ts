@@ -19,7 +19,7 @@ import { FileFlagWriter } from "../../src/actions/flag-writer.js";
 import { FileStatusStore } from "../../src/actions/status-store.js";
 import { TrialRecords } from "../../src/actions/trials.js";
 import { writeAtomic } from "../../src/base/atomic-write.js";
-import { flagPathProblem } from "../../src/watch/flag-trust.js";
+import { flagPathProblem } from "../../src/trust/flags.js";
 
 let dir: string;
 beforeEach(() => {

@@ -1,15 +1,10 @@
 import type { DaemonStatus, LastTrial, SlotKey } from "../core/status.js";
 
 /**
- * What the daemon is built from. The commands wire the real ones (D-Bus, files under /run and /var/lib, timers);
- * the in-process tests wire fakes of these interfaces, so a whole Daemon runs in a test.
+ * The contracts of the actions' files and runners (status and records, the flags, the login notice, the hooks): the
+ * commands wire the real ones from this folder, the in-process tests fakes of them (test/fakes), so a whole Daemon
+ * runs in a test.
  */
-
-/** CLOCK_MONOTONIC milliseconds (systemd's unit timestamps are on it) and timers on the same clock. */
-export interface Clock {
-  now(): number;
-  after(ms: number, fn: () => void): { cancel(): void };
-}
 
 export interface StatusStore {
   read(): Promise<DaemonStatus | undefined>;
@@ -44,17 +39,3 @@ export interface HookContext {
 export interface HookRunner {
   run(which: "green" | "red", ctx: HookContext): Promise<void>;
 }
-
-export const realClock: Clock = {
-  now: () => Number(process.hrtime.bigint() / 1_000_000n),
-  after(ms, fn) {
-    // setTimeout holds at most 2^31-1 ms; longer waits are re-armed in steps.
-    const MAX = 2 ** 31 - 1;
-    let t: NodeJS.Timeout;
-    const arm = (left: number) => {
-      t = setTimeout(() => (left > MAX ? arm(left - MAX) : fn()), Math.min(Math.max(0, left), MAX));
-    };
-    arm(ms);
-    return { cancel: () => clearTimeout(t) };
-  },
-};

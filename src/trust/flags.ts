@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError } from "../base/errors.js";
 import { sysPath } from "../base/paths.js";
-import { trustProblem } from "../base/trust.js";
+import { trustProblem } from "./rule.js";
 
 /**
  * Why a flag path is not trustworthy, or undefined: a flag is a verdict any writer of its directory can fake (a

@@ -2,9 +2,9 @@ import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../base/errors.js";
 import { sysPath } from "../base/paths.js";
-import { trustProblem } from "../base/trust.js";
 import type { Config } from "../config/schema.js";
 import type { FoundScripts, Script } from "../core/checks.js";
+import { trustProblem } from "./rule.js";
 
 /**
  * The scripts in check and hook directories, and the rule that lets them run as root: the file and every directory
@@ -84,7 +84,7 @@ export async function listScripts(dir: string): Promise<Listing> {
     const file = path.join(dir, name);
     try {
       const st = await stat(sysPath(file));
-      if (!st.isFile() || !(name.endsWith(".sh") || st.mode & 0o111)) continue;
+      if (!st.isFile() || !(name.endsWith("../watch/.sh") || st.mode & 0o111)) continue;
       const t = await trustedPath(file);
       if ("problem" in t) out.problems.push(`${file}: ${t.problem}`);
       else out.scripts.push({ file, exec: t.real });
