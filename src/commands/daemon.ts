@@ -2,7 +2,7 @@ import dbus from "dbus-next";
 import { FileFlagWriter } from "../actions/flag-writer.js";
 import { TransientHookRunner } from "../actions/hooks.js";
 import { FileMotd } from "../actions/motd.js";
-import { reportPreviousTrial } from "../actions/previous-trial.js";
+import { announceNormalBoot } from "../actions/normal-boot.js";
 import { FileStatusStore } from "../actions/status-store.js";
 import { writeAtomic } from "../base/atomic-write.js";
 import { realClock } from "../base/clock.js";
@@ -36,11 +36,8 @@ async function normalBootDespiteConfig(configPath: string | undefined, store: Fi
     const { config } = await loadConfigLenient(configPath);
     const boot = await createBackend(config.bootState).read();
     if (boot.trialBoot) return;
-    await reportPreviousTrial(boot, store, log);
-    log.info(
-      { MESSAGE_ID: MessageId.normalBoot, BOOTWARDEN_SLOT: boot.bootedSlot },
-      `normal boot of ${boot.bootedSlot}: writing the healthy flag although the configuration is invalid`,
-    );
+    const why = "writing the healthy flag although the configuration is invalid";
+    await announceNormalBoot(boot, { store, motd: new FileMotd(), log }, true, why);
     await new FileFlagWriter().write("healthy", "normal boot (configuration invalid)");
   } catch {
     // Nothing more can be known: the flag stays unwritten.

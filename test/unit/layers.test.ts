@@ -90,7 +90,7 @@ describe("the layer map", () => {
     ).toEqual([
       "core/start.ts imports ../actions/rollback.js: src/core may import from base, config, bootstate/types",
       "core/start.ts imports ../bootstrap/types.js: src/core may import from base, config, bootstate/types",
-      "actions/rollback.ts imports ../daemon/ports.js: src/actions may import from base, core, bootstate, systemd",
+      "actions/rollback.ts imports ../daemon/ports.js: src/actions may import from base, config, core, bootstate, systemd",
       "core/x.ts imports ../bootstate/registry.js: src/core may import from base, config, bootstate/types",
     ]);
   });

@@ -1,0 +1,71 @@
+import type { Clock } from "../base/clock.js";
+import type { Notifier } from "../systemd/notify.js";
+
+/** While checks come up: STATUS= at most this often (a thousand units would send a thousand). */
+const COALESCE_MS = 100;
+/** While no verdict exists: STATUS= (its time left) and the login notice refreshed this often. */
+const EVERY_MS = 5000;
+
+/**
+ * What systemd shows of the assessment (`systemctl status`: STATUS=, READY=1, the watchdog). STATUS= goes out only
+ * after READY (which carries the first one) and only on change; while checks come up at most every COALESCE_MS (the
+ * latest text wins), the first change of a burst at once; the verdict's at once.
+ */
+export class StatusPublisher {
+  private isReady = false;
+  private last = "";
+  private soon?: { cancel(): void };
+  private every?: { cancel(): void };
+
+  constructor(
+    private readonly notifier: Notifier,
+    private readonly clock: Clock,
+    /** The text for now. */
+    private readonly text: () => string,
+  ) {}
+
+  ready(): void {
+    this.last = this.text();
+    this.notifier.ready(this.last);
+    this.isReady = true;
+    this.notifier.startWatchdog();
+  }
+
+  /** Something changed; `final`: the verdict, sent at once and the end of the periodic refresh. */
+  changed(final: boolean): void {
+    if (!this.isReady) return;
+    if (final) {
+      this.stopTimers();
+      this.sendNow();
+      return;
+    }
+    if (this.soon || !this.sendNow()) return;
+    this.soon = this.clock.after(COALESCE_MS, () => {
+      this.soon = undefined;
+      this.sendNow();
+    });
+  }
+
+  /** Until the verdict: every EVERY_MS, STATUS= again (its time left moves) and `also` (the login notice). */
+  refreshEvery(also: () => void): void {
+    this.every = this.clock.after(EVERY_MS, () => {
+      this.sendNow();
+      also();
+      this.refreshEvery(also);
+    });
+  }
+
+  stopTimers(): void {
+    this.soon?.cancel();
+    this.every?.cancel();
+    this.soon = this.every = undefined;
+  }
+
+  private sendNow(): boolean {
+    const text = this.text();
+    if (text === this.last) return false;
+    this.last = text;
+    this.notifier.status(text);
+    return true;
+  }
+}
