@@ -84,7 +84,7 @@ export async function listScripts(dir: string): Promise<Listing> {
     const file = path.join(dir, name);
     try {
       const st = await stat(sysPath(file));
-      if (!st.isFile() || !(name.endsWith("../watch/.sh") || st.mode & 0o111)) continue;
+      if (!st.isFile() || !(name.endsWith(".sh") || st.mode & 0o111)) continue;
       const t = await trustedPath(file);
       if ("problem" in t) out.problems.push(`${file}: ${t.problem}`);
       else out.scripts.push({ file, exec: t.real });
