@@ -41,7 +41,7 @@ export class TransientHookRunner implements HookRunner {
     await Promise.all(
       argvs.map(async ({ argv, label }) => {
         const unit = names.name(`hook-${which}`, label);
-        const fields = { BOOTWARDEN_HOOK: argv.join(" "), BOOTWARDEN_HOOK_UNIT: unit };
+        const log = this.log.child({ BOOTWARDEN_HOOK: argv.join(" "), BOOTWARDEN_HOOK_UNIT: unit });
         try {
           const result = await this.systemd.runTransient(unit, {
             description: `bootwarden ${which} hook: ${argv.at(-1)}`,
@@ -50,10 +50,10 @@ export class TransientHookRunner implements HookRunner {
             environment,
             remainAfterExit: false,
           });
-          if (result === "done") this.log.info(fields, `${which} hook ${unit} ran`);
-          else this.log.warn(fields, `${which} hook ${unit} ended with "${result}" (journalctl -u ${unit})`);
+          if (result === "done") log.info(`${which} hook ${unit} ran`);
+          else log.warn(`${which} hook ${unit} ended with "${result}" (journalctl -u ${unit})`);
         } catch (err) {
-          this.log.warn(fields, `${which} hook ${unit} could not start: ${describeError(err)}`);
+          log.warn(`${which} hook ${unit} could not start: ${describeError(err)}`);
         }
       }),
     );

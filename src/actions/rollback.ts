@@ -61,35 +61,31 @@ const MAX_RETRY_MS = 30_000;
  * nothing they do can stop the reboot. Returns whether the reboot was requested.
  */
 export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promise<boolean> {
-  const { log } = deps;
-  const fields = { BOOTWARDEN_SLOT: ctx.slot, BOOTWARDEN_VERDICT: "unhealthy" };
+  const log = deps.log.child({ BOOTWARDEN_SLOT: ctx.slot, BOOTWARDEN_VERDICT: "unhealthy" });
   const by = ctx.by === "backstop" ? "backstop: " : "";
   for (let pause = FIRST_RETRY_MS; ; pause = Math.min(pause * 2, MAX_RETRY_MS)) {
     try {
       const r = await deps.backend.markBad();
-      log.warn(
-        { MESSAGE_ID: MessageId.markedBad, ...fields, ...markedAt() },
-        `${by}slot ${ctx.slot}: ${r.message}`,
-      );
+      log.warn({ MESSAGE_ID: MessageId.markedBad, ...markedAt() }, `${by}slot ${ctx.slot}: ${r.message}`);
       logRepair(log, ctx.slot, r);
       break;
     } catch (err) {
       if (isCode(err, "refused")) {
         log.error(
-          { MESSAGE_ID: MessageId.slotExhausted, ...fields },
+          { MESSAGE_ID: MessageId.slotExhausted },
           `${by}no slot is left to fall back to from ${ctx.slot} (${describeError(err)}): not rebooting, the machine stays on it and needs an operator`,
         );
         return false;
       }
       if (ctx.retryUntil !== undefined && deps.clock.now() + pause > ctx.retryUntil) {
         log.error(
-          { MESSAGE_ID: MessageId.rollbackFailed, ...fields },
+          { MESSAGE_ID: MessageId.rollbackFailed },
           `${by}could not mark ${ctx.slot} bad (${describeError(err)}); the backstop tries again after the deadline`,
         );
         return false;
       }
       log.warn(
-        { MESSAGE_ID: MessageId.markBadRetry, ...fields },
+        { MESSAGE_ID: MessageId.markBadRetry },
         `${by}could not mark ${ctx.slot} bad (${describeError(err)}); trying again in ${pause / 1000}s`,
       );
       await new Promise<void>((resolve) => deps.clock.after(pause, resolve));
@@ -107,7 +103,7 @@ export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promis
     deps.store.countFailedTrial(ctx, ctx.reason),
   );
   log.warn(
-    { MESSAGE_ID: MessageId.rebootRequested, ...fields },
+    { MESSAGE_ID: MessageId.rebootRequested },
     `${by}rebooting to fall back from ${ctx.slot}${failures ? ` (failed trial ${failures} since it was last blessed)` : ""}: ${ctx.reason}`,
   );
   await deps.reboot();

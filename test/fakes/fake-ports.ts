@@ -1,6 +1,6 @@
 import type { FlagWriter, HookContext, HookRunner, Motd, StatusStore } from "../../src/actions/ports.js";
 import type { Clock } from "../../src/base/clock.js";
-import { LEVEL_NUMBER, type Logger, makeLogger } from "../../src/base/log.js";
+import { createLogger, type Logger } from "../../src/base/log.js";
 import type { DaemonStatus, LastTrial, SlotKey } from "../../src/core/status.js";
 import type { Notifier } from "../../src/systemd/notify.js";
 
@@ -114,12 +114,11 @@ export interface LogRecord {
   [k: string]: unknown;
 }
 
-/** The daemon's own logger at debug level, its records landing in an array. */
+/** The daemon's own logger (pino, its JSON lines) at debug level, its records parsed back into an array. */
 export function memoryLogger(): { log: Logger; records: LogRecord[] } {
   const records: LogRecord[] = [];
-  const log = makeLogger(
-    (level, msg, fields) => records.push({ ...fields, level: LEVEL_NUMBER[level], msg }),
-    "debug",
+  const log = createLogger("bootwarden", { BOOTWARDEN_LOG_LEVEL: "debug" }, (line) =>
+    records.push(JSON.parse(line) as LogRecord),
   );
   return { log, records };
 }

@@ -60,7 +60,10 @@ function expectForeign(j: JournalEntry[], runs: number): void {
   expect(foreign.length).toBe(runs);
   expect(new Set(senders).size).toBe(runs);
   for (const e of foreign) {
+    // Through pino's journald path: the call's fields as journal fields, no JSON in between, no pino-only keys.
     expect(e.PRIORITY).toBe("4");
+    expect(e.SYSLOG_IDENTIFIER).toBe("bootwarden");
+    expect(e.BOOTWARDEN_NAME).toBeUndefined();
     expect(e.MESSAGE).toBe(
       `ignored a signal from ${e.BOOTWARDEN_SENDER}, which is not systemd (org.freedesktop.DBus.Properties.PropertiesChanged on /org/freedesktop/systemd1/unit/app_2eservice); further ones from it are dropped silently`,
     );
@@ -143,7 +146,14 @@ flock -n -s /run/bootwarden/boot-state.lock true 2>&1 | sed 's/^/squatter: /'
       ),
     ).toBe(true);
     expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
-    expect(byId(j, MessageId.markedBad)).toHaveLength(1);
+    // The rollback's child logger: its bindings reach the journal as fields of every record it writes.
+    expect(byId(j, MessageId.markedBad)).toEqual([
+      expect.objectContaining({
+        BOOTWARDEN_SLOT: "PARTLABEL=USR-B",
+        BOOTWARDEN_VERDICT: "unhealthy",
+        PRIORITY: "4",
+      }),
+    ]);
     expect(byId(j, MessageId.markBadRetry)).toHaveLength(0);
     expect(m.slots()[1]).toMatchObject({ priority: 0, successful: false });
     // The records carry reasons: the state directory stays root's alone while the units run (StateDirectoryMode=).

@@ -1,30 +1,57 @@
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/base/log.js";
 
-// Outside journald (no JOURNAL_STREAM) the records are JSON lines; the journal path is exercised by the nspawn tier.
+// Outside journald (no JOURNAL_STREAM) pino's JSON lines; the journald path against a real journald is in the
+// nspawn tier (test/system/e2e-nspawn.test.ts, journalctl -o json).
 function lines(env: NodeJS.ProcessEnv) {
   const out: string[] = [];
-  const log = createLogger("bootwarden", env, (l) => void out.push(l));
-  return { log, records: () => out.map((l) => JSON.parse(l) as Record<string, unknown>), out };
+  const err: string[] = [];
+  const log = createLogger(
+    "bootwarden",
+    env,
+    (l) => void out.push(l),
+    (l) => void err.push(l),
+  );
+  return { log, records: () => out.map((l) => JSON.parse(l) as Record<string, unknown>), out, err };
 }
 
-describe("the logger", () => {
-  it("writes one JSON line per record with its level number, time, fields and message", () => {
+describe("the logger (pino)", () => {
+  it("writes one JSON line per record with its level number, time, name, fields and message", () => {
     const { log, records, out } = lines({});
     log.info({ MESSAGE_ID: "abc", slot: "USR-B" }, "marked good");
     log.error("lost the bus");
     expect(out.every((l) => l.endsWith("}\n") && !l.slice(0, -1).includes("\n"))).toBe(true);
     const [a, b] = records() as [Record<string, unknown>, Record<string, unknown>];
-    expect(a).toMatchObject({ level: 30, MESSAGE_ID: "abc", slot: "USR-B", msg: "marked good" });
+    expect(a).toMatchObject({
+      level: 30,
+      name: "bootwarden",
+      MESSAGE_ID: "abc",
+      slot: "USR-B",
+      msg: "marked good",
+    });
     expect(typeof a.time).toBe("number");
     expect(b).toMatchObject({ level: 50, msg: "lost the bus" });
-    expect(Object.keys(b).sort()).toEqual(["level", "msg", "time"]);
+    expect(Object.keys(b).sort()).toEqual(["level", "msg", "name", "time"]);
   });
 
-  it("a field named msg or level does not replace the record's own", () => {
+  it("a child logger carries its bindings into every record", () => {
     const { log, records } = lines({});
-    log.warn({ msg: "other", level: 99 }, "the message");
-    expect(records()[0]).toMatchObject({ level: 40, msg: "the message" });
+    const hook = log.child({ BOOTWARDEN_HOOK_UNIT: "bootwarden-hook-red-x.service" });
+    hook.warn({ MESSAGE_ID: "m" }, "ended with failed");
+    expect(records()[0]).toMatchObject({
+      BOOTWARDEN_HOOK_UNIT: "bootwarden-hook-red-x.service",
+      MESSAGE_ID: "m",
+      level: 40,
+      msg: "ended with failed",
+    });
+  });
+
+  it("a field named msg, level, time or name does not replace the record's own", () => {
+    const { log, out } = lines({});
+    log.warn({ msg: "other", level: 99, time: 1, name: "x" }, "the message");
+    // Duplicate keys would let JSON.parse take the last one: there must be one of each.
+    for (const k of ["msg", "level", "time", "name"]) expect(out[0]!.split(`"${k}":`).length).toBe(2);
+    expect(JSON.parse(out[0]!)).toMatchObject({ level: 40, msg: "the message", name: "bootwarden" });
   });
 
   it("drops records below BOOTWARDEN_LOG_LEVEL", () => {
