@@ -3,6 +3,11 @@
  * (milliseconds on CLOCK_MONOTONIC, the clock systemd stamps units with), so tests drive it with a fake clock.
  */
 
+import { moved, positionOf, positions, settling, type Tally, tallyOf, total } from "./tally.js";
+
+export type { Tally };
+export { tallyOf };
+
 export type Verdict = "healthy" | "degraded" | "unhealthy";
 export type CheckKind = "unit" | "flag" | "failFlag" | "noFailedUnits" | "command";
 export type CheckStatus = "pending" | "settling" | "passed" | "failed";
@@ -37,12 +42,6 @@ export interface CheckState {
   status: CheckStatus;
   detail: string;
   upSince?: number;
-}
-
-/** How many checks are in each status, critical and wanted apart: a verdict without a pass over every check. */
-export interface Tally {
-  critical: Record<CheckStatus, number>;
-  wanted: Record<CheckStatus, number>;
 }
 
 export interface Assessment {
@@ -112,38 +111,6 @@ export function newAssessment(
   );
   return { slot, deadline, settle, action, checks, tally: tallyOf(checks) };
 }
-
-const noCounts = (): Record<CheckStatus, number> => ({ pending: 0, settling: 0, passed: 0, failed: 0 });
-
-export function tallyOf(checks: readonly CheckState[]): Tally {
-  const t: Tally = { critical: noCounts(), wanted: noCounts() };
-  for (const c of checks) t[c.def.critical ? "critical" : "wanted"][c.status]++;
-  return t;
-}
-
-function moved(t: Tally, c: CheckState, to: CheckStatus): Tally {
-  const side = c.def.critical ? "critical" : "wanted";
-  const counts = { ...t[side] };
-  counts[c.status]--;
-  counts[to]++;
-  return { ...t, [side]: counts };
-}
-
-/** Check id -> position, shared by every copy of a checks array (a step never moves a check). */
-const positions = new WeakMap<readonly CheckState[], ReadonlyMap<string, number>>();
-function positionOf(checks: readonly CheckState[], id: string): number {
-  let index = positions.get(checks);
-  if (!index) {
-    const first = new Map<string, number>();
-    for (const [i, c] of checks.entries()) if (!first.has(c.def.id)) first.set(c.def.id, i);
-    index = first;
-    positions.set(checks, index);
-  }
-  return index.get(id) ?? -1;
-}
-
-const total = (c: Record<CheckStatus, number>) => c.pending + c.settling + c.passed + c.failed;
-const settling = (t: Tally) => t.critical.settling + t.wanted.settling;
 
 function settleCheck(c: CheckState, now: number, settle: number): CheckState {
   if (c.status !== "settling" || c.upSince === undefined) return c;

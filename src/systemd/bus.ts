@@ -9,8 +9,10 @@ import {
   type TransientService,
   UNIT_IFACE,
 } from "./api.js";
+import { unwrap, unwrapRead } from "./properties.js";
+import { runTransient, startTransient } from "./transient.js";
 
-const { Message, Variant } = dbus;
+const { Message } = dbus;
 type Msg = InstanceType<typeof Message>;
 export type MessageBus = ReturnType<typeof dbus.systemBus>;
 
@@ -23,37 +25,6 @@ const PROPS_RULE = `type='signal',sender='${SYSTEMD}',interface='${PROPS}',membe
 const JOBS_RULE = `type='signal',sender='${SYSTEMD}',interface='${MANAGER}',member='JobRemoved'`;
 const PER_UNIT_LIMIT = 100;
 const CALL_BATCH = 64; // dbus-daemon allows 128 pending replies per connection
-
-function unwrap(v: unknown): unknown {
-  return v instanceof Variant ? (v as InstanceType<typeof Variant>).value : v;
-}
-
-/** Only the properties the checks read: a unit's bags carry ~30 (signal) to ~200 (GetAll) others, kept by nobody. */
-function unwrapRead(bag: Record<string, unknown> | undefined): PropertyBag {
-  const out: PropertyBag = {};
-  if (!bag) return out;
-  for (const k of READ_PROPERTIES) if (bag[k] !== undefined) out[k] = unwrap(bag[k]);
-  return out;
-}
-
-/** StartTransientUnit's property array for a oneshot service. */
-function transientProperties(svc: TransientService): [string, InstanceType<typeof Variant>][] {
-  const props: [string, InstanceType<typeof Variant>][] = [
-    ["Description", new Variant("s", svc.description)],
-    ["Type", new Variant("s", "oneshot")],
-    ["RemainAfterExit", new Variant("b", svc.remainAfterExit)],
-    ["ExecStart", new Variant("a(sasb)", [[svc.argv[0], svc.argv, false]])],
-    ["TimeoutStartUSec", new Variant("t", BigInt(svc.timeoutMs) * 1000n)],
-    ["Environment", new Variant("as", svc.environment)],
-  ];
-  if (svc.restartMs !== undefined)
-    props.push(
-      ["Restart", new Variant("s", "on-failure")],
-      ["RestartUSec", new Variant("t", BigInt(svc.restartMs) * 1000n)],
-      ["StartLimitIntervalUSec", new Variant("t", 0n)],
-    );
-  return props;
-}
 
 /**
  * systemd's manager over a dbus-next bus that the caller owns. dbus-next 0.10 leaks match rules from proxy
@@ -70,7 +41,7 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
 
   constructor(
     private readonly bus: MessageBus,
-    private readonly callTimeoutMs = 10_000,
+    readonly callTimeoutMs = 10_000,
   ) {
     super();
   }
@@ -85,18 +56,9 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
   ) {
     const msg = new Message({ destination, path, interface: iface, member, signature, body });
     let timer: NodeJS.Timeout | undefined;
+    const late = `${iface}.${member} got no answer in ${this.callTimeoutMs} ms`;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new BootwardenError(
-              "dbus",
-              "timeout",
-              `${iface}.${member} got no answer in ${this.callTimeoutMs} ms`,
-            ),
-          ),
-        this.callTimeoutMs,
-      );
+      timer = setTimeout(() => reject(new BootwardenError("dbus", "timeout", late)), this.callTimeoutMs);
     });
     try {
       const reply = (await Promise.race([this.bus.call(msg), timeout])) as Msg | null;
@@ -106,26 +68,17 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     }
   }
 
-  private addMatch(rule: string) {
-    return this.call(
-      "org.freedesktop.DBus",
-      "/org/freedesktop/DBus",
-      "org.freedesktop.DBus",
-      "AddMatch",
-      "s",
-      [rule],
-    );
+  /** A call to the bus itself (AddMatch, RemoveMatch, GetNameOwner). */
+  private busCall(member: string, arg: string) {
+    return this.call(BUS, "/org/freedesktop/DBus", BUS, member, "s", [arg]);
   }
 
-  private removeMatch(rule: string) {
-    return this.call(
-      "org.freedesktop.DBus",
-      "/org/freedesktop/DBus",
-      "org.freedesktop.DBus",
-      "RemoveMatch",
-      "s",
-      [rule],
-    );
+  addMatch(rule: string) {
+    return this.busCall("AddMatch", rule);
+  }
+
+  removeMatch(rule: string) {
+    return this.busCall("RemoveMatch", rule);
   }
 
   async start(): Promise<void> {
@@ -136,9 +89,7 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     // Sent together, answered in one round trip: dbus-daemon handles a connection's messages in order, so the match
     // is in place before systemd's name is asked for.
     await Promise.all([
-      this.addMatch(
-        `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${SYSTEMD}'`,
-      ),
+      this.addMatch(`type='signal',sender='${BUS}',member='NameOwnerChanged',arg0='${SYSTEMD}'`),
       this.subscribe(),
     ]);
   }
@@ -176,23 +127,14 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
 
   private async subscribe() {
     const [[owner]] = await Promise.all([
-      this.call(
-        "org.freedesktop.DBus",
-        "/org/freedesktop/DBus",
-        "org.freedesktop.DBus",
-        "GetNameOwner",
-        "s",
-        [SYSTEMD],
-      ),
+      this.busCall("GetNameOwner", SYSTEMD),
       // Without Subscribe systemd sends no unit signals to this client at all. After daemon-reexec systemd restores
       // its subscribers itself and answers AlreadySubscribed, which is what we want.
-      this.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe").catch(
-        (err: { type?: string; message?: string }) => {
-          if (!/AlreadySubscribed/.test(err.type ?? "") && !/already subscribed/i.test(err.message ?? ""))
-            throw err;
-          return [];
-        },
-      ),
+      this.manager("Subscribe").catch((err: { type?: string; message?: string }) => {
+        if (!/AlreadySubscribed/.test(err.type ?? "") && !/already subscribed/i.test(err.message ?? ""))
+          throw err;
+        return [];
+      }),
     ]);
     this.systemdOwner = String(owner);
   }
@@ -245,10 +187,14 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     }
   }
 
+  /** A call to systemd's manager. */
+  private manager(member: string, signature = "", body: unknown[] = []) {
+    return this.call(SYSTEMD, MANAGER_PATH, MANAGER, member, signature, body);
+  }
+
   /** LoadUnit also answers for units that do not exist (LoadState "not-found"), so nothing is missed. */
   async loadUnit(name: string): Promise<string> {
-    const [path] = await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "LoadUnit", "s", [name]);
-    return String(path);
+    return String((await this.manager("LoadUnit", "s", [name]))[0]);
   }
 
   async getAll(path: string, iface: string): Promise<PropertyBag> {
@@ -281,59 +227,18 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
   }
 
   async startUnit(name: string, mode: string): Promise<void> {
-    await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "StartUnit", "ss", [name, mode]);
+    await this.manager("StartUnit", "ss", [name, mode]);
   }
 
   async stopUnit(name: string): Promise<void> {
-    await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "StopUnit", "ss", [name, "replace"]);
+    await this.manager("StopUnit", "ss", [name, "replace"]);
   }
 
-  async startTransient(name: string, svc: TransientService): Promise<void> {
-    try {
-      await this.call(SYSTEMD, MANAGER_PATH, MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", [
-        name,
-        "fail",
-        transientProperties(svc),
-        [],
-      ]);
-    } catch (err) {
-      if (/UnitExists/.test((err as { type?: string }).type ?? ""))
-        throw new BootwardenError("dbus", "exists", `${name} already exists in this boot`);
-      throw err;
-    }
+  startTransient(name: string, svc: TransientService): Promise<void> {
+    return startTransient((...m) => this.call(...m), name, svc);
   }
 
   runTransient(name: string, svc: TransientService): Promise<string> {
-    return new Promise((resolve, reject) => {
-      // Listening before the start: the job may end before StartTransientUnit's answer is read.
-      const onJob = (unit: string, result: string) => {
-        if (unit !== name) return;
-        done();
-        resolve(result);
-      };
-      // systemd kills the service at its timeout; this only guards against a JobRemoved that never comes.
-      const guard = setTimeout(() => {
-        done();
-        resolve("timeout");
-      }, svc.timeoutMs + this.callTimeoutMs);
-      const rule = `${JOBS_RULE},arg2='${name}'`;
-      // dbus-daemon allows a connection 512 match rules: each run's own rule goes when the run does.
-      const done = () => {
-        clearTimeout(guard);
-        this.off("jobRemoved", onJob);
-        this.removeMatch(rule).catch(() => undefined);
-      };
-      this.on("jobRemoved", onJob);
-      this.addMatch(rule)
-        // A failed run of an earlier daemon in this boot would keep the name taken.
-        .then(() =>
-          this.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", [name]).catch(() => undefined),
-        )
-        .then(() => this.startTransient(name, svc))
-        .catch((err: Error) => {
-          done();
-          reject(err);
-        });
-    });
+    return runTransient(this, name, svc, this.callTimeoutMs);
   }
 }

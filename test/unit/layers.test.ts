@@ -99,3 +99,15 @@ describe("the layer map", () => {
     expect(violations(sources(), map)).toEqual([]);
   });
 });
+
+describe("files one can hold in one's head", () => {
+  const lines = (file: string) => readFileSync(path.join(SRC, file), "utf8").split("\n").length - 1;
+
+  it("no file under src/ is over 250 lines, the Daemon not over 200", () => {
+    const long = sources()
+      .map((f) => `${f.file}: ${lines(f.file)}`)
+      .filter((l) => Number(l.split(": ")[1]) > 250);
+    expect(long).toEqual([]);
+    expect(lines("daemon/daemon.ts")).toBeLessThanOrEqual(200);
+  });
+});
