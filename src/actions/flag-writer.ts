@@ -10,7 +10,8 @@ export class FileFlagWriter implements FlagWriter {
 
   async write(which: "healthy" | "unhealthy", reason: string): Promise<void> {
     const other = which === "healthy" ? "unhealthy" : "healthy";
-    // unlink, not rm({ force }): Node 20 loads its rimraf module at the first rmSync, on the verdict's path.
+    // unlink, not rm({ force }): Node 20 loads its rimraf module at the first rmSync, on the verdict's path
+    // (test/tools/mark-path.test.ts).
     try {
       unlinkSync(path.join(this.dir, other));
     } catch (err) {

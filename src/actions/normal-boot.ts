@@ -33,7 +33,7 @@ export async function announceNormalBoot(
 /** The fallback of a failed trial fails too: no slot is left, and nothing rolls back and forth. Said once. */
 export function fallbackFailsToo(log: Logger, slot: string, check: string): void {
   log.error(
-    { MESSAGE_ID: MessageId.slotExhausted, BOOTWARDEN_SLOT: slot },
+    { MESSAGE_ID: MessageId.fallbackFailed, BOOTWARDEN_SLOT: slot },
     `both slots failed: ${slot}, the fallback of a failed trial, fails ${check} too; not rolling back and forth`,
   );
 }

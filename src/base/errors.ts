@@ -1,7 +1,7 @@
 /**
  * Errors meant for the operator. Each carries a domain (which layer or backend) and a code (what kind of failure),
- * so callers branch on `code`, never on message text; the message is the one line the CLI prints. A layer that
- * adds context wraps with `withContext`, keeping domain and code (as RAUC's GError domains do).
+ * so callers branch on `code`, never on message text; the message is the one line the CLI prints, and names the file,
+ * key or device itself (the layer that knows it writes it).
  */
 export type ErrorDomain = "cli" | "config" | "gpt" | "grubenv" | "bls" | "dbus" | "state" | "flags";
 
@@ -37,15 +37,6 @@ export class BootwardenError extends Error {
 
 export const isCode = (err: unknown, code: ErrorCode): boolean =>
   err instanceof BootwardenError && err.code === code;
-
-/** Prefixes a layer's context to an error's message; a BootwardenError keeps its domain, code and exit status. */
-export function withContext(err: unknown, context: string): Error {
-  if (err instanceof BootwardenError) {
-    const e = new BootwardenError("cli", err.code, `${context}: ${err.message}`, err.exitCode);
-    return Object.assign(e, { domain: err.domain });
-  }
-  return new Error(`${context}: ${describeError(err)}`);
-}
 
 /** The short form of a system error for one-line messages: "ENOENT", "EACCES", or the message when there is no code. */
 export function errnoText(err: unknown): string {

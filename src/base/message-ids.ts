@@ -17,6 +17,7 @@ export const MessageId = {
   tableRepaired: "2f675d71d22b4140bd4c96f5ebe9ac50",
   untrustedFlagPath: "0a3a6455cfb94f7c81cdf5fcc4119eb6",
   slotExhausted: "dc640a9a95824bc3b4812ff32ed99532",
+  fallbackFailed: "683c051d78394d7f84294f0cf65835d1",
   rollbackFailed: "4a60e7f026ae443282e51902dd88d34b",
   foreignSignal: "80311813009c49c18e5577636e7ce338",
   markBadRetry: "7b6be8eb6ecc4dc88ecb0fd0a632b47d",

@@ -115,7 +115,7 @@ async function take(
     }
     if (taken) return;
     // process.hrtime, not performance.now(): Node loads the whole perf_hooks module at the first touch of the
-    // `performance` global, 1.5 ms on the mark's path (bench trace).
+    // `performance` global, 1.5 ms on the mark's path (bench trace; test/tools/mark-path.test.ts).
     const left = until - monotonicMs();
     if (left <= 0)
       throw new BootwardenError(

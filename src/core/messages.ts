@@ -1,17 +1,16 @@
+import type { LogLevel } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { ReportEffect } from "./assessment.js";
 
-export type Level = "debug" | "info" | "warn" | "error";
-
 /** A journal record: level, structured fields (MESSAGE_ID, BOOTWARDEN_*) and the message. */
-export interface Record {
-  level: Level;
+export interface JournalRecord {
+  level: LogLevel;
   fields: { [key: string]: string | number | undefined };
   msg: string;
 }
 
 /** How a reported effect reads in the journal. */
-export function recordOf(e: ReportEffect, slot: string, now: number): Record {
+export function recordOf(e: ReportEffect, slot: string, now: number): JournalRecord {
   switch (e.type) {
     case "check": {
       const c = e.check;

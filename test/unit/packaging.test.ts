@@ -63,3 +63,14 @@ describe("enablement written by hand matches the units' [Install] sections", () 
       }
   });
 });
+
+describe("the journal catalog", () => {
+  it("explains every MESSAGE_ID bootwarden logs, once, and nothing else", async () => {
+    const { MessageId } = await import("../../src/base/message-ids.js");
+    const ids = [...read("packaging/catalog/bootwarden.catalog").matchAll(/^-- ([0-9a-f]{32})$/gm)].map(
+      (m) => m[1],
+    );
+    expect([...ids].sort()).toEqual(Object.values(MessageId).sort());
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

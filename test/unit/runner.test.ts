@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EffectRunner } from "../../src/actions/runner.js";
-import { BootwardenError, errnoText, isCode, withContext } from "../../src/base/errors.js";
+import { BootwardenError, errnoText, isCode } from "../../src/base/errors.js";
 import type { ActionEffect, DoneKey } from "../../src/core/assessment.js";
 
 describe("effect runner", () => {
@@ -79,15 +79,6 @@ describe("errors", () => {
     expect(isCode(new Error("refused"), "refused")).toBe(false);
     expect(new BootwardenError("cli", "usage", "x").exitCode).toBe(2);
     expect(new BootwardenError("config", "invalid", "x").exitCode).toBe(78);
-  });
-
-  it("each layer adds its context and keeps domain, code and exit status", () => {
-    const e = withContext(
-      new BootwardenError("grubenv", "io", "/boot/grubenv: cannot write: EROFS"),
-      "marking good",
-    );
-    expect(e).toMatchObject({ domain: "grubenv", code: "io", exitCode: 1 });
-    expect(e.message).toBe("marking good: grubenv: /boot/grubenv: cannot write: EROFS");
   });
 
   it("errno text is the code when there is one", () => {

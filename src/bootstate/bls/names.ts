@@ -1,3 +1,5 @@
+import type { BlessState } from "../types.js";
+
 /**
  * Boot Loader Specification boot counting lives in entry file names: `<stem>[+<LEFT>[-<DONE>]]<suffix>`, suffix
  * `.conf` (Type #1) or `.efi` (UKI). Only the last `+LEFT[-DONE]` right before the suffix is the counter:
@@ -74,9 +76,7 @@ export const armed = (n: EntryName, tries: number): EntryName => ({
   done: 0,
 });
 
-export type EntryState = "good" | "bad" | "indeterminate";
-
-export function entryState(n: EntryName): EntryState {
+export function entryState(n: EntryName): BlessState {
   if (n.left === undefined) return "good";
   return n.left === 0 ? "bad" : "indeterminate";
 }
