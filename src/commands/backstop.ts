@@ -1,9 +1,9 @@
-import dbus from "dbus-next";
 import { FileFlagWriter } from "../actions/flag-writer.js";
+import type { FlagWriter, StatusStore } from "../actions/ports.js";
 import { rollBack } from "../actions/rollback.js";
 import { FileStatusStore } from "../actions/status-store.js";
-import { realClock } from "../base/clock.js";
-import { createLogger } from "../base/log.js";
+import { type Clock, realClock } from "../base/clock.js";
+import { createLogger, type Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import { createBackend } from "../bootstate/registry.js";
 import type { BootState } from "../bootstate/types.js";
@@ -11,7 +11,8 @@ import { formatDuration } from "../config/duration.js";
 import { loadConfigLenient } from "../config/load.js";
 import { BACKSTOP_GRACE_MS, trialDeadline } from "../core/deadline.js";
 import type { DaemonStatus } from "../core/status.js";
-import { SystemdClient } from "../systemd/bus.js";
+import type { SystemdConnection } from "../systemd/api.js";
+import { connectSystemd } from "../systemd/bus.js";
 
 /**
  * What the backstop does at the deadline, from the boot state as it is then (not from whether a verdict exists: a
@@ -39,8 +40,32 @@ export function backstopPlan(
  * blessing by the daemon is rolled back here, however the daemon failed (dead, hung, never started, or its mark-bad
  * kept failing). Its mark-bad is retried until it works; only a slot with nothing to fall back to is never rebooted.
  */
-export async function runBackstop(configPath?: string): Promise<number> {
+export interface BackstopPorts {
+  log: Logger;
+  store: StatusStore;
+  flags: FlagWriter;
+  clock: Clock;
+  systemd: () => SystemdConnection;
+}
+
+export function realBackstopPorts(): BackstopPorts {
   const log = createLogger("bootwarden-backstop");
+  return {
+    log,
+    store: new FileStatusStore(undefined, undefined, (p) =>
+      log.warn({ MESSAGE_ID: MessageId.recordDamaged }, `${p}; ignored`),
+    ),
+    flags: new FileFlagWriter(),
+    clock: realClock,
+    systemd: connectSystemd,
+  };
+}
+
+export async function runBackstop(
+  configPath?: string,
+  p: BackstopPorts = realBackstopPorts(),
+): Promise<number> {
+  const { log, store, clock } = p;
   const { config, problem } = await loadConfigLenient(configPath);
   if (problem)
     log.warn(`configuration invalid (${problem}); using its boot state and deadline where they parse`);
@@ -50,19 +75,15 @@ export async function runBackstop(configPath?: string): Promise<number> {
     log.info(`normal boot of ${boot.bootedSlot}: nothing to do`);
     return 0;
   }
-  const store = new FileStatusStore(undefined, undefined, (p) =>
-    log.warn({ MESSAGE_ID: MessageId.recordDamaged }, `${p}; ignored`),
-  );
-  const bus = dbus.systemBus();
+  const systemd = p.systemd();
   try {
-    const systemd = new SystemdClient(bus);
     const userspaceUs = BigInt((await systemd.managerProperty("UserspaceTimestampMonotonic")) as bigint);
-    const wait = trialDeadline(userspaceUs, config.assessment.deadline) + BACKSTOP_GRACE_MS - realClock.now();
+    const wait = trialDeadline(userspaceUs, config.assessment.deadline) + BACKSTOP_GRACE_MS - clock.now();
     log.info(
       `trial boot of ${boot.bootedSlot}: backstop armed, acting in ${formatDuration(Math.max(0, wait))} unless the slot is blessed by then`,
     );
     // realClock re-arms waits longer than setTimeout's 24.8 days instead of firing at once.
-    if (wait > 0) await new Promise<void>((resolve) => realClock.after(wait, resolve));
+    if (wait > 0) await new Promise<void>((resolve) => clock.after(wait, resolve));
     const now = await backend.read();
     const s = await store.read();
     const plan = backstopPlan(now, s, config.assessment.action);
@@ -79,7 +100,7 @@ export async function runBackstop(configPath?: string): Promise<number> {
         { MESSAGE_ID: MessageId.verdict, BOOTWARDEN_SLOT: boot.bootedSlot, BOOTWARDEN_VERDICT: "unhealthy" },
         `backstop: ${reason}`,
       );
-      await new FileFlagWriter()
+      await p.flags
         .write("unhealthy", `backstop: ${reason}`)
         .catch((err: Error) => log.warn(`could not write the unhealthy flag: ${err.message}`));
     }
@@ -90,12 +111,12 @@ export async function runBackstop(configPath?: string): Promise<number> {
         store,
         reboot: () => systemd.startUnit("reboot.target", "replace-irreversibly"),
         log,
-        clock: realClock,
+        clock,
       },
       { slot: boot.bootedSlot, id: boot.bootedId, reason: `backstop: ${reason}`, by: "backstop" },
     );
     return rebooted ? 0 : 1;
   } finally {
-    bus.disconnect();
+    systemd.close();
   }
 }

@@ -1,11 +1,11 @@
-import dbus from "dbus-next";
 import { FileFlagWriter } from "../actions/flag-writer.js";
 import { TransientHookRunner } from "../actions/hooks.js";
 import { FileMotd } from "../actions/motd.js";
 import { announceNormalBoot } from "../actions/normal-boot.js";
+import type { FlagWriter, Motd, StatusStore } from "../actions/ports.js";
 import { FileStatusStore } from "../actions/status-store.js";
 import { writeAtomic } from "../base/atomic-write.js";
-import { realClock } from "../base/clock.js";
+import { type Clock, realClock } from "../base/clock.js";
 import { describeError } from "../base/errors.js";
 import { createLogger, type Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
@@ -18,8 +18,9 @@ import type { Config } from "../config/schema.js";
 import type { DaemonStatus } from "../core/status.js";
 import { Daemon } from "../daemon/daemon.js";
 import { collectGarbage } from "../memory/heap.js";
-import { SystemdClient } from "../systemd/bus.js";
-import { createNotifier } from "../systemd/notify.js";
+import type { SystemdConnection } from "../systemd/api.js";
+import { connectSystemd } from "../systemd/bus.js";
+import { createNotifier, type Notifier } from "../systemd/notify.js";
 import { enforceFlagTrust } from "../trust/flags.js";
 import { findScripts } from "../trust/scripts.js";
 import { sandboxAdvice } from "./sandbox.js";
@@ -30,39 +31,75 @@ export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus
  * With an invalid config a trial boot is left to the backstop; but a normal boot (the known-good slot) still gets its
  * healthy flag, so units gated on it run, as long as the boot state itself can be read.
  */
-async function normalBootDespiteConfig(configPath: string | undefined, store: FileStatusStore, log: Logger) {
+async function normalBootDespiteConfig(configPath: string | undefined, p: DaemonPorts) {
   try {
     const { loadConfigLenient } = await import("../config/load.js");
     const { config } = await loadConfigLenient(configPath);
     const boot = await createBackend(config.bootState).read();
     if (boot.trialBoot) return;
     const why = "writing the healthy flag although the configuration is invalid";
-    await announceNormalBoot(boot, { store, motd: new FileMotd(), log }, true, why);
-    await new FileFlagWriter().write("healthy", "normal boot (configuration invalid)");
+    await announceNormalBoot(boot, p, true, why);
+    await p.flags.write("healthy", "normal boot (configuration invalid)");
   } catch {
     // Nothing more can be known: the flag stays unwritten.
   }
 }
 
 /** What `bootwarden status` and `bootwarden wait` see when the daemon could not assess at all. */
-function failedStatus(phase: "config-error" | "error", error: string): DaemonStatus {
-  return { phase, updatedAt: new Date().toISOString(), pid: process.pid, done: [], error, notes: [] };
+function failedStatus(phase: "config-error" | "error", error: string, pid: number): DaemonStatus {
+  return { phase, updatedAt: new Date().toISOString(), pid, done: [], error, notes: [] };
 }
 
-/** `bootwarden daemon`: wires the real systemd, files and timers into a Daemon; returns the exit status. */
-export async function runDaemon(configPath?: string): Promise<number> {
+/** What `bootwarden daemon` is built from: the real ones (realPorts), or fakes in the in-process tests. */
+export interface DaemonPorts {
+  log: Logger;
+  notifier: Notifier;
+  store: StatusStore;
+  flags: FlagWriter;
+  motd: Motd;
+  clock: Clock;
+  /** Created at once: its handshake runs while the config and the boot state are read. */
+  systemd: () => SystemdConnection;
+  collectHeap?: () => number;
+  /** Resolves when the daemon is asked to stop (SIGTERM). */
+  stopSignal: Promise<void>;
+  exit(code: number): void;
+  pid: number;
+}
+
+export function realPorts(): DaemonPorts {
   const log = createLogger();
-  const notifier = createNotifier(process.env, (err) => log.warn(`sd_notify failed: ${err.message}`));
-  const store = new FileStatusStore(undefined, undefined, (p) =>
-    log.warn({ MESSAGE_ID: MessageId.recordDamaged }, `${p}; ignored, replaced at the next write`),
-  );
+  return {
+    log,
+    notifier: createNotifier(process.env, (err) => log.warn(`sd_notify failed: ${err.message}`)),
+    store: new FileStatusStore(undefined, undefined, (p) =>
+      log.warn({ MESSAGE_ID: MessageId.recordDamaged }, `${p}; ignored, replaced at the next write`),
+    ),
+    flags: new FileFlagWriter(),
+    motd: new FileMotd(),
+    clock: realClock,
+    systemd: connectSystemd,
+    collectHeap: () => {
+      collectGarbage();
+      return process.memoryUsage().heapUsed;
+    },
+    stopSignal: new Promise<void>((resolve) => {
+      for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
+    }),
+    exit: (code) => process.exit(code),
+    pid: process.pid,
+  };
+}
+
+/** `bootwarden daemon`: wires systemd, files and timers into a Daemon; returns the exit status. */
+export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts()): Promise<number> {
+  const { log, notifier, store } = p;
   // The bus handshake and the subscription (several round trips to dbus-daemon and systemd, slow while the boot is
   // busy) run while the config and the boot state are read.
-  const bus = dbus.systemBus();
-  const systemd = new SystemdClient(bus);
+  const systemd = p.systemd();
   let stopping = false;
   const exit = (code: number) => {
-    if (!stopping) process.exit(code);
+    if (!stopping) p.exit(code);
   };
   const lost = (reason: string) => {
     log.error(`lost the system bus (${reason}); exiting so that systemd restarts the assessment`);
@@ -89,7 +126,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
   const connected = systemd.start();
   connected.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const leave = (code: number) => {
-    bus.disconnect();
+    systemd.close();
     return code;
   };
   let config: Config;
@@ -106,9 +143,9 @@ export async function runDaemon(configPath?: string): Promise<number> {
       { MESSAGE_ID: MessageId.configInvalid },
       `${msg}; not assessing this boot: a trial boot is not blessed and the backstop rolls it back`,
     );
-    await store.write(failedStatus("config-error", msg)).catch(() => undefined);
+    await store.write(failedStatus("config-error", msg, p.pid)).catch(() => undefined);
     notifier.status(`configuration invalid: ${msg}`);
-    await normalBootDespiteConfig(configPath, store, log);
+    await normalBootDespiteConfig(configPath, p);
     return leave(EXIT_CONFIG);
   }
   const backend = createBackend(config.bootState);
@@ -118,7 +155,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
   } catch (err) {
     const msg = describeError(err);
     log.error(`cannot read the boot state: ${msg}`);
-    await store.write(failedStatus("error", msg)).catch(() => undefined);
+    await store.write(failedStatus("error", msg, p.pid)).catch(() => undefined);
     return leave(1);
   }
   // A trial boot must be writable: the sandbox (ProtectSystem=strict) only opens /boot, /efi, /boot/efi by itself.
@@ -127,7 +164,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
   if (wp && problem) {
     const msg = `bootState: ${problem}: ${sandboxAdvice(wp)}`;
     log.error({ MESSAGE_ID: MessageId.configInvalid }, `${msg}; not assessing this boot`);
-    await store.write(failedStatus("config-error", msg)).catch(() => undefined);
+    await store.write(failedStatus("config-error", msg, p.pid)).catch(() => undefined);
     return leave(EXIT_CONFIG);
   }
   // systemd-bless-boot.service would rename the entry too (and undo a mark-bad): its drop-in skips it while this
@@ -145,7 +182,7 @@ export async function runDaemon(configPath?: string): Promise<number> {
     backend,
     systemd,
     store,
-    flags: new FileFlagWriter(),
+    flags: p.flags,
     hooks: new TransientHookRunner(
       systemd,
       {
@@ -155,25 +192,20 @@ export async function runDaemon(configPath?: string): Promise<number> {
       config.hooks.timeout,
       log,
     ),
-    motd: new FileMotd(),
+    motd: p.motd,
     scripts: scripts.checks,
     notifier,
-    collectHeap: () => {
-      collectGarbage();
-      return process.memoryUsage().heapUsed;
-    },
+    collectHeap: p.collectHeap,
     log,
-    clock: realClock,
+    clock: p.clock,
     exit,
-    pid: process.pid,
+    pid: p.pid,
   });
   await daemon.start(boot);
-  await new Promise<void>((resolve) => {
-    for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
-  });
+  await p.stopSignal;
   stopping = true;
   notifier.stopping();
   await daemon.stop();
-  bus.disconnect();
+  systemd.close();
   return 0;
 }

@@ -51,3 +51,10 @@ export interface SystemdApi {
   /** Starts a transient service and resolves with its job's result once it has run: "done", "failed", "timeout"... */
   runTransient(name: string, svc: TransientService): Promise<string>;
 }
+
+/** systemd on the system bus, for a process that talks to it: SystemdClient, or a fake in the in-process tests. */
+export interface SystemdConnection extends SystemdApi {
+  /** The match rules and the subscription; signals count from then on. */
+  start(): Promise<void>;
+  close(): void;
+}

@@ -4,25 +4,21 @@ import { BootwardenError } from "../base/errors.js";
 import { type PropertyBag, READ_PROPERTIES } from "../core/unit-rules.js";
 import {
   SERVICE_IFACE,
-  type SystemdApi,
+  type SystemdConnection,
   type SystemdEvents,
   type TransientService,
   UNIT_IFACE,
 } from "./api.js";
+import { BUS, JOBS_RULE, MANAGER, MANAGER_PATH, PROPS, PROPS_RULE, SYSTEMD } from "./names.js";
 import { unwrap, unwrapRead } from "./properties.js";
 import { runTransient, startTransient } from "./transient.js";
 
 const { Message } = dbus;
 type Msg = InstanceType<typeof Message>;
-export type MessageBus = ReturnType<typeof dbus.systemBus>;
+type MessageBus = ReturnType<typeof dbus.systemBus>;
 
-const SYSTEMD = "org.freedesktop.systemd1";
-const BUS = "org.freedesktop.DBus";
-const MANAGER_PATH = "/org/freedesktop/systemd1";
-const MANAGER = "org.freedesktop.systemd1.Manager";
-const PROPS = "org.freedesktop.DBus.Properties";
-const PROPS_RULE = `type='signal',sender='${SYSTEMD}',interface='${PROPS}',member='PropertiesChanged'`;
-const JOBS_RULE = `type='signal',sender='${SYSTEMD}',interface='${MANAGER}',member='JobRemoved'`;
+export const connectSystemd = (): SystemdConnection => new SystemdClient(dbus.systemBus());
+
 const PER_UNIT_LIMIT = 100;
 const CALL_BATCH = 64; // dbus-daemon allows 128 pending replies per connection
 
@@ -31,7 +27,7 @@ const CALL_BATCH = 64; // dbus-daemon allows 128 pending replies per connection
  * objects and has no call timeout, so this speaks plain messages: one path_namespace match for all unit
  * property changes, one for the manager's JobRemoved, one for NameOwnerChanged, every call raced against a timeout.
  */
-export class SystemdClient extends EventEmitter<SystemdEvents> implements SystemdApi {
+export class SystemdClient extends EventEmitter<SystemdEvents> implements SystemdConnection {
   private systemdOwner = "";
   private closed = false;
   /** Watched unit object paths -> names; signals for other paths are dropped unread. */
@@ -79,6 +75,12 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
 
   removeMatch(rule: string) {
     return this.busCall("RemoveMatch", rule);
+  }
+
+  /** Leaves the bus. */
+  close(): void {
+    this.closed = true;
+    this.bus.disconnect();
   }
 
   async start(): Promise<void> {

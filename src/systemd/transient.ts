@@ -2,12 +2,9 @@ import type { EventEmitter } from "node:events";
 import dbus from "dbus-next";
 import { BootwardenError } from "../base/errors.js";
 import type { SystemdEvents, TransientService } from "./api.js";
+import { JOBS_RULE, MANAGER, MANAGER_PATH, SYSTEMD } from "./names.js";
 
 const { Variant } = dbus;
-const SYSTEMD = "org.freedesktop.systemd1";
-const MANAGER_PATH = "/org/freedesktop/systemd1";
-const MANAGER = "org.freedesktop.systemd1.Manager";
-const JOBS_RULE = `type='signal',sender='${SYSTEMD}',interface='${MANAGER}',member='JobRemoved'`;
 
 type Call = (
   destination: string,

@@ -4,6 +4,7 @@ import type { PropertyBag } from "../../src/core/unit-rules.js";
 import {
   SERVICE_IFACE,
   type SystemdApi,
+  type SystemdConnection,
   type SystemdEvents,
   type TransientService,
   UNIT_IFACE,
@@ -13,7 +14,7 @@ import {
  * systemd's manager in memory: units with Unit/Service property bags, PropertiesChanged and JobRemoved as the real
  * client emits them, and the StartUnit calls it received (a reboot can be made to hang, as a dying machine does).
  */
-export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdApi {
+export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdConnection {
   readonly units = new Map<string, { unit: PropertyBag; svc: PropertyBag }>();
   readonly started: string[] = [];
   userspaceUs = 1_000_000n;
@@ -57,6 +58,12 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdA
   async readUnit(name: string): Promise<{ unit: PropertyBag; svc: PropertyBag }> {
     const u = this.units.get(name)!;
     return { unit: { ...u.unit }, svc: { ...u.svc } };
+  }
+
+  closed = false;
+  async start(): Promise<void> {}
+  close(): void {
+    this.closed = true;
   }
 
   async startUnit(name: string): Promise<void> {
