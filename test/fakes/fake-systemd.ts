@@ -3,7 +3,6 @@ import { BootwardenError } from "../../src/base/errors.js";
 import type { PropertyBag } from "../../src/core/unit-rules.js";
 import {
   SERVICE_IFACE,
-  type SystemdApi,
   type SystemdConnection,
   type SystemdEvents,
   type TransientService,
