@@ -7,15 +7,15 @@ import { reportPreviousTrial } from "./previous-trial.js";
 
 /**
  * A normal boot says so, and, the first time in this boot, whether it follows a failed trial (journal and login
- * notice). Returns whether it does: if this boot fails too, no slot is left. For the daemon, and for its start with
- * an invalid configuration (`why`).
+ * notice). Returns that trial, if it does: if this boot fails too, no slot is left. For the daemon, and for its start
+ * with an invalid configuration (`why`).
  */
 export async function announceNormalBoot(
   boot: BootState,
   deps: { store: StatusStore; motd: Motd; log: Logger },
   first: boolean,
   why = "not a trial boot, nothing to assess",
-): Promise<boolean> {
+): Promise<{ slot: string; reason: string } | undefined> {
   let failed: { slot: string; reason: string } | undefined;
   if (first) {
     failed = await reportPreviousTrial(boot, deps.store, deps.log);
@@ -27,7 +27,7 @@ export async function announceNormalBoot(
     { MESSAGE_ID: MessageId.normalBoot, BOOTWARDEN_SLOT: boot.bootedSlot, BOOTWARDEN_STATE: boot.state },
     `normal boot of ${boot.bootedSlot} (${boot.state}): ${why}`,
   );
-  return failed !== undefined;
+  return failed;
 }
 
 /** The fallback of a failed trial fails too: no slot is left, and nothing rolls back and forth. Said once. */

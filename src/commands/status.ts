@@ -12,6 +12,10 @@ export async function status(configPath: string | undefined, json: boolean): Pro
   const { status: daemon, problem } = await new FileStatusStore().readChecked();
   if (problem) process.stderr.write(`bootwarden: ${printable(problem)}; the live assessment is not shown\n`);
   const now = realClock.now();
+  // After our own rollback the boot loader's state may not show it (GPT: the failed slot's priority is 0); the
+  // daemon of this boot read it from our record.
+  const ours = daemon?.slot === boot.bootedSlot ? daemon.rolledBackFrom : undefined;
+  if (!boot.rolledBackFrom && ours) boot.rolledBackFrom = ours;
   if (json) {
     const live = daemon?.assessment
       ? { ...daemon, timeLeftMs: daemon.assessment.verdict ? null : daemon.assessment.deadline - now }

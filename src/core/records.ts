@@ -117,6 +117,10 @@ export function parseStatus(v: unknown): Parsed<DaemonStatus> {
     optStr(v.error) &&
     (v.trialBoot === undefined || typeof v.trialBoot === "boolean") &&
     (v.deadlineMonotonicMs === undefined || Number.isFinite(v.deadlineMonotonicMs)) &&
+    (v.rolledBackFrom === undefined ||
+      (isObj(v.rolledBackFrom) &&
+        typeof v.rolledBackFrom.slot === "string" &&
+        typeof v.rolledBackFrom.reason === "string")) &&
     (v.assessment === undefined || isAssessment(v.assessment));
   return ok ? { value: v as unknown as DaemonStatus } : { problem: "not a status record of bootwarden's" };
 }

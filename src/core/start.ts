@@ -42,6 +42,7 @@ export function planStart(
     pid,
     notes: same?.notes ?? [],
     done: same?.done ?? [],
+    ...(same?.rolledBackFrom ? { rolledBackFrom: same.rolledBackFrom } : {}),
   };
   if (same?.assessment && (same.phase === "assessing" || same.phase === "verdict")) {
     // The file is the daemon's own, but its counts are not trusted over its checks.

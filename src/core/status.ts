@@ -13,6 +13,8 @@ export interface DaemonStatus {
   done: DoneKey[];
   error?: string;
   notes: string[];
+  /** This boot is the fallback of a failed trial (ours, as last-trial.json said at the start of the boot). */
+  rolledBackFrom?: { slot: string; reason: string };
 }
 
 /** The last trial that ended in a rollback, kept in /var/lib/bootwarden across the reboot. */

@@ -83,17 +83,15 @@ export class Daemon {
       () => this.saver.save(),
       (err) => this.fatal(`carrying out the verdict failed: ${err.message}`),
     );
-    if (plan.mode === "normal")
+    if (plan.mode === "normal") {
       // A restart in the same boot finds its own status file and stays quiet about the previous trial.
-      this.afterFailedTrial = await announceNormalBoot(boot, this.d, plan.status.done.length === 0);
-    else
-      announceTrial(
-        plan.assessment,
-        boot,
-        this.key,
-        { resumed: plan.mode === "resume", checks: defs.length },
-        this.d,
-      );
+      const failed = await announceNormalBoot(boot, this.d, plan.status.done.length === 0);
+      if (failed) this.status.rolledBackFrom = failed;
+      this.afterFailedTrial = failed !== undefined;
+    } else {
+      const how = { resumed: plan.mode === "resume", checks: defs.length };
+      announceTrial(plan.assessment, boot, this.key, how, this.d);
+    }
     // The record is written while the watchers subscribe; both are done before READY. Observations that come
     // meanwhile are stepped and saved again after it, in order (save() writes the latest state).
     const saved = this.saver.save();
@@ -148,7 +146,8 @@ export class Daemon {
       if (e.type === "verdict") this.verdictReached(next, e.verdict, e.reason);
       if (e.type !== "lateFailure") continue;
       this.status.notes.push(`${new Date().toISOString()} ${r.msg}`);
-      if (this.afterFailedTrial && this.status.phase === "normal") {
+      // Only a critical check failing on the fallback means no slot is left; a wanted one is reported as any is.
+      if (this.afterFailedTrial && this.status.phase === "normal" && e.check.def.critical) {
         this.afterFailedTrial = false; // said once
         fallbackFailsToo(this.d.log, next.slot, e.check.def.id);
       }

@@ -482,6 +482,32 @@ describe("planted files and damaged records: one line, never a hang or a stack t
     expect(h.stdout).toBe("no trial boots recorded\n");
   });
 
+  it("after our own rollback, status says what this boot fell back from (the boot loader's state may not)", () => {
+    const env = root();
+    sh("grub-editenv", [path.join(dir, "boot/grub/grubenv"), "unset", "boot_counter"]);
+    sh("grub-editenv", [path.join(dir, "boot/grub/grubenv"), "set", "boot_success=1"]);
+    writeFileSync(
+      path.join(dir, "run/bootwarden/status.json"),
+      JSON.stringify({
+        phase: "normal",
+        slot: "default",
+        updatedAt: "",
+        pid: 1,
+        done: [],
+        notes: [],
+        rolledBackFrom: { slot: "PARTLABEL=USR-B", reason: "unhealthy (unit:app.service failed)" },
+      }),
+    );
+    const j = JSON.parse(cli(["status", "--json"], env).stdout);
+    expect(j.rolledBackFrom).toEqual({
+      slot: "PARTLABEL=USR-B",
+      reason: "unhealthy (unit:app.service failed)",
+    });
+    expect(cli(["status"], env).stdout).toContain(
+      "rolled back: trial of PARTLABEL=USR-B failed (unhealthy (unit:app.service failed))",
+    );
+  });
+
   it("control characters in a recorded reason are shown escaped, never sent to the terminal", () => {
     const env = root();
     writeFileSync(

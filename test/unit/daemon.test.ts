@@ -409,6 +409,33 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     expect(m.systemd.started).toEqual([]);
   });
 
+  it("on the fallback of a failed trial a failing wanted check is only reported: no 'both slots failed'", async () => {
+    const m = machine({
+      assessment: {
+        deadline: "30s",
+        critical: { units: ["app.service"] },
+        wanted: { units: ["extra.service"] },
+      },
+    });
+    m.backend.booted = "A";
+    m.store.lastTrial = { slot: "B", verdict: "unhealthy", reason: "unit:app.service failed", at: "t" };
+    const d = m.daemon();
+    await d.start(await m.backend.read());
+    m.systemd.set("app.service", active());
+    m.systemd.set("extra.service", failed);
+    await settle();
+    expect(m.withId(MessageId.lateFailure).map((r) => r.BOOTWARDEN_CHECK)).toEqual(["unit:extra.service"]);
+    expect(m.withId(MessageId.fallbackFailed)).toEqual([]);
+    expect(m.records.filter((r) => r.level >= 50 && /both slots/.test(r.msg))).toEqual([]);
+    // The boot knows what it fell back from, for `status` (the boot loader's state may not show it).
+    expect(d.snapshot().rolledBackFrom).toEqual({ slot: "B", reason: "unhealthy (unit:app.service failed)" });
+    await d.idle();
+    expect(m.store.status?.rolledBackFrom).toEqual({
+      slot: "B",
+      reason: "unhealthy (unit:app.service failed)",
+    });
+  });
+
   it("no slot left to mark bad: the rollback is refused with a code, said loudly, and there is no reboot", async () => {
     const m = machine();
     m.backend.failMarkBad = new BootwardenError(
