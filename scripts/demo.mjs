@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { EXIT_REBOOT, ensureRootfs, Machine, machineConfig, REPO, requireRoot } from "./e2e/harness.mjs";
+import { EXIT_REBOOT, ensureRootfs, Machine, machineConfig, REPO, requireRoot } from "./lib/harness.mjs";
 
 const CONFIG = machineConfig({ extra: "    flags: [/run/app/ready]\n" });
 const say = (s = "") => process.stdout.write(`${s}\n`);

@@ -42,10 +42,10 @@ install -d "$LIB" "$UNITDIR" "$DESTDIR$PREFIX/bin" "$DESTDIR$PREFIX/lib/systemd/
 rm -rf "$LIB/dist" "$LIB/node_modules" "$LIB/chunks" "$LIB/native" "$LIB/bootwarden.mjs"
 # The same bundle as the system extension's, for the oldest Node we run on: Node 20 has no compile cache, and
 # resolving and compiling dist/'s hundreds of files was a third of the daemon's start (README, Benchmarks).
-node scripts/bundle.mjs "$LIB" node20
+node scripts/build/bundle.mjs "$LIB" node20
 # Beside it only the native addons, as built here (same Node ABI and glibc as the target), and our own (Node-API).
 install -D -m 0755 dist/native/bootwarden.node "$LIB/native/bootwarden.node"
-node scripts/prod-deps.mjs systemd-journald unix-dgram |
+node scripts/build/prod-deps.mjs systemd-journald unix-dgram |
   while read -r d; do mkdir -p "$LIB/$(dirname "$d")"; cp -a "$d" "$LIB/$d"; done
 cat >"$DESTDIR$PREFIX/bin/bootwarden" <<WRAP
 #!/bin/sh

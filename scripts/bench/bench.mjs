@@ -17,7 +17,7 @@ import {
   REPO,
   requireRoot,
   sysextImage,
-} from "../e2e/harness.mjs";
+} from "../lib/harness.mjs";
 import { addFiles, bootOnce, enable, RUNTIMES } from "./machine.mjs";
 
 const QUICK = process.env.BENCH_QUICK === "1";

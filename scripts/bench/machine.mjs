@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { MessageId } from "../../dist/base/message-ids.js";
-import { Machine, machineConfig, REPO, sysextImage } from "../e2e/harness.mjs";
+import { Machine, machineConfig, REPO, sysextImage } from "../lib/harness.mjs";
 import { TUTORIAL_UNITS, tutorialFiles } from "./tutorial-units.mjs";
 
 export const LTS_NODE = "/usr/lib/bootwarden/node";

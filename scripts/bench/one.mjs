@@ -4,7 +4,7 @@
 // copied to bench/profiles/ (open it in Chrome's DevTools). Needs root, like `npm run bench`.
 import { cpSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { ensureRootfs, REPO, requireRoot } from "../e2e/harness.mjs";
+import { ensureRootfs, REPO, requireRoot } from "../lib/harness.mjs";
 import { addFiles, bootOnce, RUNTIMES } from "./machine.mjs";
 
 const [key = "host", critical = "1", unrelated = "0", ...flags] = process.argv.slice(2);

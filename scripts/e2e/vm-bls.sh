@@ -26,12 +26,9 @@ TAR=$(bash "$REPO/scripts/e2e/vm-rootfs.sh")
 
 # ---- guest: bootwarden (backend bls), a critical unit that fails on slot B when the plan says so, a test agent --
 B=$OUT/build; RT=$B/root
-rm -rf "$B"; mkdir -p "$RT"; tar -C "$RT" -xf "$TAR"
-cp "$(command -v node)" "$RT/usr/bin/node"
-DESTDIR=$RT bash "$REPO/scripts/install.sh" --enable >/dev/null
-echo vm >"$RT/etc/hostname"
-# No 'nofail': the ESP must be mounted before local-fs.target, which bootwarden and systemd-bless-boot wait for.
-echo 'PARTLABEL=esp /boot/efi vfat umask=0077 0 0' >"$RT/etc/fstab"; mkdir -p "$RT/boot/efi"
+rm -rf "$B"
+. "$REPO/scripts/e2e/vm-guest.sh"
+guest_root "$RT"
 cat >"$RT/etc/bootwarden/config.yaml" <<'YAML'
 bootState:
   backend: bls
@@ -90,30 +87,7 @@ ExecStart=/usr/local/bin/test-entries
 [Install]
 WantedBy=multi-user.target
 UNIT
-cat >"$RT/etc/systemd/system/app.service" <<'UNIT'
-[Unit]
-Description=Critical test application
-[Service]
-ExecStart=/usr/local/bin/test-app
-[Install]
-WantedBy=multi-user.target
-UNIT
-cat >"$RT/etc/systemd/system/test-agent.service" <<'UNIT'
-[Unit]
-Description=Test agent
-After=bootwarden.service
-RequiresMountsFor=/boot/efi
-[Service]
-Type=exec
-ExecStart=/usr/local/bin/test-agent
-[Install]
-WantedBy=multi-user.target
-UNIT
-chroot "$RT" systemctl -q enable app.service test-agent.service test-entries.service
-chroot "$RT" systemctl -q set-default multi-user.target
-chroot "$RT" systemctl -q mask serial-getty@ttyS0.service getty@tty1.service systemd-logind.service \
-  apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer \
-  systemd-timesyncd.service 2>/dev/null || true
+guest_enable "$RT" app.service test-agent.service test-entries.service
 note "guest rootfs ready"
 
 # ---- GPT disk: ESP + rootA + rootB, assembled with dd (no loop devices); the ESP is written per plan -----------

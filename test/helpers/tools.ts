@@ -25,7 +25,7 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 }
 
 /** A 64 MiB disk with USR-A, USR-B (Flatcar USR type) and ROOT, made by sgdisk; A is the good, booted slot. */
-export { makeFlatcarDisk } from "../../scripts/e2e/harness.mjs";
+export { makeFlatcarDisk } from "../../scripts/lib/harness.mjs";
 
 export interface CgptAttrs {
   priority: number;

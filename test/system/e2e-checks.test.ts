@@ -4,26 +4,12 @@
 // each stage, and `bootwarden history` after the rollback boot. Needs root; CI runs it as root.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  EXIT_REBOOT,
-  ensureRootfs,
-  type JournalEntry,
-  Machine,
-  machineConfig,
-  requireRoot,
-  run,
-} from "../../scripts/e2e/harness.mjs";
+import { describe, expect, it } from "vitest";
+import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
+import { machinesOfFile } from "../helpers/machines.js";
 
-const machines: Machine[] = [];
-beforeAll(() => {
-  requireRoot();
-  ensureRootfs();
-}, 600_000);
-afterAll(() => {
-  for (const m of machines) m.destroy();
-}, 300_000);
+const machines = machinesOfFile();
 
 // A web service on the machine's loopback: /health answers 200; /hook/<kind>/<slot>... records who called.
 const SERVER = `const http = require("node:http"), fs = require("node:fs");

@@ -4,25 +4,17 @@
 // systemd's real unit states produce. Needs root.
 import { statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  EXIT_REBOOT,
-  ensureRootfs,
-  type JournalEntry,
-  Machine,
-  machineConfig,
-  requireRoot,
-  run,
-} from "../../scripts/e2e/harness.mjs";
+import { describe, expect, it } from "vitest";
+import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
+import { byId, machinesOfFile } from "../helpers/machines.js";
 
-const machines: Machine[] = [];
+const machines = machinesOfFile();
 function machine(name: string, opts: Parameters<Machine["create"]>[0]): Machine {
   const m = new Machine(`bw-${name}`).create(opts);
   machines.push(m);
   return m;
 }
-const byId = (entries: JournalEntry[], id: string) => entries.filter((e) => e.MESSAGE_ID === id);
 
 /**
  * A unit of the container running `script` as `user`: after the daemon started, or (`early`) as a oneshot that has
@@ -69,14 +61,6 @@ function expectForeign(j: JournalEntry[], runs: number): void {
     );
   }
 }
-
-beforeAll(() => {
-  requireRoot();
-  ensureRootfs();
-}, 600_000);
-afterAll(() => {
-  for (const m of machines) m.destroy();
-}, 300_000);
 
 describe("an unprivileged user cannot decide a trial boot", { timeout: 300_000 }, () => {
   it("forged 'failed' signals for a healthy app: ignored, logged once per sender, the upgrade is blessed", async () => {

@@ -3,23 +3,16 @@
 // reads and decrements between boots. Needs root; CI runs it as root.
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  EXIT_REBOOT,
-  ensureRootfs,
-  type JournalEntry,
-  Machine,
-  machineConfig,
-  requireRoot,
-  run,
-} from "../../scripts/e2e/harness.mjs";
+import { afterAll, describe, expect, it } from "vitest";
+import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
+import { byId, machinesOfFile } from "../helpers/machines.js";
 
 type Entry = JournalEntry;
 
 const config = (extra = "", deadline = "30s") => machineConfig({ extra, deadline });
 
-const machines: Machine[] = [];
+const machines = machinesOfFile();
 function machine(name: string, opts: Parameters<Machine["create"]>[0]): Machine {
   const m = new Machine(`bw-${name}`).create(opts);
   machines.push(m);
@@ -33,17 +26,11 @@ function onceAssessing(m: Machine, name: string, command: string): void {
   );
   run("systemctl", [`--root=${m.dir}`, "enable", `${name}.service`]);
 }
-const byId = (entries: Entry[], id: string) => entries.filter((e) => e.MESSAGE_ID === id);
 const ms = (e: Entry | undefined) => Number(e?.__MONOTONIC_TIMESTAMP) / 1000;
 /** Measured figures, printed at the end for the closing note. */
 const figures: string[] = [];
 
-beforeAll(() => {
-  requireRoot();
-  ensureRootfs();
-}, 600_000);
 afterAll(() => {
-  for (const m of machines) m.destroy();
   if (figures.length) console.log(`\ne2e figures:\n  ${figures.join("\n  ")}`);
 }, 300_000);
 

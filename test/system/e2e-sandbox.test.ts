@@ -3,26 +3,12 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, renameSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ensureRootfs,
-  type JournalEntry,
-  Machine,
-  machineConfig,
-  requireRoot,
-  run,
-} from "../../scripts/e2e/harness.mjs";
+import { describe, expect, it } from "vitest";
+import { type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
+import { byId, machinesOfFile } from "../helpers/machines.js";
 
-const machines: Machine[] = [];
-const byId = (entries: JournalEntry[], id: string) => entries.filter((e) => e.MESSAGE_ID === id);
-beforeAll(() => {
-  requireRoot();
-  ensureRootfs();
-}, 600_000);
-afterAll(() => {
-  for (const m of machines) m.destroy();
-}, 300_000);
+const machines = machinesOfFile();
 
 /** A machine whose GPT image lives at /var/lib/images/disk.img instead of /boot. */
 function imageUnderVarLib(name: string): Machine {

@@ -4,30 +4,23 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readlinkSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   EXIT_REBOOT,
-  ensureRootfs,
   type JournalEntry,
   Machine,
   machineConfig,
-  requireRoot,
   sysextImage,
-} from "../../scripts/e2e/harness.mjs";
+} from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
+import { byId, machinesOfFile } from "../helpers/machines.js";
 
 let image: string;
-const machines: Machine[] = [];
-const byId = (entries: JournalEntry[], id: string) => entries.filter((e) => e.MESSAGE_ID === id);
+const machines = machinesOfFile();
 
 beforeAll(() => {
-  requireRoot();
-  ensureRootfs();
   image = sysextImage();
 }, 900_000);
-afterAll(() => {
-  for (const m of machines) m.destroy();
-}, 300_000);
 
 function machine(name: string, opts: { badSlots?: string[] } = {}): Machine {
   const m = new Machine(`bw-sx-${name}`).create({

@@ -9,7 +9,7 @@ const q = (...args: string[]) => sh("rpm", ["-qp", ...args, rpm]);
 
 beforeAll(() => {
   requireTool("rpmbuild");
-  const r = spawnSync("bash", [path.join(REPO, "scripts/build-rpm.sh")], { encoding: "utf8" });
+  const r = spawnSync("bash", [path.join(REPO, "scripts/build/rpm.sh")], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`build-rpm.sh failed: ${r.stderr}`);
   rpm = path.join(REPO, r.stdout.trim().split("\n").pop()!);
 }, 300_000);

@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sysextImage } from "../../scripts/e2e/harness.mjs";
+import { sysextImage } from "../../scripts/lib/harness.mjs";
 import { REPO, requireTool, sh, tempDir } from "../helpers/tools.js";
 
 let image: string;
@@ -70,7 +70,7 @@ describe("the sysext image", () => {
 
   it("is reproducible: a second build from the same tree gives the same bytes", () => {
     const again = path.join(dir, "again");
-    const r = spawnSync("bash", [path.join(REPO, "scripts/build-sysext.sh"), "--out", again], {
+    const r = spawnSync("bash", [path.join(REPO, "scripts/build/sysext.sh"), "--out", again], {
       encoding: "utf8",
     });
     expect(r.status, r.stderr).toBe(0);

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
-// Built by `npm run build` (scripts/build-native.sh); Node-API, so the same file on every Node tier.
+// Built by `npm run build` (scripts/build/native.sh); Node-API, so the same file on every Node tier.
 const ADDON = path.join(REPO, "dist/native/bootwarden.node");
 
 describe("the native addon for real (its refusals; the lock itself: test/tools/lock.test.ts)", () => {

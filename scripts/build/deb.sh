@@ -2,7 +2,7 @@
 # Builds dist-deb/bootwarden_<version>_<arch>.deb with dpkg-deb: the same tree scripts/install.sh makes, the config
 # as a conffile, maintainer scripts that enable the units with deb-systemd-helper, and Depends: nodejs (>= 20.19).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 npm run -s build
 version=$(node -p 'require("./package.json").version')
 arch=$(dpkg --print-architecture)

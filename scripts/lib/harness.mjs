@@ -238,7 +238,7 @@ export class Machine {
    * a minimal "nodejs" package first: the .deb's Depends: nodejs (>= 20.19) is satisfied, not forced.
    */
   installDebs() {
-    const deb = run("bash", [path.join(REPO, "scripts/build-deb.sh")])
+    const deb = run("bash", [path.join(REPO, "scripts/build/deb.sh")])
       .trim()
       .split("\n")
       .pop();

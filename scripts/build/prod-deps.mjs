@@ -1,10 +1,10 @@
 // Prints the node_modules directories the given packages need, with what they require, without optional ones: what
 // the installs copy beside the bundle (the native addons and their loaders).
-// Usage: node scripts/prod-deps.mjs PACKAGE...
+// Usage: node scripts/build/prod-deps.mjs PACKAGE...
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const seen = new Set();
 const pkgOf = (dir) => JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
 
@@ -27,7 +27,7 @@ function walk(dir, names) {
 }
 const wanted = process.argv.slice(2);
 if (wanted.length === 0) {
-  console.error("usage: node scripts/prod-deps.mjs PACKAGE...");
+  console.error("usage: node scripts/build/prod-deps.mjs PACKAGE...");
   process.exit(2);
 }
 walk(root, wanted);

