@@ -141,6 +141,19 @@ r.idleWakeups = wakeups(pid) - wakeupsBefore;
 r.steadyRss = status(pid, "VmRSS");
 r.steadyRssAnon = status(pid, "RssAnon");
 r.steadyRssFile = status(pid, "RssFile");
+// What the machine pays: the proportional share of every page (Pss; shared library and binary pages split between
+// their users), and the unit's cgroup as the kernel charges it (anonymous memory, page cache it brought in, kernel
+// memory), which a trick on the process's own mappings cannot lower.
+r.steadyPss =
+  Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? Number.NaN) *
+  1024;
+{
+  const cg = readFileSync(`/proc/${pid}/cgroup`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("0::"))
+    ?.slice(3);
+  r.steadyCgroupMemory = cg ? Number(readFileSync(`/sys/fs/cgroup${cg}/memory.current`, "utf8")) : Number.NaN;
+}
 // What the resident memory is: the largest mappings by Rss (the node binary's touched pages count as file RSS).
 const byMapping = {};
 let current = "";
