@@ -3,17 +3,16 @@
 // schema library when the config cache misses, the CLI's other commands) stays in chunks that are not even read
 // otherwise. The native addons stay external: they go beside it in OUTDIR/node_modules (scripts/build/prod-deps.mjs).
 // Usage: node scripts/build/bundle.mjs OUTDIR NODE_TARGET    (NODE_TARGET: node20 for the host's Node, node22 bundled)
+// test/unit/bundle-stubs.test.ts bundles with the same options (bundleOptions) to run dbus-next through the stubs.
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const [outdir, target] = process.argv.slice(2);
-if (!outdir || !/^node\d+$/.test(target ?? "")) {
-  console.error("usage: node scripts/build/bundle.mjs OUTDIR node<MAJOR>");
-  process.exit(2);
-}
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
-await build({
-  entryPoints: [path.join(repo, "dist/cli.js")],
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** esbuild's options for bootwarden's bundles. */
+export const bundleOptions = (outdir, target, entryPoints = [path.join(repo, "dist/cli.js")]) => ({
+  entryPoints,
   bundle: true,
   platform: "node",
   format: "esm",
@@ -37,3 +36,12 @@ await build({
     js: "import { createRequire as __bwRequire } from 'node:module'; const require = __bwRequire(import.meta.url);",
   },
 });
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [outdir, target] = process.argv.slice(2);
+  if (!outdir || !/^node\d+$/.test(target ?? "")) {
+    console.error("usage: node scripts/build/bundle.mjs OUTDIR node<MAJOR>");
+    process.exit(2);
+  }
+  await build(bundleOptions(outdir, target));
+}
