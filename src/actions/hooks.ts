@@ -21,7 +21,7 @@ export class TransientHookRunner implements HookRunner {
   constructor(
     private readonly systemd: SystemdApi,
     private readonly hooks: Record<"green" | "red", HookSet>,
-    private readonly timeoutMs: number,
+    private readonly opts: { timeoutMs: number; network: boolean },
     private readonly log: Logger,
   ) {}
 
@@ -46,7 +46,8 @@ export class TransientHookRunner implements HookRunner {
           const result = await this.systemd.runTransient(unit, {
             description: `bootwarden ${which} hook: ${argv.at(-1)}`,
             argv,
-            timeoutMs: this.timeoutMs,
+            timeoutMs: this.opts.timeoutMs,
+            network: this.opts.network,
             environment,
             remainAfterExit: false,
           });

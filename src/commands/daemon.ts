@@ -189,7 +189,7 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
         green: { lines: config.hooks.green, scripts: scripts.hooks.green },
         red: { lines: config.hooks.red, scripts: scripts.hooks.red },
       },
-      config.hooks.timeout,
+      { timeoutMs: config.hooks.timeout, network: config.hooks.network },
       log,
     ),
     motd: p.motd,

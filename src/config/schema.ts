@@ -60,6 +60,10 @@ const commandCheck = z.union([
     interval: durationSchema(1000, HOUR)
       .optional()
       .describe("retry a failed attempt after this until it passes or the deadline comes; default: no retry"),
+    network: z
+      .boolean()
+      .optional()
+      .describe("start it after network-online.target; default: assessment.network"),
   }),
 ]);
 
@@ -100,6 +104,12 @@ export const configSchema = z.strictObject({
       critical: checks.prefault({}),
       wanted: checks.prefault({}),
       noFailedUnits: z.boolean().default(false),
+      network: z
+        .boolean()
+        .default(true)
+        .describe(
+          "command and script checks start after network-online.target (After= and Wants=, as greenboot's do); the deadline still counts from the start of userspace",
+        ),
       commandTimeout: durationSchema(1000, HOUR)
         .default(60_000)
         .describe("how long one attempt of a command check may run unless it says otherwise; 1s to 1h"),
@@ -134,6 +144,10 @@ export const configSchema = z.strictObject({
       timeout: durationSchema(1000, HOUR)
         .default(30_000)
         .describe("each hook is killed after this; 1s to 1h"),
+      network: z
+        .boolean()
+        .default(true)
+        .describe("hooks start after network-online.target; a hook still waiting at its timeout is given up"),
     })
     .prefault({}),
   monitor: z

@@ -19,6 +19,8 @@ export interface CommandSpec {
   timeout: number;
   /** A failed attempt is retried after this many ms, until the deadline; none: one attempt. */
   interval?: number;
+  /** Start after network-online.target (After= and Wants=). */
+  network: boolean;
 }
 
 export interface CheckDef {

@@ -37,8 +37,8 @@ export function checksFromConfig(
       const argv = "file" in c ? scriptArgv(c.exec) : lineArgv(c.run);
       const spec =
         "file" in c
-          ? commandSpec(argv, a.commandTimeout)
-          : commandSpec(argv, c.timeout ?? a.commandTimeout, c.interval);
+          ? commandSpec(argv, a.commandTimeout, a.network)
+          : commandSpec(argv, c.timeout ?? a.commandTimeout, c.network ?? a.network, c.interval);
       const id = `command:${"file" in c ? c.file : c.run}`;
       if (defs.some((d) => d.id === id)) continue;
       const label = commandLabel("file" in c ? scriptArgv(c.file) : argv);

@@ -42,6 +42,6 @@ export function commandLabel(argv: readonly string[]): string {
   return (file ?? "").split("/").pop() ?? "";
 }
 
-export function commandSpec(argv: string[], timeout: number, interval?: number): CommandSpec {
-  return interval === undefined ? { argv, timeout } : { argv, timeout, interval };
+export function commandSpec(argv: string[], timeout: number, network: boolean, interval?: number): CommandSpec {
+  return interval === undefined ? { argv, timeout, network } : { argv, timeout, interval, network };
 }

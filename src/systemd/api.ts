@@ -31,6 +31,8 @@ export interface TransientService {
   remainAfterExit: boolean;
   /** Restart=on-failure with RestartSec= this, and no start limit: systemd retries until it is stopped. */
   restartMs?: number;
+  /** After= and Wants= network-online.target: it starts once the network is up (or the target is reached). */
+  network?: boolean;
 }
 
 /** The part of systemd's manager the daemon and the watchers use; SystemdClient speaks it over D-Bus. */

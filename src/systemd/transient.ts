@@ -16,7 +16,7 @@ type Call = (
 ) => Promise<unknown[]>;
 
 /** StartTransientUnit's property array for a oneshot service. */
-function transientProperties(svc: TransientService): [string, InstanceType<typeof Variant>][] {
+export function transientProperties(svc: TransientService): [string, InstanceType<typeof Variant>][] {
   const props: [string, InstanceType<typeof Variant>][] = [
     ["Description", new Variant("s", svc.description)],
     ["Type", new Variant("s", "oneshot")],
@@ -25,6 +25,11 @@ function transientProperties(svc: TransientService): [string, InstanceType<typeo
     ["TimeoutStartUSec", new Variant("t", BigInt(svc.timeoutMs) * 1000n)],
     ["Environment", new Variant("as", svc.environment)],
   ];
+  if (svc.network)
+    props.push(
+      ["After", new Variant("as", ["network-online.target"])],
+      ["Wants", new Variant("as", ["network-online.target"])],
+    );
   if (svc.restartMs !== undefined)
     props.push(
       ["Restart", new Variant("s", "on-failure")],

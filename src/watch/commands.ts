@@ -30,6 +30,7 @@ export class CommandChecks {
               environment: this.environment,
               remainAfterExit: true,
               restartMs: d.command!.interval,
+              network: d.command!.network,
             });
           } catch (err) {
             // Started by this daemon before a restart in the same boot: its unit tells how it went.

@@ -7,6 +7,7 @@ import { commandLabel, TransientNames } from "../../src/core/commands.js";
 import { rollbackNotice, trialNotice } from "../../src/core/motd.js";
 import { decided, MAX_TRIAL_RECORDS, started, type TrialRecord } from "../../src/core/trial-log.js";
 import { observeCommand, type UnitSnapshot } from "../../src/core/unit-rules.js";
+import { transientProperties } from "../../src/systemd/transient.js";
 
 const refusal = (raw: object) => {
   try {
@@ -26,7 +27,7 @@ describe("command checks in the config", () => {
         critical: {
           commands: [
             "curl -fsS http://127.0.0.1:8080/",
-            { run: "pg_isready", timeout: "10s", interval: "5s" },
+            { run: "pg_isready", timeout: "10s", interval: "5s", network: false },
           ],
           directories: ["/etc/greenboot/check/required.d"],
         },
@@ -54,31 +55,35 @@ describe("command checks in the config", () => {
         "command:curl -fsS http://127.0.0.1:8080/",
         "bootwarden-check-critical-curl.service",
         true,
-        { argv: ["/bin/sh", "-c", "curl -fsS http://127.0.0.1:8080/"], timeout: 120_000 },
+        { argv: ["/bin/sh", "-c", "curl -fsS http://127.0.0.1:8080/"], timeout: 120_000, network: true },
       ],
       [
         "command:pg_isready",
         "bootwarden-check-critical-pg_isready.service",
         true,
-        { argv: ["/bin/sh", "-c", "pg_isready"], timeout: 10_000, interval: 5000 },
+        { argv: ["/bin/sh", "-c", "pg_isready"], timeout: 10_000, interval: 5000, network: false },
       ],
       [
         "command:/etc/greenboot/check/required.d/01_repo.sh",
         "bootwarden-check-critical-01_repo.sh.service",
         true,
-        { argv: ["/bin/bash", "/etc/greenboot/check/required.d/01_repo.sh"], timeout: 120_000 },
+        {
+          argv: ["/bin/bash", "/etc/greenboot/check/required.d/01_repo.sh"],
+          timeout: 120_000,
+          network: true,
+        },
       ],
       [
         "command:/etc/greenboot/check/required.d/probe",
         "bootwarden-check-critical-probe.service",
         true,
-        { argv: ["/usr/libexec/checks/probe-v2"], timeout: 120_000 },
+        { argv: ["/usr/libexec/checks/probe-v2"], timeout: 120_000, network: true },
       ],
       [
         "command:/etc/greenboot/check/wanted.d/01_repo.sh",
         "bootwarden-check-wanted-01_repo.sh.service",
         false,
-        { argv: ["/bin/bash", "/etc/greenboot/check/wanted.d/01_repo.sh"], timeout: 120_000 },
+        { argv: ["/bin/bash", "/etc/greenboot/check/wanted.d/01_repo.sh"], timeout: 120_000, network: true },
       ],
     ]);
   });
@@ -219,5 +224,47 @@ describe("login notice and history", () => {
     for (let i = 0; i < MAX_TRIAL_RECORDS + 10; i++) log = started(log, `b${i}`, "B", "id-B", `t${i}`);
     expect(log).toHaveLength(MAX_TRIAL_RECORDS);
     expect(log[0]?.boot).toBe("b10");
+  });
+});
+
+describe("checks and the network", () => {
+  it("command and script checks start after network-online.target by default, as greenboot's do; opt out per check or for all", () => {
+    const specs = (assessment: object) =>
+      checksFromConfig(configSchema.parse({ assessment }).assessment, {
+        critical: [
+          { file: "/etc/greenboot/check/required.d/01.sh", exec: "/etc/greenboot/check/required.d/01.sh" },
+        ],
+        wanted: [],
+      }).map((d) => [d.id, d.command?.network]);
+    const critical = { commands: ["curl -fsS http://10.0.0.1/", { run: "local-only", network: false }] };
+    expect(specs({ critical })).toEqual([
+      ["command:curl -fsS http://10.0.0.1/", true],
+      ["command:local-only", false],
+      ["command:/etc/greenboot/check/required.d/01.sh", true],
+    ]);
+    expect(specs({ critical: { commands: ["a", { run: "b", network: true }] }, network: false })).toEqual([
+      ["command:a", false],
+      ["command:b", true],
+      ["command:/etc/greenboot/check/required.d/01.sh", false],
+    ]);
+  });
+
+  it("the transient unit of a network check carries After= and Wants= network-online.target, others neither", () => {
+    const svc = {
+      description: "d",
+      argv: ["/bin/true"],
+      timeoutMs: 1000,
+      environment: [],
+      remainAfterExit: true,
+    };
+    const deps = (network: boolean) =>
+      transientProperties({ ...svc, network })
+        .filter(([k]) => k === "After" || k === "Wants")
+        .map(([k, v]) => [k, v.signature, v.value]);
+    expect(deps(true)).toEqual([
+      ["After", "as", ["network-online.target"]],
+      ["Wants", "as", ["network-online.target"]],
+    ]);
+    expect(deps(false)).toEqual([]);
   });
 });
