@@ -172,3 +172,50 @@ hooks:
     expect(m.chroot("bootwarden", "history")).toMatch(/PARTLABEL=USR-B +unhealthy +daemon +command:/);
   });
 });
+
+describe("checks after the network, as greenboot's", { timeout: 300_000 }, () => {
+  /**
+   * A network that comes up 6 s into the boot: the stand-in server (port 8081) is started by a unit ordered
+   * Before=network-online.target, which reports ready only once it listens.
+   */
+  function lateNetwork(name: string, check: string): Machine {
+    const m = machine(name, `    commands: [${check}]\n`);
+    write(
+      m,
+      "usr/local/lib/late-web.js",
+      `require("node:http").createServer((q, r) => r.writeHead(200).end("ok\\n")).listen(8081, "127.0.0.1", () =>
+  require("node:child_process").execFileSync("systemd-notify", ["--ready"]));\n`,
+    );
+    unit(
+      m,
+      "late-network.service",
+      "[Unit]\nDescription=Stand-in network, up 6 s into the boot\nBefore=network-online.target\n[Service]\nType=notify\nNotifyAccess=all\nExecStartPre=/bin/sleep 6\nExecStart=/usr/bin/node /usr/local/lib/late-web.js\n[Install]\nWantedBy=network-online.target\n",
+    );
+    return m;
+  }
+
+  it("a check that needs the network waits for network-online.target and passes: the trial is blessed", async () => {
+    const m = lateNetwork("net-late", '"http-get http://127.0.0.1:8081/health"');
+    m.arm("USR-B");
+    expect(await m.boot()).toMatchObject({ slot: "USR-B", exit: 0 });
+    const j = m.journal(0);
+    expect(byId(j, MessageId.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
+    const unitName = "bootwarden-check-critical-http-get.service";
+    expect(ofUnit(j, unitName)).toContain("GET http://127.0.0.1:8081/health: 200");
+    // It ran after the late network, not at the start of the assessment.
+    const netUp = j.find(
+      (e) => e._SYSTEMD_UNIT === "init.scope" && /Reached target network-online\.target/.test(e.MESSAGE),
+    );
+    const ran = j.find((e) => e._SYSTEMD_UNIT === unitName);
+    expect(Number(ran?.__MONOTONIC_TIMESTAMP)).toBeGreaterThan(Number(netUp?.__MONOTONIC_TIMESTAMP));
+  });
+
+  it("the same boot with network: false on the check: it runs at once, fails, and the trial is rolled back", async () => {
+    const m = lateNetwork("net-early", '{run: "http-get http://127.0.0.1:8081/health", network: false}');
+    m.arm("USR-B");
+    expect(await m.boot()).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    expect(byId(m.journal(0), MessageId.verdict)[0]?.MESSAGE).toMatch(
+      /unhealthy: command:http-get http:\/\/127\.0\.0\.1:8081\/health failed: exited with status 2$/,
+    );
+  });
+});
