@@ -16,7 +16,7 @@ export async function checkConfig(configPath: string | undefined, apply: boolean
   await enforceFlagTrust(config.assessment, (p) =>
     process.stderr.write(`bootwarden: warning: flag path other users can write: ${p}\n`),
   );
-  const scripts = await findScripts(config);
+  const scripts = await findScripts(config, (m) => process.stderr.write(`bootwarden: warning: ${m}\n`));
   const p = await writePath(config.bootState);
   if (p && !(await sandboxAllows(p))) {
     if (!apply)
@@ -36,6 +36,8 @@ export async function checkConfig(configPath: string | undefined, apply: boolean
     n(scripts.checks.wanted) && `${n(scripts.checks.wanted)} wanted check script(s)`,
     n(scripts.hooks.green) + n(scripts.hooks.red) &&
       `${n(scripts.hooks.green) + n(scripts.hooks.red)} hook script(s)`,
+    n(scripts.skipped) &&
+      `${n(scripts.skipped)} disabled (${scripts.skipped.map((f) => f.split("/").pop()).join(", ")})`,
   ].filter(Boolean);
   process.stdout.write(
     `config OK (${files.join(", ") || "built-in defaults"}): backend ${config.bootState.backend}${found.length ? `, ${found.join(", ")}` : ""}\n`,

@@ -136,7 +136,8 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
     await enforceFlagTrust(config.assessment, (p) =>
       log.warn({ MESSAGE_ID: MessageId.untrustedFlagPath }, `flag path other users can write: ${p}`),
     );
-    scripts = await findScripts(config);
+    scripts = await findScripts(config, (m) => log.warn(m));
+    for (const f of scripts.skipped) log.info(`not running ${f}: disabled (DISABLED_HEALTHCHECKS)`);
   } catch (err) {
     const msg = describeError(err);
     log.error(

@@ -121,6 +121,17 @@ export const configSchema = z.strictObject({
         .describe(
           "`arm` refuses a slot whose trials failed this many times since it was last blessed (--force)",
         ),
+      disabled: z
+        .array(z.string().regex(/^[^/]+$/, "must be a script's file name, not a path"))
+        .default([])
+        .describe(
+          "script file names in the check directories not to run (as greenboot's DISABLED_HEALTHCHECKS)",
+        ),
+      greenbootConfig: absPath
+        .optional()
+        .describe(
+          "read DISABLED_HEALTHCHECKS from this greenboot.conf at every start too (e.g. /etc/greenboot/greenboot.conf)",
+        ),
       allowUntrustedFlagPaths: z
         .boolean()
         .default(false)

@@ -42,6 +42,11 @@ export function commandLabel(argv: readonly string[]): string {
   return (file ?? "").split("/").pop() ?? "";
 }
 
-export function commandSpec(argv: string[], timeout: number, network: boolean, interval?: number): CommandSpec {
+export function commandSpec(
+  argv: string[],
+  timeout: number,
+  network: boolean,
+  interval?: number,
+): CommandSpec {
   return interval === undefined ? { argv, timeout, network } : { argv, timeout, interval, network };
 }

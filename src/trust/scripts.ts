@@ -2,6 +2,7 @@ import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../base/errors.js";
 import { sysPath } from "../base/paths.js";
+import { greenbootDisabled } from "../config/greenboot.js";
 import type { Config } from "../config/schema.js";
 import type { FoundScripts, Script } from "../core/checks.js";
 import { trustProblem } from "./rule.js";
@@ -64,27 +65,33 @@ export async function trustedPath(file: string): Promise<{ real: string } | { pr
 export interface Listing {
   scripts: Script[];
   problems: string[];
+  /** Scripts not run because their name is disabled (greenboot's DISABLED_HEALTHCHECKS). */
+  skipped: string[];
 }
 
 /**
  * Every executable regular file, and every *.sh (greenboot runs those with bash whatever their mode), in `dir`, in
  * lexical order, with the path each resolves to. Other entries (READMEs, subdirectories) are skipped.
  */
-export async function listScripts(dir: string): Promise<Listing> {
-  const out: Listing = { scripts: [], problems: [] };
+export async function listScripts(dir: string, disabled: ReadonlySet<string> = new Set()): Promise<Listing> {
+  const out: Listing = { scripts: [], problems: [], skipped: [] };
   let names: string[];
   try {
     const d = await trustedPath(dir);
-    if ("problem" in d) return { scripts: [], problems: [`${dir}: ${d.problem}`] };
+    if ("problem" in d) return { scripts: [], problems: [`${dir}: ${d.problem}`], skipped: [] };
     names = (await readdir(sysPath(d.real))).sort();
   } catch (err) {
-    return { scripts: [], problems: [`${dir}: ${why(err)}`] };
+    return { scripts: [], problems: [`${dir}: ${why(err)}`], skipped: [] };
   }
   for (const name of names) {
     const file = path.join(dir, name);
     try {
       const st = await stat(sysPath(file));
       if (!st.isFile() || !(name.endsWith(".sh") || st.mode & 0o111)) continue;
+      if (disabled.has(name)) {
+        out.skipped.push(file);
+        continue;
+      }
       const t = await trustedPath(file);
       if ("problem" in t) out.problems.push(`${file}: ${t.problem}`);
       else out.scripts.push({ file, exec: t.real });
@@ -95,12 +102,18 @@ export async function listScripts(dir: string): Promise<Listing> {
   return out;
 }
 
-async function listAll(dirs: readonly string[], problems: string[]): Promise<Script[]> {
+async function listAll(
+  dirs: readonly string[],
+  problems: string[],
+  disabled?: ReadonlySet<string>,
+  skipped?: string[],
+): Promise<Script[]> {
   const scripts: Script[] = [];
   for (const d of dirs) {
-    const l = await listScripts(d);
+    const l = await listScripts(d, disabled);
     scripts.push(...l.scripts);
     problems.push(...l.problems);
+    skipped?.push(...l.skipped);
   }
   return scripts;
 }
@@ -114,16 +127,25 @@ export interface FoundHooks {
  * The check and hook scripts a config's directories hold. Any script that may not run refuses the whole
  * configuration (exit 78), naming it: running the others would make a verdict on checks the operator did not get.
  */
-export async function findScripts(config: Pick<Config, "assessment" | "hooks">): Promise<{
+export async function findScripts(
+  config: Pick<Config, "assessment" | "hooks">,
+  warn: (msg: string) => void = () => undefined,
+): Promise<{
   checks: FoundScripts;
   hooks: FoundHooks;
+  /** Check scripts not run: disabled by name (assessment.disabled, greenboot.conf's DISABLED_HEALTHCHECKS). */
+  skipped: string[];
 }> {
   const problems: string[] = [];
+  const skipped: string[] = [];
   const a = config.assessment;
+  const fromGreenboot = a.greenbootConfig ? await greenbootDisabled(a.greenbootConfig, warn) : [];
+  const disabled = new Set([...a.disabled, ...fromGreenboot]);
   const found = {
+    skipped,
     checks: {
-      critical: await listAll(a.critical.directories, problems),
-      wanted: await listAll(a.wanted.directories, problems),
+      critical: await listAll(a.critical.directories, problems, disabled, skipped),
+      wanted: await listAll(a.wanted.directories, problems, disabled, skipped),
     },
     hooks: {
       green: await listAll(config.hooks.greenDirectories, problems),

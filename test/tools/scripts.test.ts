@@ -150,6 +150,7 @@ describe("a script reached through links is trusted only if every hop is", () =>
       const l = await listScripts("/etc/greenboot/check/required.d");
       expect(l).toEqual({
         problems: [],
+        skipped: [],
         scripts: [
           {
             file: "/etc/greenboot/check/required.d/01-repo.sh",
@@ -166,5 +167,39 @@ describe("a script reached through links is trusted only if every hop is", () =>
       if (before === undefined) delete process.env.BOOTWARDEN_ROOT;
       else process.env.BOOTWARDEN_ROOT = before;
     }
+  });
+});
+
+describe("greenboot's DISABLED_HEALTHCHECKS", () => {
+  const withConfig = (extra: string) =>
+    writeFileSync(
+      path.join(root, "etc/bootwarden/config.yaml"),
+      `bootState:\n  backend: grubenv\n  path: /boot/grubenv\nassessment:\n  critical:\n    directories: [/etc/greenboot/check/required.d]\n${extra}`,
+    );
+
+  it("the scripts greenboot.conf disables are not run, even one that would be refused", () => {
+    mkdirSync(path.join(root, "etc/greenboot"), { recursive: true });
+    writeFileSync(
+      path.join(root, "etc/greenboot/greenboot.conf"),
+      'DISABLED_HEALTHCHECKS=("02-probe" "09-open.sh")\n',
+    );
+    put("etc/greenboot/check/required.d/09-open.sh", 0o666); // world-writable: refused, were it run
+    withConfig("  greenbootConfig: /etc/greenboot/greenboot.conf\n");
+    const r = checkConfig();
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(
+      /backend grubenv, 1 critical check script\(s\), 2 disabled \(02-probe, 09-open\.sh\)\n$/,
+    );
+  });
+
+  it("assessment.disabled does the same without greenboot.conf; a greenboot.conf it cannot read disables nothing, with a warning", () => {
+    mkdirSync(path.join(root, "etc/greenboot"), { recursive: true });
+    writeFileSync(path.join(root, "etc/greenboot/greenboot.conf"), 'DISABLED_HEALTHCHECKS="02-probe"\n');
+    withConfig("  disabled: [01-repo.sh]\n  greenbootConfig: /etc/greenboot/greenboot.conf\n");
+    const r = checkConfig();
+    expect(r.stderr).toBe(
+      'bootwarden: warning: /etc/greenboot/greenboot.conf: DISABLED_HEALTHCHECKS="02-probe" is not a bash array ("a.sh" "b.sh"); no check is disabled\n',
+    );
+    expect(r.stdout).toMatch(/1 critical check script\(s\), 1 disabled \(01-repo\.sh\)\n$/);
   });
 });

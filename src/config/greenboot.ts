@@ -1,0 +1,39 @@
+import { errnoText } from "../base/errors.js";
+import { sysPath } from "../base/paths.js";
+import { readRegular } from "../base/read-regular.js";
+
+/**
+ * The script names greenboot's own `DISABLED_HEALTHCHECKS=("a.sh" "b.sh")` (a bash array in greenboot.conf) lists,
+ * or why the line could not be read. No such line, or `()`: none. Pure.
+ */
+export function parseDisabledHealthchecks(text: string): { names: string[] } | { problem: string } {
+  const lines = text.split("\n").filter((l) => /^\s*DISABLED_HEALTHCHECKS=/.test(l));
+  const line = lines.at(-1); // sourced by bash: the last assignment wins
+  if (line === undefined) return { names: [] };
+  const value = line.replace(/^\s*DISABLED_HEALTHCHECKS=/, "").trim();
+  if (value === "" || value === "()") return { names: [] };
+  const m = /^\((.*)\)$/.exec(value);
+  if (!m) return { problem: `DISABLED_HEALTHCHECKS=${value} is not a bash array ("a.sh" "b.sh")` };
+  const names = [...m[1]!.matchAll(/"([^"]*)"|'([^']*)'|([^\s"']+)/g)].map((x) => x[1] ?? x[2] ?? x[3]!);
+  return { names: names.filter((n) => n.length > 0) };
+}
+
+/**
+ * greenboot.conf's DISABLED_HEALTHCHECKS, read as greenboot reads it at every start: a missing file disables nothing;
+ * a line it cannot read is said through `warn` and disables nothing (greenboot-rs does the same).
+ */
+export async function greenbootDisabled(file: string, warn: (msg: string) => void): Promise<string[]> {
+  let text: string;
+  try {
+    text = (await readRegular(sysPath(file), 1 << 20)).toString("utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") warn(`${file}: cannot read: ${errnoText(err)}`);
+    return [];
+  }
+  const r = parseDisabledHealthchecks(text);
+  if ("problem" in r) {
+    warn(`${file}: ${r.problem}; no check is disabled`);
+    return [];
+  }
+  return r.names;
+}
