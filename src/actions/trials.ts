@@ -1,9 +1,15 @@
-import { readFile } from "node:fs/promises";
+import { readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import { writeAtomic } from "../base/atomic-write.js";
 import { STATE_DIR, sysPath } from "../base/paths.js";
 import { type Parsed, readRecord } from "../base/read-json.js";
-import { parseFailures, parseHistory, parseLastTrial, type SlotHistory } from "../core/records.js";
+import {
+  parseDeploymentRollback,
+  parseFailures,
+  parseHistory,
+  parseLastTrial,
+  type SlotHistory,
+} from "../core/records.js";
 import type { LastTrial, SlotKey } from "../core/status.js";
 import { decided, started, type TrialRecord } from "../core/trial-log.js";
 
@@ -12,7 +18,8 @@ export async function bootId(file = sysPath("/proc/sys/kernel/random/boot_id")):
   return (await readFile(file, "utf8").catch(() => "")).trim().replaceAll("-", "");
 }
 
-const MAX_SLOTS = 16; // bounded: slots come and go with partition tables and entries, the record must not grow
+const MAX_SLOTS = 16;
+const DEPLOYMENT = "deployment-rollback.json"; // bounded: slots come and go with partition tables and entries, the record must not grow
 
 /**
  * The trial bookkeeping, all of it, in /var/lib/bootwarden (0700; files 0640):
@@ -77,6 +84,8 @@ export class TrialRecords {
   }
 
   async started(k: SlotKey): Promise<void> {
+    // A new trial: the deployment rollback of an earlier failed one is done with.
+    await unlink(path.join(this.dir, DEPLOYMENT)).catch(() => undefined);
     const log = await this.history();
     const next = started(log, await bootId(), k.slot, k.id, new Date().toISOString());
     if (next !== log) await this.save("history.json", next);
@@ -99,6 +108,15 @@ export class TrialRecords {
     };
     const next = decided(log, d);
     if (next !== log) await this.save("history.json", next);
+  }
+
+  /** Whether the previous deployment was made the default after the last failed trial (once, until a new trial). */
+  async deploymentRolledBack(): Promise<boolean> {
+    return (await this.read(DEPLOYMENT, parseDeploymentRollback)) !== undefined;
+  }
+
+  recordDeploymentRollback(slot: string, how: string): Promise<void> {
+    return this.save(DEPLOYMENT, { slot, how, at: new Date().toISOString() });
   }
 
   lastTrial(): Promise<LastTrial | undefined> {

@@ -21,5 +21,6 @@ export const MessageId = {
   rollbackFailed: "4a60e7f026ae443282e51902dd88d34b",
   foreignSignal: "80311813009c49c18e5577636e7ce338",
   markBadRetry: "7b6be8eb6ecc4dc88ecb0fd0a632b47d",
+  deploymentRollback: "4bf6e1b6b4a040f695d4352a57d9c31e",
   recordDamaged: "c52a065d723b43a984c7cdd624fa9fc4",
 } as const;

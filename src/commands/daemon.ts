@@ -1,9 +1,11 @@
+import { DeploymentRollback } from "../actions/deployment-rollback.js";
 import { FileFlagWriter } from "../actions/flag-writer.js";
 import { TransientHookRunner } from "../actions/hooks.js";
 import { FileMotd } from "../actions/motd.js";
 import { announceNormalBoot } from "../actions/normal-boot.js";
 import type { FlagWriter, Motd, StatusStore } from "../actions/ports.js";
 import { FileStatusStore } from "../actions/status-store.js";
+import { TrialRecords } from "../actions/trials.js";
 import { writeAtomic } from "../base/atomic-write.js";
 import { type Clock, realClock } from "../base/clock.js";
 import { describeError } from "../base/errors.js";
@@ -194,6 +196,7 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
       log,
     ),
     motd: p.motd,
+    deployments: new DeploymentRollback(systemd, new TrialRecords(), log),
     scripts: scripts.checks,
     notifier,
     collectHeap: p.collectHeap,

@@ -124,3 +124,10 @@ export function parseStatus(v: unknown): Parsed<DaemonStatus> {
     (v.assessment === undefined || isAssessment(v.assessment));
   return ok ? { value: v as unknown as DaemonStatus } : { problem: "not a status record of bootwarden's" };
 }
+
+/** deployment-rollback.json: the previous deployment was made the default after the last failed trial. */
+export function parseDeploymentRollback(v: unknown): Parsed<{ slot: string; how: string; at: string }> {
+  return isObj(v) && typeof v.slot === "string" && typeof v.how === "string" && typeof v.at === "string"
+    ? { value: v as { slot: string; how: string; at: string } }
+    : { problem: "not a record of a deployment rollback" };
+}

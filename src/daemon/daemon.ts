@@ -87,6 +87,8 @@ export class Daemon {
       // A restart in the same boot finds its own status file and stays quiet about the previous trial.
       const failed = await announceNormalBoot(boot, this.d, plan.status.done.length === 0);
       if (failed) this.status.rolledBackFrom = failed;
+      if (failed)
+        void this.d.deployments?.afterFallback(failed).catch((e: Error) => this.d.log.warn(e.message));
       this.afterFailedTrial = failed !== undefined;
     } else {
       const how = { resumed: plan.mode === "resume", checks: defs.length };

@@ -21,6 +21,8 @@ export interface DaemonDeps {
   notifier: Notifier;
   /** One full collection of the heap (bytes in use after it), once the daemon idles after the verdict; none: never. */
   collectHeap?: () => number;
+  /** After a fallback from a failed trial: the previous ostree/bootc deployment made the default (or nothing). */
+  deployments?: { afterFallback(failed: { slot: string }): Promise<void> };
   log: Logger;
   clock: Clock;
   /** Leave so that systemd restarts the assessment (a watcher or an action failed for good). */

@@ -219,3 +219,39 @@ describe("checks after the network, as greenboot's", { timeout: 300_000 }, () =>
     );
   });
 });
+
+describe("an ostree/bootc host after a fallback", { timeout: 400_000 }, () => {
+  it("the previous deployment is made the default once (bootc rollback, as greenboot does), not at later boots", async () => {
+    const m = machine("bootc", "", { badSlots: ["USR-B"] });
+    // Stand-ins: an ostree host (/run/ostree-booted, made early at every boot) with bootc, whose calls are recorded.
+    write(
+      m,
+      "usr/bin/bootc",
+      '#!/bin/sh\necho "bootc $*" >> /var/lib/bootwarden-test/bootc-calls\n[ "$1" = status ] && echo \'{"kind":"BootcHost"}\'\nexit 0\n',
+      0o755,
+    );
+    unit(
+      m,
+      "ostree-booted.service",
+      "[Unit]\nDefaultDependencies=no\nBefore=bootwarden.service sysinit.target\n[Service]\nType=oneshot\nExecStart=/bin/touch /run/ostree-booted\n[Install]\nWantedBy=sysinit.target\n",
+    );
+    m.arm("USR-B");
+    expect(await m.boot()).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    expect(m.file("var/lib/bootwarden-test/bootc-calls")).toBeUndefined(); // not on the failing trial itself
+    expect(await m.boot()).toMatchObject({ slot: "USR-A", exit: 0 });
+    const j = m.journal(1);
+    expect(byId(j, MessageId.deploymentRollback).map((e) => e.MESSAGE)).toEqual([
+      "made the previous deployment the default after the failed trial of PARTLABEL=USR-B (bootwarden-deployment-rollback.service)",
+    ]);
+    expect(ofUnit(j, "bootwarden-deployment-rollback.service")).toContain("bootc rollback");
+    expect(m.file("var/lib/bootwarden-test/bootc-calls")).toBe(
+      "bootc status --booted --json\nbootc rollback\n",
+    );
+    // The next boot of A is an ordinary one: nothing is rolled back again.
+    expect(await m.boot()).toMatchObject({ slot: "USR-A", exit: 0 });
+    expect(byId(m.journal(2), MessageId.deploymentRollback)).toEqual([]);
+    expect(m.file("var/lib/bootwarden-test/bootc-calls")).toBe(
+      "bootc status --booted --json\nbootc rollback\n",
+    );
+  });
+});
