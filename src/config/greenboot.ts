@@ -7,12 +7,19 @@ import { readRegular } from "../base/read-regular.js";
  * or why the line could not be read. No such line, or `()`: none. Pure.
  */
 export function parseDisabledHealthchecks(text: string): { names: string[] } | { problem: string } {
-  const lines = text.split("\n").filter((l) => /^\s*DISABLED_HEALTHCHECKS=/.test(l));
-  const line = lines.at(-1); // sourced by bash: the last assignment wins
-  if (line === undefined) return { names: [] };
-  const value = line.replace(/^\s*DISABLED_HEALTHCHECKS=/, "").trim();
-  if (value === "" || value === "()") return { names: [] };
-  const m = /^\((.*)\)$/.exec(value);
+  // Sourced by bash: the last assignment wins; an array may span lines, as greenboot.conf's own example does.
+  const all = [...text.matchAll(/^[ \t]*DISABLED_HEALTHCHECKS=(.*)$/gm)];
+  const last = all.at(-1);
+  if (!last) return { names: [] };
+  let value = last[1]!.trim();
+  if (value.startsWith("(") && !value.includes(")")) {
+    const rest = text.slice(last.index! + last[0].length);
+    const end = rest.indexOf(")");
+    if (end < 0) return { problem: "DISABLED_HEALTHCHECKS=( is never closed" };
+    value = `${value}${rest.slice(0, end + 1)}`.replace(/\s+/g, " ");
+  }
+  if (value === "" || /^\(\s*\)$/.test(value)) return { names: [] };
+  const m = /^\((.*)\)$/s.exec(value);
   if (!m) return { problem: `DISABLED_HEALTHCHECKS=${value} is not a bash array ("a.sh" "b.sh")` };
   const names = [...m[1]!.matchAll(/"([^"]*)"|'([^']*)'|([^\s"']+)/g)].map((x) => x[1] ?? x[2] ?? x[3]!);
   return { names: names.filter((n) => n.length > 0) };

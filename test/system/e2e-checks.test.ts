@@ -2,7 +2,7 @@
 // transient unit outside the daemon's sandbox (PrivateNetwork=yes there, yet the checks and hooks reach a server on
 // the machine's loopback), a hanging check killed at its timeout, red hooks before the reboot, the login notice at
 // each stage, and `bootwarden history` after the rollback boot. Needs root; CI runs it as root.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
@@ -178,8 +178,8 @@ describe("checks after the network, as greenboot's", { timeout: 300_000 }, () =>
    * A network that comes up 6 s into the boot: the stand-in server (port 8081) is started by a unit ordered
    * Before=network-online.target, which reports ready only once it listens.
    */
-  function lateNetwork(name: string, check: string): Machine {
-    const m = machine(name, `    commands: [${check}]\n`);
+  function lateNetwork(name: string, check: string, yaml = `    commands: [${check}]\n`): Machine {
+    const m = machine(name, yaml);
     write(
       m,
       "usr/local/lib/late-web.js",
@@ -208,6 +208,57 @@ describe("checks after the network, as greenboot's", { timeout: 300_000 }, () =>
     );
     const ran = j.find((e) => e._SYSTEMD_UNIT === unitName);
     expect(Number(ran?.__MONOTONIC_TIMESTAMP)).toBeGreaterThan(Number(netUp?.__MONOTONIC_TIMESTAMP));
+  });
+
+  it("greenboot's own required.d and wanted.d scripts, unchanged, after the late network: blessed healthy", async () => {
+    const m = lateNetwork(
+      "greenboot-own",
+      "",
+      `    directories: [/etc/greenboot/check/required.d]
+  wanted:
+    directories: [/etc/greenboot/check/wanted.d]
+  greenbootConfig: /etc/greenboot/greenboot.conf
+`,
+    );
+    const fixtures = path.join(import.meta.dirname, "../fixtures/greenboot");
+    for (const f of [
+      "check/required.d/00_required_scripts_start.sh",
+      "check/required.d/01_repository_dns_check.sh",
+      "check/required.d/02_watchdog.sh",
+      "check/wanted.d/00_wanted_scripts_start.sh",
+      "check/wanted.d/01_update_platforms_check.sh",
+      "greenboot.conf",
+    ])
+      write(m, `etc/greenboot/${f}`, readFileSync(path.join(fixtures, f), "utf8"));
+    // What a Fedora IoT machine has for them: an ostree remote, its name resolvable, the update server (here the
+    // late stand-in on 8081), and curl (a stand-in: a minimal Debian has none; HEAD over bash's /dev/tcp).
+    write(
+      m,
+      "etc/ostree/remotes.d/fedora-iot.conf",
+      '[remote "fedora-iot"]\nurl=http://updates.example.test:8081/repo\n',
+    );
+    write(m, "etc/hosts", "127.0.0.1 localhost\n127.0.0.1 updates.example.test\n");
+    write(
+      m,
+      "usr/local/bin/curl",
+      `#!/bin/bash
+url=\${@: -1}; url=\${url#http://}; hostport=\${url%%/*}; path=/\${url#*/}
+exec 3<>/dev/tcp/127.0.0.1/\${hostport#*:} || { echo 000; exit 7; }
+printf 'HEAD %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' "$path" "$hostport" >&3
+read -r _ status _ <&3; echo "$status"
+`,
+      0o755,
+    );
+    m.arm("USR-B");
+    expect(await m.boot()).toMatchObject({ slot: "USR-B", exit: 0 });
+    const j = m.journal(0);
+    expect(byId(j, MessageId.verdict).map((e) => e.MESSAGE)).toEqual([
+      "verdict for trial boot of PARTLABEL=USR-B: healthy: all critical checks passed",
+    ]);
+    const out = (script: string) => ofUnit(j, `bootwarden-check-${script}.service`);
+    expect(out("critical-01_repository_dns_check.sh")).toContain("All domains have resolved correctly");
+    expect(out("critical-02_watchdog.sh")).toContain("No watchdog on the system, skipping check");
+    expect(out("wanted-01_update_platforms_check.sh")).toContain("We can connect to all update platforms");
   });
 
   it("the same boot with network: false on the check: it runs at once, fails, and the trial is rolled back", async () => {

@@ -9,6 +9,19 @@ describe("greenboot.conf's DISABLED_HEALTHCHECKS", () => {
     });
   });
 
+  it("an array over several lines, as greenboot.conf's own example writes it; its commented example is no assignment", () => {
+    const conf = `### DISABLED_HEALTHCHECKS=(\n### \t"01_repository_dns_check.sh" \n### )\nDISABLED_HEALTHCHECKS=(\n\t"01_repository_dns_check.sh" \n\t"02_watchdog.sh"\n)\n`;
+    expect(parseDisabledHealthchecks(conf)).toEqual({
+      names: ["01_repository_dns_check.sh", "02_watchdog.sh"],
+    });
+    expect(parseDisabledHealthchecks('### DISABLED_HEALTHCHECKS=(\n###  "a.sh"\n### )\n')).toEqual({
+      names: [],
+    });
+    expect(parseDisabledHealthchecks('DISABLED_HEALTHCHECKS=(\n "a.sh"\n')).toEqual({
+      problem: "DISABLED_HEALTHCHECKS=( is never closed",
+    });
+  });
+
   it("none: no line, an empty value, or ()", () => {
     for (const conf of [
       "GREENBOOT_MAX_BOOT_ATTEMPTS=3\n",
