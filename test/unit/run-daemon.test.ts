@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FileStatusStore } from "../../src/actions/status-store.js";
 import { MessageId } from "../../src/base/message-ids.js";
 import { runBackstop } from "../../src/commands/backstop.js";
 import { type DaemonPorts, runDaemon } from "../../src/commands/daemon.js";
@@ -103,6 +104,32 @@ describe("runDaemon, in process", () => {
     expect(p.flags.writes.map((w) => w.which)).toEqual(["healthy"]);
     expect(p.records.filter((r) => r.MESSAGE_ID === MessageId.configInvalid)).toHaveLength(1);
     expect(systemd.closed).toBe(true);
+  });
+
+  it("a damaged status.json from before a restart: said once, and the daemon starts over with a fresh one", async () => {
+    grubenv("boot_counter=2\nboot_success=0\n");
+    mkdirSync(path.join(root, "run/bootwarden"), { recursive: true });
+    writeFileSync(
+      path.join(root, "run/bootwarden/status.json"),
+      '{"phase": "verdict", "done": 5, "notes": []}',
+    );
+    const { p, systemd, stop } = ports();
+    const damaged: string[] = [];
+    const store = new FileStatusStore(undefined, undefined, (msg) => damaged.push(msg));
+    const run = runDaemon(config(CONFIG), { ...p, store });
+    await until(() => p.notifier.sent.some((s) => s.startsWith("READY=1")));
+    expect(damaged).toEqual([
+      `${path.join(root, "run/bootwarden/status.json")}: not a status record of bootwarden's`,
+    ]);
+    expect((await store.read())?.phase).toBe("assessing");
+    systemd.set("app.service", {
+      ActiveState: "active",
+      SubState: "running",
+      ActiveEnterTimestampMonotonic: 4_000_000n,
+    });
+    await until(() => p.flags.writes.length > 0);
+    stop();
+    expect(await run).toBe(0);
   });
 });
 
