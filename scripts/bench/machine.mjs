@@ -1,7 +1,7 @@
 // The benchmark's machines: bootwarden (on the host's Node or the bundled one) and the Flatcar tutorial's units side by
 // side in one container, and one measured trial boot after a warm-up normal boot.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { MessageId } from "../../dist/base/message-ids.js";
 import { Machine, machineConfig, REPO, sysextImage } from "../lib/harness.mjs";
@@ -32,14 +32,16 @@ export const enable = (m, units) =>
 /**
  * A container with bootwarden (installed per `runtime`) and the tutorial's units side by side, `critical` critical
  * units, `unrelated` trivial units started the moment app.service is active, and the probe that records the figures.
+ * `busy`: a busy boot instead: app.service becomes active 4 s after it starts, and the unrelated units start with it
+ * and end between 3.9 and 4.1 s after their start, so that their signals straddle the critical unit's activation.
  */
 export function benchMachine(
   name,
-  { runtime, critical = ["app.service"], unrelated = 0, idle = 0, deadline = "60s" },
+  { runtime, critical = ["app.service"], unrelated = 0, idle = 0, deadline = "60s", busy = false },
 ) {
   const m = new Machine(`bench-${name}`).create({
     config: machineConfig({ units: critical, deadline }),
-    appDelay: 1,
+    appDelay: busy ? 4 : 1,
     install: runtime.install,
     ...(runtime.install === "sysext" ? { image: sysextImage() } : {}),
   });
@@ -57,10 +59,18 @@ export function benchMachine(
   };
   const scale = critical.filter((u) => u.startsWith("bench-u"));
   const others = Array.from({ length: unrelated }, (_, i) => `bench-x${i + 1}.service`);
-  for (const u of [...scale, ...others])
+  const ends = (i) => (3.9 + (0.2 * i) / Math.max(1, others.length - 1)).toFixed(3);
+  for (const [i, u] of [...scale, ...others].entries()) {
+    const other = u.startsWith("bench-x");
+    const exec = busy && other ? `/bin/sleep ${ends(i - scale.length)}` : "/bin/true";
     files[`etc/systemd/system/${u}`] =
-      `[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n[Install]\nWantedBy=${u.startsWith("bench-x") ? "bench-units.target" : "bench-critical.target"}\n`;
-  if (others.length) {
+      `[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=${exec}\n[Install]\nWantedBy=${other ? "bench-units.target" : "bench-critical.target"}\n`;
+  }
+  if (others.length && busy) {
+    // Pulled into the boot's own transaction, beside app.service: started together with it.
+    files["etc/systemd/system/bench-units.target"] =
+      "[Unit]\nDescription=Unrelated units\n[Install]\nWantedBy=multi-user.target\n";
+  } else if (others.length) {
     files["etc/systemd/system/bench-units.target"] = "[Unit]\nDescription=Unrelated units\n";
     files["etc/systemd/system/bench-burst.service"] =
       "[Unit]\nAfter=app.service\n[Service]\nType=oneshot\nExecStart=/bin/systemctl start --no-block bench-units.target\n[Install]\nWantedBy=multi-user.target\n";
@@ -72,12 +82,19 @@ export function benchMachine(
       "[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 1; systemctl start bench-critical.target'\n[Install]\nWantedBy=multi-user.target\n";
   }
   addFiles(m, files);
+  // The unrelated units' [Install] only takes effect through links: made here, as `systemctl enable` would (one call
+  // per thousand units is slow). Without them bench-units.target started nothing at all.
+  if (others.length) {
+    const wants = path.join(m.dir, "etc/systemd/system/bench-units.target.wants");
+    mkdirSync(wants, { recursive: true });
+    for (const u of others) symlinkSync(`/etc/systemd/system/${u}`, path.join(wants, u));
+  }
   enable(m, [
     "bench-anchor.service",
     "bench-probe.service",
     ...TUTORIAL_UNITS,
     ...scale,
-    ...(others.length ? ["bench-burst.service"] : []),
+    ...(others.length ? [busy ? "bench-units.target" : "bench-burst.service"] : []),
     ...(scale.length ? ["bench-start.service"] : []),
   ]);
   if (runtime.install === "sysext") {

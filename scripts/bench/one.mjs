@@ -24,7 +24,13 @@ const units = n === 1 ? ["app.service"] : Array.from({ length: n }, (_, k) => `b
 const PROF_DIR = "var/lib/bootwarden/prof";
 const r = await bootOnce(
   `one-${key}`,
-  { runtime: rt, critical: units, unrelated: Number(unrelated), idle: Number(process.env.BENCH_IDLE ?? 0) },
+  {
+    runtime: rt,
+    critical: units,
+    unrelated: Number(unrelated),
+    idle: Number(process.env.BENCH_IDLE ?? 0),
+    busy: flags.includes("--busy"),
+  },
   {
     // Node refuses --cpu-prof in NODE_OPTIONS: the daemon's command line gets it.
     prepare: (m) => {
