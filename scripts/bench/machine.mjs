@@ -62,14 +62,22 @@ export function benchMachine(
   const ends = (i) => (3.9 + (0.2 * i) / Math.max(1, others.length - 1)).toFixed(3);
   for (const [i, u] of [...scale, ...others].entries()) {
     const other = u.startsWith("bench-x");
-    const exec = busy && other ? `/bin/sleep ${ends(i - scale.length)}` : "/bin/true";
+    // Busy: each ends at a moment fixed from the same anchor as app.service's start (t0), so that the spread of a
+    // thousand spawns does not spread their ends: /proc/uptime and systemd's timestamps run on the host's clock.
+    const exec =
+      busy && other
+        ? `/bin/sh -c 'read t0 _ </run/bench/t0; read now _ </proc/uptime; exec sleep $(awk "BEGIN{d=$t0+${ends(i - scale.length)}-$now; print (d>0?d:0)}")'`
+        : "/bin/true";
+    const after = busy && other ? "[Unit]\nAfter=bench-t0.service\n" : "";
     files[`etc/systemd/system/${u}`] =
-      `[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=${exec}\n[Install]\nWantedBy=${other ? "bench-units.target" : "bench-critical.target"}\n`;
+      `${after}[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=${exec}\n[Install]\nWantedBy=${other ? "bench-units.target" : "bench-critical.target"}\n`;
   }
   if (others.length && busy) {
-    // Pulled into the boot's own transaction, beside app.service: started together with it.
+    // Pulled into the boot's own transaction, beside app.service: started together with it, after the anchor.
     files["etc/systemd/system/bench-units.target"] =
       "[Unit]\nDescription=Unrelated units\n[Install]\nWantedBy=multi-user.target\n";
+    files["etc/systemd/system/bench-t0.service"] =
+      "[Unit]\nBefore=app.service\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'mkdir -p /run/bench; cut -d\" \" -f1 /proc/uptime > /run/bench/t0'\n[Install]\nWantedBy=multi-user.target\n";
   } else if (others.length) {
     files["etc/systemd/system/bench-units.target"] = "[Unit]\nDescription=Unrelated units\n";
     files["etc/systemd/system/bench-burst.service"] =
@@ -94,7 +102,7 @@ export function benchMachine(
     "bench-probe.service",
     ...TUTORIAL_UNITS,
     ...scale,
-    ...(others.length ? [busy ? "bench-units.target" : "bench-burst.service"] : []),
+    ...(others.length ? (busy ? ["bench-units.target", "bench-t0.service"] : ["bench-burst.service"]) : []),
     ...(scale.length ? ["bench-start.service"] : []),
   ]);
   if (runtime.install === "sysext") {

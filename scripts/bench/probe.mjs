@@ -52,6 +52,23 @@ const r = { units: units.length };
 }
 // The last critical unit to become active, by systemd's own clock.
 r.lastActiveUs = Math.max(...units.map((u) => prop(u, "ActiveEnterTimestampMonotonic")));
+// Where the unrelated units' ends fell around the critical unit's activation (the busy boot's arrangement): one
+// systemctl call for all of them.
+{
+  const others = readdirSync("/etc/systemd/system").filter((f) => /^bench-x\d+\.service$/.test(f));
+  if (others.length) {
+    const at = sh("systemctl", "show", "-P", "ActiveEnterTimestampMonotonic", ...others)
+      .split("\n")
+      .filter(Boolean)
+      .map((v) => (Number(v) - r.lastActiveUs) / 1000);
+    r.unrelatedEndsMs = {
+      min: Math.min(...at),
+      max: Math.max(...at),
+      within100: at.filter((d) => Math.abs(d) <= 100).length,
+      total: at.length,
+    };
+  }
+}
 // When the unit gated on the healthy flag started, by systemd's clock: bootwarden-healthy.path -> its target ->
 // gated.service (the tests' update-agent stand-in), and the tutorial's first-boot-healthy.path ->
 // update-engine-standin.service. The flag files' mtimes come from the kernel's coarse clock (up to a tick early) and
@@ -144,16 +161,24 @@ r.steadyRssFile = status(pid, "RssFile");
 // What the machine pays: the proportional share of every page (Pss; shared library and binary pages split between
 // their users), and the unit's cgroup as the kernel charges it (anonymous memory, page cache it brought in, kernel
 // memory), which a trick on the process's own mappings cannot lower.
-r.steadyPss =
-  Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? Number.NaN) *
-  1024;
-{
-  const cg = readFileSync(`/proc/${pid}/cgroup`, "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("0::"))
-    ?.slice(3);
-  r.steadyCgroupMemory = cg ? Number(readFileSync(`/sys/fs/cgroup${cg}/memory.current`, "utf8")) : Number.NaN;
-}
+const orNaN = (f) => {
+  try {
+    return f();
+  } catch (err) {
+    r.probeProblems = [...(r.probeProblems ?? []), String(err.message ?? err)];
+    return Number.NaN;
+  }
+};
+r.steadyPss = orNaN(
+  () => Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1]) * 1024,
+);
+// systemd's own reading of the unit's cgroup (MemoryAccounting=yes is the default since v238).
+r.steadyCgroupMemory = orNaN(() => {
+  const v = Number(sh("systemctl", "show", "-P", "MemoryCurrent", "bootwarden.service"));
+  if (!Number.isFinite(v) || v >= 2 ** 63)
+    throw new Error(`MemoryCurrent of bootwarden.service not known (${v})`);
+  return v;
+});
 // What the resident memory is: the largest mappings by Rss (the node binary's touched pages count as file RSS).
 const byMapping = {};
 let current = "";
