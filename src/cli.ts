@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { BootwardenError, describeError } from "./base/errors.js";
+import { VERSION } from "./base/version.js";
 import { printable } from "./core/printable.js";
 
-const USAGE = `usage: bootwarden <command> [options]
+const USAGE = `bootwarden ${VERSION}
+usage: bootwarden <command> [options]
   status        [--config FILE] [--json]   boot state, and the live assessment while the daemon runs
   mark-good     [--config FILE]            bless the booted slot (idempotent)
   mark-bad      [--config FILE]            make the booted slot unbootable so the boot loader falls back
@@ -13,7 +15,9 @@ const USAGE = `usage: bootwarden <command> [options]
   check-config  [--config FILE] [--apply]  validate the configuration; --apply writes the sandbox drop-ins it needs
   daemon        [--config FILE]            assess this boot (run by bootwarden.service)
   wait                                     block until the daemon's verdict; exit 0 healthy/degraded, 1 unhealthy
-  backstop      [--config FILE]            roll back a trial boot that has no verdict by the deadline`;
+  backstop      [--config FILE]            roll back a trial boot that has no verdict by the deadline
+  version                                  print the version (also: --version)
+exit status: 0 ok, 1 failure, 2 usage, 77 needs root, 78 invalid configuration`;
 
 const OPTIONS = {
   config: { type: "string" },
@@ -23,6 +27,7 @@ const OPTIONS = {
   force: { type: "boolean" },
   apply: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
 } as const;
 
 type Option = keyof typeof OPTIONS;
@@ -37,7 +42,42 @@ const ALLOWED: Record<string, Option[]> = {
   daemon: ["config"],
   wait: [],
   backstop: ["config"],
+  version: [],
 };
+/** Commands that write the boot state or the system's files: root's alone. */
+const NEEDS_ROOT = new Set(["mark-good", "mark-bad", "arm", "daemon", "backstop"]);
+
+const SEE_HELP = "see bootwarden --help";
+
+/** The closest command to a mistyped one, by edit distance (mark -> mark-good, statsu -> status), if near. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  const dist = (a: string, b: string) => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++)
+        d[i]![j] = Math.min(
+          d[i - 1]![j]! + 1,
+          d[i]![j - 1]! + 1,
+          d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+        );
+    return d[a.length]![b.length]!;
+  };
+  const prefixed = candidates.filter((c) => c.startsWith(`${word}-`) || word.startsWith(`${c}`));
+  if (prefixed.length) return prefixed.join(" or ");
+  const best = [...candidates].sort((a, b) => dist(word, a) - dist(word, b))[0];
+  return best && dist(word, best) <= 2 ? best : undefined;
+}
+
+/** Node's parseArgs message, as one line of ours. */
+function parserError(err: unknown): string {
+  const text = describeError(err).split("\n")[0] ?? "";
+  const unknown = /Unknown option '([^']+)'/.exec(text);
+  if (unknown) return `unknown option ${unknown[1]}; ${SEE_HELP}`;
+  const value = /Option '([^']+?)(?: <value>)?' argument missing/.exec(text);
+  if (value) return `option ${value[1]} needs a value; ${SEE_HELP}`;
+  return `${text.replace(/\. To specify .*$/, "")}; ${SEE_HELP}`;
+}
 
 const usage = (msg: string) => new BootwardenError("cli", "usage", msg);
 
@@ -47,22 +87,36 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    throw usage(`${describeError(err).split("\n")[0]}\n${USAGE}`);
+    throw usage(parserError(err));
   }
   const { values: v, positionals } = parsed;
   const [command, ...extra] = positionals;
+  if (v.version && !command) {
+    process.stdout.write(`bootwarden ${VERSION}\n`);
+    return 0;
+  }
   if (v.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return command || v.help ? 0 : 2;
   }
   const allowed = ALLOWED[command];
-  if (!allowed) throw usage(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
-  if (extra.length) throw usage(`${command}: unexpected argument ${JSON.stringify(extra[0])}`);
+  if (!allowed) {
+    const near = nearest(command, Object.keys(ALLOWED));
+    throw usage(
+      `unknown command ${JSON.stringify(command)}${near ? `; did you mean ${near}?` : ""} (${SEE_HELP})`,
+    );
+  }
+  if (extra.length) throw usage(`${command}: unexpected argument ${JSON.stringify(extra[0])}; ${SEE_HELP}`);
   for (const [k, val] of Object.entries(v)) {
     if (val !== undefined && k !== "help" && !allowed.includes(k as Option))
-      throw usage(`${command}: option --${k} does not apply`);
+      throw usage(`${command}: option --${k} does not apply; ${SEE_HELP}`);
   }
+  if (NEEDS_ROOT.has(command) && process.geteuid?.() !== 0)
+    throw new BootwardenError("cli", "permission", `${command} needs root: it writes the boot state`);
   switch (command) {
+    case "version":
+      process.stdout.write(`bootwarden ${VERSION}\n`);
+      return 0;
     case "status":
       return (await import("./commands/status.js")).status(v.config, v.json ?? false);
     case "history":

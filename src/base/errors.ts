@@ -15,10 +15,12 @@ export type ErrorCode =
   | "unsafe" // a path an unprivileged user could control
   | "io" // reading or writing failed
   | "busy" // another writer holds the lock
+  | "permission" // needs root
   | "exists" // already there (a transient unit started earlier in this boot)
   | "timeout"; // a peer did not answer in time
 
-const EXIT: Partial<Record<ErrorCode, number>> = { usage: 2, invalid: 78 };
+/** The exit statuses (bootwarden(8)): 0 ok, 1 failure, 2 usage, 77 permission, 78 configuration. */
+const EXIT: Partial<Record<ErrorCode, number>> = { usage: 2, invalid: 78, permission: 77 };
 
 export class BootwardenError extends Error {
   readonly exitCode: number;
@@ -31,7 +33,8 @@ export class BootwardenError extends Error {
   ) {
     super(domain === "cli" ? detail : `${domain}: ${detail}`);
     this.name = "BootwardenError";
-    this.exitCode = exitCode ?? EXIT[code] ?? 1;
+    // A configuration that cannot be read is a configuration problem too (EX_CONFIG), whatever the cause.
+    this.exitCode = exitCode ?? EXIT[code] ?? (domain === "config" ? 78 : 1);
   }
 }
 

@@ -451,7 +451,7 @@ describe("planted files and damaged records: one line, never a hang or a stack t
     sh("mkfifo", [path.join(dir, "etc/bootwarden/config.d/50-x.yaml")]);
     oneLine(
       cli(["check-config"], env, 10_000),
-      1,
+      78,
       /config: \/etc\/bootwarden\/config\.d\/50-x\.yaml: cannot read: not a regular file \(a fifo\)/,
     );
   });

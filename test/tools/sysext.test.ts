@@ -86,7 +86,7 @@ describe("the sysext image", () => {
       encoding: "utf8",
     });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^usage: bootwarden <command>/);
+    expect(r.stdout).toMatch(/^bootwarden 0\.1\.0\nusage: bootwarden <command>/);
   });
 });
 

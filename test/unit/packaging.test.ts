@@ -74,3 +74,10 @@ describe("the journal catalog", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
+
+describe("the version", () => {
+  it("is package.json's, where the CLI says it", async () => {
+    const { VERSION } = await import("../../src/base/version.js");
+    expect(VERSION).toBe(JSON.parse(read("package.json")).version);
+  });
+});

@@ -18,7 +18,7 @@ import {
   parseEntryName,
 } from "./names.js";
 
-const err = (code: "invalid" | "not-found" | "ambiguous" | "refused" | "corrupt", msg: string) =>
+const err = (code: "usage" | "not-found" | "ambiguous" | "refused" | "corrupt", msg: string) =>
   new BootwardenError("bls", code, msg);
 const idOf = (e: Entry) => entryId(e.name);
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -151,12 +151,12 @@ export class BlsBackend implements BootStateBackend {
     if (!slot)
       throw new BootwardenError("cli", "usage", "bls: arm needs --slot <entry id> (e.g. fedora-6.8.conf)");
     const n = tries ?? this.cfg.tries;
-    if (!Number.isInteger(n) || n < 1 || n > 99) throw err("invalid", `--tries ${n}: must be 1..99`);
+    if (!Number.isInteger(n) || n < 1 || n > 99) throw err("usage", `--tries ${n}: must be 1..99`);
     const { roots, entries } = await this.scan();
     const target = this.armTarget(slot, entries);
     if (countedAfterBlessing(target.name))
       throw err(
-        "invalid",
+        "refused",
         `refusing to arm ${target.file}: blessed it would be ${entryId(target.name)}, which the boot loader still reads as counted; rename the entry`,
       );
     if (!opts.force && !entries.some((x) => x !== target && x.name.left === undefined))

@@ -15,7 +15,7 @@ import {
 import { damage, type GptDisk, readGptDisk, updateAttributes } from "./disk.js";
 import { assess, bootable, prioritize, type Slot, slotId } from "./slots.js";
 
-const err = (code: "invalid" | "not-found" | "ambiguous" | "refused", msg: string) =>
+const err = (code: "invalid" | "not-found" | "ambiguous" | "refused" | "usage", msg: string) =>
   new BootwardenError("gpt", code, msg);
 
 /** What a write wants: new attributes per slot, or nothing (already so). */
@@ -107,7 +107,7 @@ export class GptBackend implements BootStateBackend {
     if (!slot)
       throw new BootwardenError("cli", "usage", "gpt: arm needs --slot PARTLABEL=... or PARTUUID=...");
     const ref = parseSlotRef(slot);
-    if (!ref) throw err("invalid", `--slot ${slot}: must be PARTLABEL=<label> or PARTUUID=<guid>`);
+    if (!ref) throw err("usage", `--slot ${slot}: must be PARTLABEL=<label> or PARTUUID=<guid>`);
     return ref;
   }
 
@@ -178,7 +178,7 @@ export class GptBackend implements BootStateBackend {
   async arm(slot: string | undefined, tries: number | undefined, opts: ArmOptions = {}): Promise<MarkResult> {
     const ref = this.armRef(slot);
     const n = tries ?? this.cfg.tries;
-    if (!Number.isInteger(n) || n < 1 || n > 15) throw err("invalid", `--tries ${n}: must be 1..15`);
+    if (!Number.isInteger(n) || n < 1 || n > 15) throw err("usage", `--tries ${n}: must be 1..15`);
     return this.write(
       ref,
       (t) => `armed ${t.ref} for a trial boot with ${n} tries`,

@@ -80,7 +80,7 @@ export class GrubenvBackend implements BootStateBackend {
   arm(_slot: string | undefined, tries: number | undefined): Promise<MarkResult> {
     const n = tries ?? this.cfg.tries;
     if (!Number.isInteger(n) || n < 1 || n > 9)
-      throw new BootwardenError("grubenv", "invalid", `--tries ${n}: must be 1..9`);
+      throw new BootwardenError("grubenv", "usage", `--tries ${n}: must be 1..9`);
     return this.edit(`armed a trial boot with ${n} tries`, () => this.scheme.arm(n));
   }
 }
