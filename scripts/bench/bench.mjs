@@ -39,6 +39,8 @@ const fmt = (xs, unit, digits = 1) => {
   return `${median(ok).toFixed(digits)} ${unit}${range}`;
 };
 const ms = (a, b) => (a == null || b == null ? Number.NaN : (a - b) / 1000);
+/** Bytes to MB; a figure the probe could not read (null in its JSON) stays n/a, never 0. */
+const mb = (bytes) => (bytes == null ? Number.NaN : bytes / 1e6);
 const rows = [];
 const row = (figure, cells, target = "") => {
   rows.push([figure, ...cells, target]);
@@ -179,11 +181,11 @@ row(
 );
 row(
   `steady PSS after ${IDLE} s idle`,
-  perRuntime((r) => r.steadyPss / 1e6, "MB"),
+  perRuntime((r) => mb(r.steadyPss), "MB"),
 );
 row(
   `bootwarden.service's cgroup memory.current after ${IDLE} s idle`,
-  perRuntime((r) => r.steadyCgroupMemory / 1e6, "MB"),
+  perRuntime((r) => mb(r.steadyCgroupMemory), "MB"),
   "≤ 30 MB",
 );
 row(
@@ -378,7 +380,9 @@ const table = rows.map((r) => `| ${r.join(" | ")} |`).join("\n");
 // bound Node itself sets, measured above, where there is one).
 const m0 = (key, f) => median(pick(key, 0, f));
 const verdictCell = (value, target, unit, bound) =>
-  `${Number.isFinite(value) ? value.toFixed(1) : "n/a"} ${unit}: ${value <= target ? "met" : "missed"}${bound ? ` (bound: ${bound})` : ""}`;
+  Number.isFinite(value)
+    ? `${value.toFixed(1)} ${unit}: ${value <= target ? "met" : "missed"}${bound ? ` (bound: ${bound})` : ""}`
+    : "n/a: not measured on this host";
 const targetRows = [
   [
     "healthy flag after the critical unit is active ≤ the tutorial chain's, same boots (until the gated unit starts)",
@@ -447,7 +451,7 @@ const targetRows = [
   ],
   [
     "steady RssAnon ≤ 15 MB",
-    "11.1 | 17.1 MB (with the cosmetic release)",
+    "11.1 / 17.1 MB (with the cosmetic release)",
     ...RUNTIMES.map((rt) =>
       verdictCell(
         m0(rt.key, (r) => r.steadyRssAnon / 1e6),
@@ -462,7 +466,7 @@ const targetRows = [
     "not measured",
     ...RUNTIMES.map((rt) =>
       verdictCell(
-        m0(rt.key, (r) => r.steadyCgroupMemory / 1e6),
+        m0(rt.key, (r) => mb(r.steadyCgroupMemory)),
         30,
         "MB",
       ),
