@@ -52,6 +52,10 @@ function failedStatus(phase: "config-error" | "error", error: string, pid: numbe
   return { phase, updatedAt: new Date().toISOString(), pid, done: [], error, notes: [] };
 }
 
+/** A damaged record of ours, said under its MESSAGE_ID (once per file and reader). */
+const damaged = (log: Logger) => (p: string) =>
+  log.warn({ MESSAGE_ID: MessageId.recordDamaged }, `${p}; ignored, replaced at the next write`);
+
 /** What `bootwarden daemon` is built from: the real ones (realPorts), or fakes in the in-process tests. */
 export interface DaemonPorts {
   log: Logger;
@@ -74,9 +78,7 @@ export function realPorts(): DaemonPorts {
   return {
     log,
     notifier: createNotifier(process.env, (err) => log.warn(`sd_notify failed: ${err.message}`)),
-    store: new FileStatusStore(undefined, undefined, (p) =>
-      log.warn({ MESSAGE_ID: MessageId.recordDamaged }, `${p}; ignored, replaced at the next write`),
-    ),
+    store: new FileStatusStore(undefined, undefined, damaged(log)),
     flags: new FileFlagWriter(),
     motd: new FileMotd(),
     clock: realClock,
@@ -196,7 +198,7 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
       log,
     ),
     motd: p.motd,
-    deployments: new DeploymentRollback(systemd, new TrialRecords(), log),
+    deployments: new DeploymentRollback(systemd, new TrialRecords(undefined, damaged(log)), log),
     scripts: scripts.checks,
     notifier,
     collectHeap: p.collectHeap,

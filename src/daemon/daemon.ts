@@ -33,12 +33,12 @@ export class Daemon {
   /** When the reducer next needs time to pass (a settle time, the deadline). */
   private readonly wakeup: Wakeup;
   private watchers?: CheckWatchers;
-  private readonly idle_: IdleCollector;
+  private readonly collector: IdleCollector;
   private readonly publisher: StatusPublisher;
   private readonly saver: StatusSaver;
 
   constructor(private readonly d: DaemonDeps) {
-    this.idle_ = new IdleCollector(d.collectHeap, d.clock, d.log);
+    this.collector = new IdleCollector(d.collectHeap, d.clock, d.log);
     this.wakeup = new Wakeup(d.clock, () => this.dispatch({ type: "tick", now: d.clock.now() }));
     const text = () => statusText(this.status.phase, this.assessment, d.clock.now());
     this.publisher = new StatusPublisher(d.notifier, d.clock, text);
@@ -132,7 +132,7 @@ export class Daemon {
     const actions = effects.filter(isAction);
     if (next.verdict && this.status.phase === "assessing") this.status.phase = "verdict";
     this.runner.enqueue(actions);
-    if (next.verdict) this.idle_.poke();
+    if (next.verdict) this.collector.poke();
     // The mark comes first: what is only reported (journal, STATUS=, status.json) waits until the action has
     // started its I/O. Actions are recorded as done, so nothing is lost if the daemon dies in between.
     if (actions.length > 0) setImmediate(() => this.report(next, effects));
@@ -190,7 +190,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
-    this.idle_.stop();
+    this.collector.stop();
     this.publisher.stopTimers();
     this.saver.stop();
     this.wakeup.at(undefined);
