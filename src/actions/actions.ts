@@ -4,14 +4,18 @@ import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend } from "../bootstate/types.js";
 import type { ActionEffect, Verdict } from "../core/assessment.js";
 import type { SlotKey } from "../core/status.js";
+import type { TryCount } from "../core/trial-log.js";
 import type { FlagWriter, HookRunner, StatusStore } from "./ports.js";
-import { logRepair, markedAt, recordSafely, rollBack } from "./rollback.js";
+import { logRepair, markedAt, recordSafely, retryTrial, rollBack } from "./rollback.js";
 
 export interface ActionContext extends SlotKey {
   verdict?: Verdict;
   reason?: string;
   /** How long a failing mark-bad is retried (CLOCK_MONOTONIC ms): until the backstop takes over. */
   retryUntil: number;
+  try?: TryCount;
+  /** The tries the boot loader still grants the slot. */
+  left?: number | null;
 }
 
 export interface ActionDeps {
@@ -49,6 +53,8 @@ export async function runAction(deps: ActionDeps, e: ActionEffect, ctx: ActionCo
     }
     case "rollback":
       return rollBack(deps, { ...ctx, reason: ctx.reason ?? "", by: "daemon" });
+    case "retry":
+      return retryTrial(deps, { ...ctx, reason: ctx.reason ?? "", by: "daemon", left: ctx.left ?? null });
     case "flag":
       await deps.flags.write(e.which, e.reason);
       return true;

@@ -1,4 +1,5 @@
 import type { DaemonStatus, LastTrial, SlotKey } from "../core/status.js";
+import type { TryCount } from "../core/trial-log.js";
 
 /**
  * The contracts of the actions' files and runners (status and records, the flags, the login notice, the hooks): the
@@ -16,7 +17,9 @@ export interface StatusStore {
   countFailedTrial(k: SlotKey, reason: string): Promise<number>;
   resetFailedTrials(k: SlotKey): Promise<void>;
   /** The history `bootwarden history` shows: a trial of this boot started, and its verdict. */
-  trialStarted(k: SlotKey): Promise<void>;
+  trialStarted(k: SlotKey, t?: TryCount): Promise<void>;
+  /** Which try of its trial this boot is (the history says what the boot loader's tries left alone cannot). */
+  trialTry(k: SlotKey, left: number | null, done?: number | null): Promise<TryCount | undefined>;
   trialDecided(k: SlotKey, verdict: string, reason: string, by: "daemon" | "backstop"): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend, MarkResult } from "../bootstate/types.js";
 import type { SlotKey } from "../core/status.js";
+import { type TryCount, tryText } from "../core/trial-log.js";
 import type { StatusStore } from "./ports.js";
 
 /**
@@ -48,6 +49,8 @@ export interface RollbackContext extends SlotKey {
   by: "daemon" | "backstop";
   /** A mark-bad that fails is retried until this CLOCK_MONOTONIC ms (the backstop's turn); none: until it works. */
   retryUntil?: number;
+  /** Which try of the trial this boot was, when known. */
+  try?: TryCount;
 }
 
 const FIRST_RETRY_MS = 1000;
@@ -105,6 +108,31 @@ export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promis
   log.warn(
     { MESSAGE_ID: MessageId.rebootRequested },
     `${by}rebooting to fall back from ${ctx.slot}${failures ? ` (failed trial ${failures} since it was last blessed)` : ""}: ${ctx.reason}`,
+  );
+  await deps.reboot();
+  return true;
+}
+
+/**
+ * `action: retry` with tries left: reboot into the same trial, unmarked, and let the boot loader spend one of its
+ * tries; it falls back by itself once they are spent, and the last try's unhealthy verdict is a rollback (planStart).
+ * The trial is not over, so nothing is counted as failed.
+ */
+export async function retryTrial(
+  deps: Pick<RollbackDeps, "reboot" | "log">,
+  ctx: RollbackContext & { left: number | null },
+): Promise<boolean> {
+  const by = ctx.by === "backstop" ? "backstop: " : "";
+  const t = tryText(ctx.try) ? ` (${tryText(ctx.try)})` : "";
+  deps.log.warn(
+    {
+      MESSAGE_ID: MessageId.trialRetry,
+      BOOTWARDEN_SLOT: ctx.slot,
+      BOOTWARDEN_VERDICT: "unhealthy",
+      BOOTWARDEN_TRY: ctx.try?.n,
+      BOOTWARDEN_TRIES_LEFT: ctx.left ?? undefined,
+    },
+    `${by}rebooting into the trial of ${ctx.slot} again${t}, ${ctx.left ?? "some"} ${ctx.left === 1 ? "try" : "tries"} left: ${ctx.reason}`,
   );
   await deps.reboot();
   return true;

@@ -4,6 +4,7 @@ import { RUN_DIR, STATE_DIR, sysPath } from "../base/paths.js";
 import { readRecord } from "../base/read-json.js";
 import { parseStatus } from "../core/records.js";
 import type { DaemonStatus, LastTrial, SlotKey } from "../core/status.js";
+import type { TryCount } from "../core/trial-log.js";
 import type { StatusStore } from "./ports.js";
 import { TrialRecords } from "./trials.js";
 
@@ -63,8 +64,12 @@ export class FileStatusStore implements StatusStore {
     return this.trials.blessed(k);
   }
 
-  trialStarted(k: SlotKey): Promise<void> {
-    return this.trials.started(k);
+  trialStarted(k: SlotKey, t?: TryCount): Promise<void> {
+    return this.trials.started(k, t);
+  }
+
+  trialTry(k: SlotKey, left: number | null, done?: number | null): Promise<TryCount | undefined> {
+    return this.trials.tryOf(k, left, done);
   }
 
   trialDecided(k: SlotKey, verdict: string, reason: string, by: "daemon" | "backstop"): Promise<void> {

@@ -6,6 +6,7 @@ import { formatDuration } from "../config/duration.js";
 import type { Assessment } from "../core/assessment.js";
 import { trialNotice } from "../core/motd.js";
 import type { SlotKey } from "../core/status.js";
+import { tryText } from "../core/trial-log.js";
 import type { Motd, StatusStore } from "./ports.js";
 
 /**
@@ -23,7 +24,7 @@ export function announceTrial(
 ): void {
   const { log, clock } = deps;
   const warn = (what: string) => (err: Error) => log.warn(`could not ${what}: ${err.message}`);
-  void deps.store.trialStarted(key).catch(warn("record the trial in the history"));
+  void deps.store.trialStarted(key, a.try).catch(warn("record the trial in the history"));
   void deps.motd.show(trialNotice(a, clock.now())).catch(warn("write the login notice"));
   setImmediate(() => void deps.backend.prepareWrite?.().catch(warn("prepare the boot state's lock")));
   log.warn(
@@ -31,9 +32,11 @@ export function announceTrial(
       MESSAGE_ID: MessageId.trialBoot,
       BOOTWARDEN_SLOT: boot.bootedSlot,
       BOOTWARDEN_TRIES_LEFT: boot.triesLeft ?? "",
+      BOOTWARDEN_TRY: a.try?.n,
       BOOTWARDEN_DEADLINE_MONOTONIC_MS: a.deadline,
     },
-    `${how.resumed ? "resuming" : "starting"} assessment of trial boot of ${boot.bootedSlot}: ` +
+    `${how.resumed ? "resuming" : "starting"} assessment of trial boot of ${boot.bootedSlot}` +
+      `${tryText(a.try) ? ` (${tryText(a.try)}, unhealthy: ${a.action})` : ""}: ` +
       `${how.checks} checks, deadline in ${formatDuration(a.deadline - clock.now())}`,
   );
 }

@@ -11,7 +11,7 @@ import {
   type SlotHistory,
 } from "../core/records.js";
 import type { LastTrial, SlotKey } from "../core/status.js";
-import { decided, started, type TrialRecord } from "../core/trial-log.js";
+import { decided, started, type TrialRecord, type TryCount, tryOf } from "../core/trial-log.js";
 
 /** This boot's ID, from the kernel; "" when it cannot be read (then records are keyed by slot alone). */
 export async function bootId(file = sysPath("/proc/sys/kernel/random/boot_id")): Promise<string> {
@@ -83,11 +83,15 @@ export class TrialRecords {
     return (await this.read("history.json", parseHistory)) ?? [];
   }
 
-  async started(k: SlotKey): Promise<void> {
+  async tryOf(k: SlotKey, left: number | null, done?: number | null): Promise<TryCount | undefined> {
+    return tryOf(left, done, k.id, await this.history(), await bootId());
+  }
+
+  async started(k: SlotKey, t?: TryCount): Promise<void> {
     // A new trial: the deployment rollback of an earlier failed one is done with.
     await unlink(path.join(this.dir, DEPLOYMENT)).catch(() => undefined);
     const log = await this.history();
-    const next = started(log, await bootId(), k.slot, k.id, new Date().toISOString());
+    const next = started(log, await bootId(), k.slot, k.id, new Date().toISOString(), t);
     if (next !== log) await this.save("history.json", next);
   }
 

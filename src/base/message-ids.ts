@@ -23,4 +23,5 @@ export const MessageId = {
   markBadRetry: "7b6be8eb6ecc4dc88ecb0fd0a632b47d",
   deploymentRollback: "4bf6e1b6b4a040f695d4352a57d9c31e",
   recordDamaged: "c52a065d723b43a984c7cdd624fa9fc4",
+  trialRetry: "3babdd7ecd7340b7a33b7750f501f0c0",
 } as const;

@@ -24,6 +24,8 @@ export interface BootState {
   state: BlessState;
   /** Boot attempts the bootloader still grants the booted slot, when the scheme counts them. */
   triesLeft: number | null;
+  /** Boot attempts already made, this one included, when the boot loader records them (systemd-boot's +LEFT-DONE). */
+  triesDone?: number | null;
   /** Set when this boot is a fallback after a failed trial: which slot failed, and how we know. */
   rolledBackFrom: { slot: string; reason: string } | null;
   slots: SlotStatus[];

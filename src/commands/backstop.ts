@@ -1,6 +1,6 @@
 import { FileFlagWriter } from "../actions/flag-writer.js";
 import type { FlagWriter, StatusStore } from "../actions/ports.js";
-import { rollBack } from "../actions/rollback.js";
+import { recordSafely, retryTrial, rollBack } from "../actions/rollback.js";
 import { FileStatusStore } from "../actions/status-store.js";
 import { type Clock, realClock } from "../base/clock.js";
 import { createLogger, type Logger } from "../base/log.js";
@@ -21,8 +21,8 @@ import { connectSystemd } from "../systemd/bus.js";
 export function backstopPlan(
   now: BootState,
   status: DaemonStatus | undefined,
-  action: "rollback" | "report",
-): { act: "nothing" | "report" | "rollback"; why: string } {
+  action: "rollback" | "retry" | "report",
+): { act: "nothing" | "report" | "rollback" | "retry"; why: string } {
   const v = status?.assessment?.verdict;
   if (now.state === "good") return { act: "nothing", why: `${now.bootedSlot} is blessed` };
   if (v && v.verdict !== "unhealthy")
@@ -31,7 +31,9 @@ export function backstopPlan(
     return v
       ? { act: "nothing", why: "verdict unhealthy, reported (action: report)" }
       : { act: "report", why: "no verdict (action: report: nothing is marked)" };
-  return { act: "rollback", why: v ? `verdict unhealthy (${v.reason}), not carried out` : "no verdict" };
+  const why = v ? `verdict unhealthy (${v.reason}), not carried out` : "no verdict";
+  // As the daemon does: a retry spends one of the boot loader's tries, the last try is rolled back.
+  return { act: action === "retry" && now.triesLeft && now.triesLeft > 0 ? "retry" : "rollback", why };
 }
 
 /**
@@ -105,16 +107,21 @@ export async function runBackstop(
         .catch((err: Error) => log.warn(`could not write the unhealthy flag: ${err.message}`));
     }
     if (plan.act === "report") return 0;
-    const rebooted = await rollBack(
-      {
-        backend,
-        store,
-        reboot: () => systemd.startUnit("reboot.target", "replace-irreversibly"),
-        log,
-        clock,
-      },
-      { slot: boot.bootedSlot, id: boot.bootedId, reason: `backstop: ${reason}`, by: "backstop" },
-    );
+    const reboot = () => systemd.startUnit("reboot.target", "replace-irreversibly");
+    const ctx = {
+      slot: boot.bootedSlot,
+      id: boot.bootedId,
+      reason: `backstop: ${reason}`,
+      by: "backstop" as const,
+    };
+    if (plan.act === "retry") {
+      await recordSafely(log, "record the verdict in the history", () =>
+        store.trialDecided(ctx, "unhealthy", ctx.reason, "backstop"),
+      );
+      await retryTrial({ reboot, log }, { ...ctx, try: s?.assessment?.try, left: now.triesLeft });
+      return 0;
+    }
+    const rebooted = await rollBack({ backend, store, reboot, log, clock }, ctx);
     return rebooted ? 0 : 1;
   } finally {
     systemd.close();

@@ -5,11 +5,16 @@ import type { TrialRecord } from "../core/trial-log.js";
 function table(log: TrialRecord[]): string {
   if (log.length === 0) return "no trial boots recorded";
   const rows = log.map((r) =>
-    [r.startedAt.replace(/\.\d+Z$/, "Z"), r.slot, r.verdict ?? "(none)", r.by ?? "", r.reason ?? ""].map(
-      printable,
-    ),
+    [
+      r.startedAt.replace(/\.\d+Z$/, "Z"),
+      r.slot,
+      r.try && r.of ? `${r.try}/${r.of}` : "",
+      r.verdict ?? "(none)",
+      r.by ?? "",
+      r.reason ?? "",
+    ].map(printable),
   );
-  const head = ["STARTED", "SLOT", "VERDICT", "BY", "REASON"];
+  const head = ["STARTED", "SLOT", "TRY", "VERDICT", "BY", "REASON"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [head, ...rows]
     .map((r) =>

@@ -27,6 +27,7 @@ export function formatAssessment(d: DaemonStatus, nowMs: number): string[] {
   if (d.error) lines.push(`error:       ${d.error}`);
   const a = d.assessment;
   if (!a) return lines;
+  if (a.try) lines.push(`try:         ${a.try.n} of ${a.try.of} (unhealthy: ${a.action})`);
   if (a.verdict) lines.push(`verdict:     ${a.verdict.verdict}: ${a.verdict.reason}`);
   else lines.push(`deadline:    ${formatDuration(a.deadline - nowMs)} left`);
   if (a.checks.length) lines.push("checks:");

@@ -100,7 +100,12 @@ export const configSchema = z.strictObject({
       settle: durationSchema(0, HOUR)
         .default(0)
         .describe("how long a critical unit must stay active; at most 1h"),
-      action: z.enum(["rollback", "report"]).default("rollback"),
+      action: z
+        .enum(["rollback", "retry", "report"])
+        .default("rollback")
+        .describe(
+          "what an unhealthy verdict does: rollback marks the slot bad and reboots into the previous one; retry reboots into the same trial while the boot loader grants it tries (gpt tries, bls +N, grubenv boot_counter) and rolls back on the last; report only reports",
+        ),
       critical: checks.prefault({}),
       wanted: checks.prefault({}),
       noFailedUnits: z.boolean().default(false),

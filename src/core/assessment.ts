@@ -4,9 +4,9 @@
  */
 
 import { moved, positionOf, positions, settling, type Tally, tallyOf, total } from "./tally.js";
+import type { TryCount } from "./trial-log.js";
 
-export type { Tally };
-export { tallyOf };
+export { type Tally, tallyOf };
 
 export type Verdict = "healthy" | "degraded" | "unhealthy";
 export type CheckKind = "unit" | "flag" | "failFlag" | "noFailedUnits" | "command";
@@ -50,7 +50,9 @@ export interface Assessment {
   slot: string;
   deadline: number; // monotonic ms
   settle: number; // ms
-  action: "rollback" | "report";
+  /** What an unhealthy verdict does (`assessment.action`; retry only while tries are left), on which try. */
+  action: "rollback" | "retry" | "report";
+  try?: TryCount;
   checks: CheckState[];
   /** Derived from `checks`; recomputed when absent (an assessment read back from the status file). */
   tally?: Tally;
@@ -66,6 +68,8 @@ export type ActionEffect =
   | { type: "markGood" }
   /** Mark the slot bad, record the failed trial, reboot: one sequence, shared with the backstop. */
   | { type: "rollback" }
+  /** Reboot into the same trial, unmarked: the boot loader spends a try (and falls back when none is left). */
+  | { type: "retry" }
   | { type: "flag"; which: "healthy" | "unhealthy"; reason: string }
   | { type: "hooks"; which: "green" | "red" };
 
@@ -81,6 +85,7 @@ export type Effect = ActionEffect | ReportEffect;
 export type DoneKey =
   | "markGood"
   | "rollback"
+  | "retry"
   | `flag:${"healthy" | "unhealthy"}`
   | `hooks:${"green" | "red"}`;
 
@@ -96,7 +101,11 @@ export function doneKey(e: ActionEffect): DoneKey {
 }
 
 export const isAction = (e: Effect): e is ActionEffect =>
-  e.type === "markGood" || e.type === "rollback" || e.type === "flag" || e.type === "hooks";
+  e.type === "markGood" ||
+  e.type === "rollback" ||
+  e.type === "retry" ||
+  e.type === "flag" ||
+  e.type === "hooks";
 
 export function newAssessment(
   slot: string,
@@ -178,7 +187,7 @@ export function verdictEffects(a: Assessment, verdict: Verdict, reason: string):
         { type: "flag", which: "unhealthy", reason },
         { type: "hooks", which: "red" },
       ];
-      if (a.action === "rollback") out.push({ type: "rollback" });
+      if (a.action !== "report") out.push({ type: a.action });
       return out;
     }
   }

@@ -1,4 +1,5 @@
 import type { Assessment } from "./assessment.js";
+import { tryText } from "./trial-log.js";
 
 /**
  * The login notice: what an operator who logs in should know before touching the machine. Whole minutes, so the
@@ -6,9 +7,11 @@ import type { Assessment } from "./assessment.js";
  */
 export function trialNotice(a: Assessment, now: number): string | undefined {
   const v = a.verdict;
+  const t = tryText(a.try);
+  const trial = `trial boot of ${a.slot}${t ? ` (${t})` : ""}`;
   if (!v) {
     const left = Math.max(0, Math.ceil((a.deadline - now) / 60_000));
-    return `bootwarden: trial boot of ${a.slot}: verdict pending, ${left}m left`;
+    return `bootwarden: ${trial}: verdict pending, ${left}m left`;
   }
   switch (v.verdict) {
     case "healthy":
@@ -16,9 +19,14 @@ export function trialNotice(a: Assessment, now: number): string | undefined {
     case "degraded":
       return `bootwarden: trial boot of ${a.slot} blessed, degraded: ${v.reason}`;
     case "unhealthy":
-      return a.action === "rollback"
-        ? `bootwarden: trial boot of ${a.slot} failed, rolling back: ${v.reason}`
-        : `bootwarden: trial boot of ${a.slot} failed (report only, not rolled back): ${v.reason}`;
+      switch (a.action) {
+        case "rollback":
+          return `bootwarden: ${trial} failed, rolling back: ${v.reason}`;
+        case "retry":
+          return `bootwarden: ${trial} failed, rebooting to try again: ${v.reason}`;
+        case "report":
+          return `bootwarden: ${trial} failed (report only, not rolled back): ${v.reason}`;
+      }
   }
 }
 

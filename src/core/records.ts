@@ -50,6 +50,8 @@ const isTrialRecord = (r: unknown): r is TrialRecord =>
   optStr(r.verdict) &&
   optStr(r.reason) &&
   optStr(r.decidedAt) &&
+  (r.try === undefined || count(r.try)) &&
+  (r.of === undefined || count(r.of)) &&
   (r.by === undefined || BY.has(r.by as string));
 
 /** history.json: the trial boots, newest last. */
@@ -82,7 +84,8 @@ function isAssessment(a: unknown): boolean {
     typeof a.slot === "string" &&
     Number.isFinite(a.deadline) &&
     Number.isFinite(a.settle) &&
-    (a.action === "rollback" || a.action === "report") &&
+    (a.action === "rollback" || a.action === "retry" || a.action === "report") &&
+    (a.try === undefined || (isObj(a.try) && count(a.try.n) && count(a.try.of))) &&
     Array.isArray(a.checks) &&
     a.checks.every(
       (c) =>

@@ -11,6 +11,7 @@ import {
 } from "./assessment.js";
 import { trialDeadline } from "./deadline.js";
 import type { DaemonStatus } from "./status.js";
+import type { TryCount } from "./trial-log.js";
 
 export interface StartPlan {
   /** normal: not a trial boot; trial: a new assessment; resume: this boot's assessment, from before a restart. */
@@ -34,6 +35,7 @@ export function planStart(
   userspaceMonotonicUs: bigint,
   now: number,
   pid: number,
+  tries?: TryCount,
 ): StartPlan {
   const same = prior && prior.slot === boot.bootedSlot ? prior : undefined;
   const base = {
@@ -71,9 +73,11 @@ export function planStart(
     };
   }
   const deadline = trialDeadline(userspaceMonotonicUs, cfg.deadline);
+  // A retry needs a try left to spend: on the last one (or a boot loader that does not count) it is a rollback.
+  const action = cfg.action === "retry" && !(boot.triesLeft && boot.triesLeft > 0) ? "rollback" : cfg.action;
   return {
     mode: "trial",
-    assessment: newAssessment(boot.bootedSlot, defs, deadline, cfg.settle, cfg.action),
+    assessment: { ...newAssessment(boot.bootedSlot, defs, deadline, cfg.settle, action), try: tries },
     status: { ...base, phase: "assessing", trialBoot: true, deadlineMonotonicMs: deadline },
     actions: [],
   };

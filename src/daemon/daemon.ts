@@ -52,22 +52,16 @@ export class Daemon {
   async start(boot: BootState): Promise<void> {
     const { config, clock, systemd, store } = this.d;
     const defs = checksFromConfig(config.assessment, this.d.scripts);
-    const [userspace, stored] = await Promise.all([
+    this.key = { slot: boot.bootedSlot, id: boot.bootedId };
+    const [userspace, stored, tries] = await Promise.all([
       systemd.managerProperty("UserspaceTimestampMonotonic"),
       store.read(),
+      boot.trialBoot ? store.trialTry(this.key, boot.triesLeft, boot.triesDone) : undefined,
     ]);
-    const plan = planStart(
-      boot,
-      stored,
-      defs,
-      config.assessment,
-      BigInt(userspace as bigint),
-      clock.now(),
-      this.d.pid,
-    );
+    const us = BigInt(userspace as bigint);
+    const plan = planStart(boot, stored, defs, config.assessment, us, clock.now(), this.d.pid, tries);
     this.assessment = plan.assessment;
     this.status = plan.status;
-    this.key = { slot: boot.bootedSlot, id: boot.bootedId };
     const actionDeps = {
       ...this.d,
       reboot: () => systemd.startUnit("reboot.target", "replace-irreversibly"),
@@ -79,6 +73,8 @@ export class Daemon {
           ...this.key,
           ...this.assessment.verdict,
           retryUntil: this.assessment.deadline + BACKSTOP_GRACE_MS,
+          try: this.assessment.try,
+          left: boot.triesLeft,
         }),
       () => this.saver.save(),
       (err) => this.fatal(`carrying out the verdict failed: ${err.message}`),

@@ -2,6 +2,7 @@ import type { FlagWriter, HookContext, HookRunner, Motd, StatusStore } from "../
 import type { Clock } from "../../src/base/clock.js";
 import { createLogger, type Logger } from "../../src/base/log.js";
 import type { DaemonStatus, LastTrial, SlotKey } from "../../src/core/status.js";
+import { started, type TrialRecord, type TryCount, tryOf } from "../../src/core/trial-log.js";
 import type { Notifier } from "../../src/systemd/notify.js";
 
 /** A monotonic clock that moves only when the test says; timers fire in order as it passes them. */
@@ -59,9 +60,17 @@ export class MemoryStore implements StatusStore {
     this.failures.delete(k.id);
   }
   readonly trials: { slot: string; verdict?: string; reason?: string; by?: string }[] = [];
-  async trialStarted(k: SlotKey) {
+  /** The history as the real store keeps it, through the same pure functions, for the try count. */
+  log: TrialRecord[] = [];
+  /** The kernel's boot ID the store files records under: a test that "reboots" changes it. */
+  bootId = "boot-1";
+  async trialStarted(k: SlotKey, t?: TryCount) {
     if (this.failRecords) throw this.failRecords;
     this.trials.push({ slot: k.slot });
+    this.log = started(this.log, this.bootId, k.slot, k.id, new Date().toISOString(), t);
+  }
+  async trialTry(k: SlotKey, left: number | null, done?: number | null) {
+    return tryOf(left, done, k.id, this.log, this.bootId);
   }
   async trialDecided(k: SlotKey, verdict: string, reason: string, by: string) {
     if (this.failRecords) throw this.failRecords;

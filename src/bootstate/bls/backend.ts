@@ -62,6 +62,7 @@ export class BlsBackend implements BootStateBackend {
       trialBoot,
       state: trialBoot ? "indeterminate" : b.entry ? entryState(b.entry.name) : "indeterminate",
       triesLeft: trialBoot ? (b.entry?.name.left ?? null) : null,
+      triesDone: trialBoot ? (b.entry?.name.done ?? null) : null,
       rolledBackFrom:
         !trialBoot && other ? { slot: idOf(other), reason: `${other.file} has no tries left` } : null,
       slots,
