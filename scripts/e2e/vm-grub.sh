@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Tier 2 end to end: a QEMU machine (software emulation) booting a GPT disk with a BIOS GRUB, an ESP holding
 # grub.cfg + grubenv, and two root slots (rootA, rootB) with bootwarden installed. GRUB counts boots with the
-# snippet from packaging/grub/ (greenboot scheme). The host arms slot B with bootwarden's own CLI; on B the critical
-# unit fails, bootwarden marks the boot bad and reboots, and GRUB must boot A again. Needs root.
+# snippet from packaging/grub/ (greenboot scheme). The host arms slot B with bootwarden's own CLI for 2 tries; on B
+# the critical unit fails, and with `action: retry` (greenboot's own behaviour) bootwarden reboots into B once more,
+# unmarked, so GRUB spends its second try; the second unhealthy verdict marks the boot bad, and GRUB must boot A
+# again. Needs root.
 # Prints the serial console's markers; writes $OUT/serial.log and $OUT/grubenv.final. Exit 0 when the run finished.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,6 +31,7 @@ bootState:
   scheme: greenboot
 assessment:
   deadline: 90s
+  action: retry
   critical:
     units: [app.service]
 YAML
@@ -88,8 +91,7 @@ menuentry "slot B" --id B {
 CFG
 } >grub.cfg
 grub-editenv grubenv create
-# The updater: B is the new default with A to fall back to, armed by bootwarden itself. Two tries, so GRUB
-# falls back only if bootwarden marks the trial bad (boot_counter 1 -> 0) rather than on its own count.
+# The updater: B is the new default with A to fall back to, armed by bootwarden itself with two tries.
 grub-editenv grubenv set next_slot=B bootwarden_fallback=A
 printf 'bootState:\n  backend: grubenv\n  path: %s\n  scheme: greenboot\n' "$B/grubenv" >host.yaml
 node "$REPO/dist/cli.js" arm --tries 2 --config host.yaml

@@ -212,6 +212,18 @@ describe("bls: what systemd-boot does with odd names and states", () => {
     );
   });
 
+  it("the last try (+1-1 -> +0-2, and +1 -> +0-1) is a trial with a fallback: mark-bad is already done, not refused", () => {
+    entry("a.conf");
+    entry("b+0-2.conf");
+    booted("b+1-1.conf", "b+0-2.conf");
+    expect(status()).toMatchObject({ bootedSlot: "b.conf", trialBoot: true, triesLeft: 0, triesDone: 2 });
+    expect(ok("mark-bad")).toMatch(/^b\.conf has no tries left: already bad, nothing to do\n$/);
+    expect(files()).toEqual(["a.conf", "b+0-2.conf"]);
+    sh("mv", [path.join(esp, "loader/entries/b+0-2.conf"), path.join(esp, "loader/entries/b+0-1.conf")]);
+    booted("b+1.conf", "b+0-1.conf");
+    expect(ok("mark-bad")).toMatch(/already bad, nothing to do/);
+  });
+
   it("the same counted name on the ESP and on XBOOTLDR is refused, naming both; nothing renamed", () => {
     const root = path.join(dir, "root");
     for (const d of ["efi/loader/entries", "boot/loader/entries", "sys/firmware/efi/efivars"])

@@ -82,7 +82,9 @@ export async function bootedEntry(entries: Entry[], efivars: string, shown: stri
   return {
     entry,
     counted: entry.name.left !== undefined,
-    exhausted: direct && entry.name.left === 0,
+    // The name after the rename cannot tell the last try (+1-1 -> +0-2) from a boot past it (+0-1 -> +0-2); the
+    // name the loader selected can.
+    exhausted: direct && entry.name.left === 0 && (before ? before.left === 0 : true),
     selected,
   };
 }
