@@ -7,6 +7,8 @@
 #   bad      b+2.conf: the critical unit fails on B; bootwarden marks it b+0-1.conf and reboots; systemd-boot starts A,
 #            where bootwarden reports the failed trial.
 #   uki      the same with B as a unified kernel image, EFI/Linux/b+2.efi.
+#   retry    b+2.conf with `action: retry` (a config.d drop-in for this plan): the first unhealthy try reboots into
+#            B unmarked (b+1-1 -> b+0-2 by systemd-boot), the last one rolls back; systemd-boot starts A.
 # Prints the serial console's markers per plan; writes $OUT/serial-<plan>.log and $OUT/esp-<plan>.final (the ESP's
 # entries read back on the host). Exit 0 when every plan finished. Needs root.
 set -euo pipefail
@@ -15,7 +17,7 @@ CACHE=${BOOTWARDEN_E2E_CACHE:-$REPO/.cache}
 OUT=${OUT:-$CACHE/vm-bls}
 ROOTMB=${ROOTMB:-700}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
-PLANS=${PLANS:-healthy bad uki}
+PLANS=${PLANS:-healthy bad uki retry}
 SDBOOT=/usr/lib/systemd/boot/efi
 T0=$(date +%s)
 note() { printf '[%4ss] %s\n' $(( $(date +%s) - T0 )) "$*"; }
@@ -75,7 +77,30 @@ cat >"$RT/usr/local/bin/test-entries" <<'SH'
 . /usr/local/lib/bwtest.sh
 echo "BWTEST: booted slot=$slot entries=$(ents)" >/dev/console
 SH
-chmod 0755 "$RT/usr/local/bin/test-app" "$RT/usr/local/bin/test-agent" "$RT/usr/local/bin/test-entries"
+# The plan's config: `action: retry` in a config.d drop-in for the retry plan only (the root slots serve every plan).
+cat >"$RT/usr/local/bin/test-plan" <<'SH'
+#!/bin/sh
+mkdir -p /etc/bootwarden/config.d
+if grep -q 'bw_plan=retry' /proc/cmdline; then
+  printf 'assessment:\n  action: retry\n' >/etc/bootwarden/config.d/plan.yaml
+else
+  rm -f /etc/bootwarden/config.d/plan.yaml
+fi
+SH
+cat >"$RT/etc/systemd/system/test-plan.service" <<'UNIT'
+[Unit]
+Description=Test: this plan's bootwarden config
+DefaultDependencies=no
+After=local-fs.target
+Before=bootwarden.service bootwarden-backstop.service sysinit.target
+[Service]
+Type=oneshot
+ExecStart=/usr/local/bin/test-plan
+[Install]
+WantedBy=sysinit.target
+UNIT
+chmod 0755 "$RT/usr/local/bin/test-app" "$RT/usr/local/bin/test-agent" "$RT/usr/local/bin/test-entries" \
+  "$RT/usr/local/bin/test-plan"
 cat >"$RT/etc/systemd/system/test-entries.service" <<'UNIT'
 [Unit]
 Description=Test: the boot entries before bootwarden starts
@@ -87,7 +112,7 @@ ExecStart=/usr/local/bin/test-entries
 [Install]
 WantedBy=multi-user.target
 UNIT
-guest_enable "$RT" app.service test-agent.service test-entries.service
+guest_enable "$RT" app.service test-agent.service test-entries.service test-plan.service
 note "guest rootfs ready"
 
 # ---- GPT disk: ESP + rootA + rootB, assembled with dd (no loop devices); the ESP is written per plan -----------
@@ -134,7 +159,7 @@ mkesp() { # plan, B's entry file (.conf: Type #1; .efi: a UKI in EFI/Linux)
 
 fail=0
 for plan in $PLANS; do
-  case $plan in healthy | bad) bent=b+2.conf ;; uki) bent=b+2.efi ;; *) echo "vm-bls: unknown plan $plan" >&2; exit 2 ;; esac
+  case $plan in healthy | bad | retry) bent=b+2.conf ;; uki) bent=b+2.efi ;; *) echo "vm-bls: unknown plan $plan" >&2; exit 2 ;; esac
   mkesp "$plan" "$bent"
   log=$OUT/serial-$plan.log; : >"$log"
   for n in 1 2 3 4; do

@@ -92,4 +92,22 @@ describe("systemd-boot boot counting under QEMU", () => {
     expect(b2!.log.some((l) => /after a failed trial boot of b\.efi/.test(l))).toBe(true);
     expect(esp("uki")).toBe("a.conf,b+0-1.efi");
   });
+
+  it("retry (+2): the first red try reboots into B unmarked, systemd-boot spends the second, which rolls back to A", () => {
+    const [b1, b2, b3] = boots("retry");
+    expect(b1).toMatchObject({ slot: "B", entries: "a.conf,b+1-1.conf" });
+    expect(b1!.log).toContainEqual(
+      expect.stringMatching(
+        /^rebooting into the trial of b\.conf again \(try 1 of 2\), 1 try left: unit:app\.service failed/,
+      ),
+    );
+    expect(b1!.log.some((l) => /marked b\.conf bad|rebooting to fall back/.test(l))).toBe(false);
+    // Only systemd-boot renamed it between the two tries: b+1-1 -> b+0-2.
+    expect(b2).toMatchObject({ slot: "B", entries: "a.conf,b+0-2.conf" });
+    expect(b2!.log).toContainEqual("slot b.conf: b.conf has no tries left: already bad, nothing to do");
+    expect(b2!.log.some((l) => /rebooting to fall back from b\.conf/.test(l))).toBe(true);
+    expect(b3).toMatchObject({ slot: "A", entries: "a.conf,b+0-2.conf" });
+    expect(b3!.log.some((l) => /booted a\.conf after a failed trial boot of b\.conf/.test(l))).toBe(true);
+    expect(esp("retry")).toBe("a.conf,b+0-2.conf");
+  });
 });

@@ -69,7 +69,9 @@ describe("real GRUB + grubenv (greenboot scheme) under QEMU", () => {
       /bootwarden\[\d+\]: rebooting into the trial of default again \(try 1 of 2\), 1 try left: unit:app\.service failed/,
     );
     expect(tries[0]).not.toMatch(/marked the boot bad|rebooting to fall back/);
-    expect(tries[1]).toMatch(/bootwarden\[\d+\]: slot default: marked the boot bad: already so, nothing to do/);
+    expect(tries[1]).toMatch(
+      /bootwarden\[\d+\]: slot default: marked the boot bad: already so, nothing to do/,
+    );
     expect(tries[1]).toMatch(/bootwarden\[\d+\]: rebooting to fall back from default/);
     expect(tries[1]).not.toMatch(/rebooting into the trial/);
     expect(serial).toMatch(/BWLOG: booted fallback after a failed trial boot of default/);
