@@ -4,6 +4,8 @@ import { writeAtomic } from "../base/atomic-write.js";
 import { STATE_DIR, sysPath } from "../base/paths.js";
 import { type Parsed, readRecord } from "../base/read-json.js";
 import {
+  type Counters,
+  parseCounters,
   parseDeploymentRollback,
   parseFailures,
   parseHistory,
@@ -19,6 +21,7 @@ export async function bootId(file = sysPath("/proc/sys/kernel/random/boot_id")):
 }
 
 const MAX_SLOTS = 16;
+const COUNTERS = "counters.json";
 const DEPLOYMENT = "deployment-rollback.json"; // bounded: slots come and go with partition tables and entries, the record must not grow
 
 /**
@@ -26,7 +29,8 @@ const DEPLOYMENT = "deployment-rollback.json"; // bounded: slots come and go wit
  * - trials.json: failed trials per slot *identity* since it was last blessed; `arm` refuses a slot that failed too
  *   often (an updater re-arming a broken image forever is a reboot loop), any blessing resets it;
  * - history.json: the trial boots `bootwarden history` shows, newest last, bounded;
- * - last-trial.json: the last trial that was rolled back, for the boot that follows.
+ * - last-trial.json: the last trial that was rolled back, for the boot that follows;
+ * - counters.json: trials rolled back and blessed, ever (the metrics' counters).
  * A damaged file is reported once through `onDamaged`, read as empty, and replaced by the next write: nothing a
  * record holds can stop a rollback.
  */
@@ -59,8 +63,19 @@ export class TrialRecords {
     return (await this.read("trials.json", parseFailures)) ?? {};
   }
 
+  /** Trials rolled back and blessed on this machine, ever (the metrics' counters). */
+  async counters(): Promise<Counters> {
+    return (await this.read(COUNTERS, parseCounters)) ?? { rollbacks: 0, blessings: 0 };
+  }
+
+  private async bump(which: keyof Counters): Promise<void> {
+    const c = await this.counters();
+    await this.save(COUNTERS, { ...c, [which]: c[which] + 1 });
+  }
+
   /** Counts a failed trial; returns the failures since the slot was last blessed. */
   async failed(k: SlotKey, reason: string, at = new Date().toISOString()): Promise<number> {
+    await this.bump("rollbacks");
     const all = await this.failures();
     const h = { failures: (all[k.id]?.failures ?? 0) + 1, slot: k.slot, lastReason: reason, lastAt: at };
     all[k.id] = h;
@@ -73,6 +88,7 @@ export class TrialRecords {
 
   /** A blessing, by the daemon or an operator: the slot starts over. */
   async blessed(k: SlotKey): Promise<void> {
+    await this.bump("blessings");
     const all = await this.failures();
     if (!all[k.id]?.failures) return;
     all[k.id] = { failures: 0, slot: k.slot };

@@ -21,6 +21,11 @@ export interface AtomicWriteOptions {
   durable?: boolean;
   /** Mode of directories created on the way (the state directory is private). */
   dirMode?: number;
+  /**
+   * Replace a symlink at `file` rather than write through it, and create no directory: for directories other users
+   * may own (node-exporter's textfile directory), where a planted link must not send a root write elsewhere.
+   */
+  inPlace?: boolean;
 }
 
 let written = 0;
@@ -39,19 +44,20 @@ const tmpSuffix = () =>
 export async function writeAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}) {
   let target = file;
   try {
-    target = realpathSync(file);
+    if (!opts.inPlace) target = realpathSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
   const dir = path.dirname(target);
-  mkdirSync(dir, { recursive: true, ...(opts.dirMode !== undefined ? { mode: opts.dirMode } : {}) });
+  if (!opts.inPlace)
+    mkdirSync(dir, { recursive: true, ...(opts.dirMode !== undefined ? { mode: opts.dirMode } : {}) });
   let existing: ReturnType<typeof lstatSync> | undefined;
   try {
     existing = lstatSync(target);
   } catch {
     existing = undefined;
   }
-  const mode = existing ? existing.mode & 0o7777 : (opts.mode ?? 0o640);
+  const mode = existing?.isFile() ? existing.mode & 0o7777 : (opts.mode ?? 0o640);
   // Unique enough to never meet another writer's; O_EXCL below makes a collision an error, never a shared file.
   const tmp = path.join(dir, `.${path.basename(target)}.${tmpSuffix()}.tmp`);
   const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
@@ -61,7 +67,7 @@ export async function writeAtomic(file: string, data: string | Uint8Array, opts:
       for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
       // The umask must not narrow a kept mode, and a kept owner is set before the file becomes visible.
       fchmodSync(fd, mode);
-      if (existing && process.getuid?.() === 0) fchownSync(fd, existing.uid, existing.gid);
+      if (existing?.isFile() && process.getuid?.() === 0) fchownSync(fd, existing.uid, existing.gid);
       if (opts.durable) fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -1,9 +1,11 @@
 import { DeploymentRollback } from "../actions/deployment-rollback.js";
 import { FileFlagWriter } from "../actions/flag-writer.js";
 import { TransientHookRunner } from "../actions/hooks.js";
+import { TextfileMetrics } from "../actions/metrics.js";
 import { FileMotd } from "../actions/motd.js";
 import { announceNormalBoot } from "../actions/normal-boot.js";
 import type { FlagWriter, Motd, StatusStore } from "../actions/ports.js";
+import { type Publisher, publishedStore } from "../actions/published-store.js";
 import { FileStatusStore } from "../actions/status-store.js";
 import { TrialRecords } from "../actions/trials.js";
 import { writeAtomic } from "../base/atomic-write.js";
@@ -16,7 +18,7 @@ import { createBackend } from "../bootstate/registry.js";
 import type { BootState } from "../bootstate/types.js";
 import { writePath, writeProblem } from "../bootstate/writable.js";
 import { loadConfigFast } from "../config/cache.js";
-import type { Config } from "../config/schema.js";
+import { type Config, DEFAULT_TEXTFILE_DIRECTORY } from "../config/schema.js";
 import type { DaemonStatus } from "../core/status.js";
 import { Daemon } from "../daemon/daemon.js";
 import { collectGarbage } from "../memory/heap.js";
@@ -67,6 +69,8 @@ export interface DaemonPorts {
   /** Created at once: its handshake runs while the config and the boot state are read. */
   systemd: () => SystemdConnection;
   collectHeap?: () => number;
+  /** Who learns each saved status (the metrics); the config's, or the defaults' when it is invalid. */
+  publishers?: (config: Config | undefined) => Publisher[];
   /** Resolves when the daemon is asked to stop (SIGTERM). */
   stopSignal: Promise<void>;
   exit(code: number): void;
@@ -87,6 +91,12 @@ export function realPorts(): DaemonPorts {
       collectGarbage();
       return process.memoryUsage().heapUsed;
     },
+    publishers: (config) => {
+      const dir = config ? config.metrics.textfileDirectory : DEFAULT_TEXTFILE_DIRECTORY;
+      if (!dir) return [];
+      const metrics = new TextfileMetrics(dir, new TrialRecords(undefined, damaged(log)), (m) => log.info(m));
+      return [(s) => metrics.update(s)];
+    },
     stopSignal: new Promise<void>((resolve) => {
       for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
     }),
@@ -97,7 +107,10 @@ export function realPorts(): DaemonPorts {
 
 /** `bootwarden daemon`: wires systemd, files and timers into a Daemon; returns the exit status. */
 export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts()): Promise<number> {
-  const { log, notifier, store } = p;
+  const { log, notifier } = p;
+  const publishing = (config?: Config) =>
+    publishedStore(p.store, p.publishers?.(config) ?? [], (m) => log.warn(m));
+  let store = publishing();
   // The bus handshake and the subscription (several round trips to dbus-daemon and systemd, slow while the boot is
   // busy) run while the config and the boot state are read.
   const systemd = p.systemd();
@@ -137,6 +150,7 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
   let scripts: Awaited<ReturnType<typeof findScripts>>;
   try {
     config = (await loadConfigFast(configPath)).config;
+    store = publishing(config);
     await enforceFlagTrust(config.assessment, (p) =>
       log.warn({ MESSAGE_ID: MessageId.untrustedFlagPath }, `flag path other users can write: ${p}`),
     );

@@ -8,6 +8,9 @@ const HOUR = 3_600_000;
 const slotRef = z.string().regex(/^(PARTLABEL|PARTUUID)=.+$/, "must be PARTLABEL=<label> or PARTUUID=<guid>");
 const absPath = z.string().regex(/^\//, "must be an absolute path");
 
+/** Debian's and Prometheus' packages' default for node-exporter's --collector.textfile.directory. */
+export const DEFAULT_TEXTFILE_DIRECTORY = "/var/lib/prometheus/node-exporter";
+
 const gptState = z.strictObject({
   backend: z.literal("gpt"),
   disk: absPath.optional().describe("block device or image file; default: the disk of the booted partition"),
@@ -164,6 +167,16 @@ export const configSchema = z.strictObject({
         .boolean()
         .default(true)
         .describe("hooks start after network-online.target; a hook still waiting at its timeout is given up"),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      textfileDirectory: absPath
+        .nullable()
+        .default(DEFAULT_TEXTFILE_DIRECTORY)
+        .describe(
+          "node-exporter's textfile collector directory: bootwarden.prom is written there when it exists; null: no metrics",
+        ),
     })
     .prefault({}),
   monitor: z

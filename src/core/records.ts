@@ -120,6 +120,9 @@ export function parseStatus(v: unknown): Parsed<DaemonStatus> {
     optStr(v.error) &&
     (v.trialBoot === undefined || typeof v.trialBoot === "boolean") &&
     (v.deadlineMonotonicMs === undefined || Number.isFinite(v.deadlineMonotonicMs)) &&
+    (v.deadlineRealtimeMs === undefined || Number.isFinite(v.deadlineRealtimeMs)) &&
+    optStr(v.backend) &&
+    (v.triesLeft === undefined || v.triesLeft === null || count(v.triesLeft)) &&
     (v.rolledBackFrom === undefined ||
       (isObj(v.rolledBackFrom) &&
         typeof v.rolledBackFrom.slot === "string" &&
@@ -133,4 +136,16 @@ export function parseDeploymentRollback(v: unknown): Parsed<{ slot: string; how:
   return isObj(v) && typeof v.slot === "string" && typeof v.how === "string" && typeof v.at === "string"
     ? { value: v as { slot: string; how: string; at: string } }
     : { problem: "not a record of a deployment rollback" };
+}
+
+export interface Counters {
+  rollbacks: number;
+  blessings: number;
+}
+
+/** counters.json: trials rolled back and blessed on this machine. */
+export function parseCounters(v: unknown): Parsed<Counters> {
+  return isObj(v) && count(v.rollbacks) && count(v.blessings)
+    ? { value: { rollbacks: v.rollbacks as number, blessings: v.blessings as number } }
+    : { problem: "not a record of trial counts" };
 }

@@ -35,11 +35,14 @@ export function planStart(
   userspaceMonotonicUs: bigint,
   now: number,
   pid: number,
-  tries?: TryCount,
+  /** Which try this boot is; the wall clock now (ms since the epoch), for the deadline as a time of day. */
+  extra: { tries?: TryCount; wallNow?: number } = {},
 ): StartPlan {
   const same = prior && prior.slot === boot.bootedSlot ? prior : undefined;
   const base = {
     slot: boot.bootedSlot,
+    backend: boot.backend,
+    triesLeft: boot.triesLeft,
     updatedAt: "",
     pid,
     notes: same?.notes ?? [],
@@ -77,8 +80,14 @@ export function planStart(
   const action = cfg.action === "retry" && !(boot.triesLeft && boot.triesLeft > 0) ? "rollback" : cfg.action;
   return {
     mode: "trial",
-    assessment: { ...newAssessment(boot.bootedSlot, defs, deadline, cfg.settle, action), try: tries },
-    status: { ...base, phase: "assessing", trialBoot: true, deadlineMonotonicMs: deadline },
+    assessment: { ...newAssessment(boot.bootedSlot, defs, deadline, cfg.settle, action), try: extra.tries },
+    status: {
+      ...base,
+      phase: "assessing",
+      trialBoot: true,
+      deadlineMonotonicMs: deadline,
+      ...(extra.wallNow === undefined ? {} : { deadlineRealtimeMs: extra.wallNow + deadline - now }),
+    },
     actions: [],
   };
 }

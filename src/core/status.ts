@@ -8,6 +8,11 @@ export interface DaemonStatus {
   updatedAt: string;
   pid: number;
   deadlineMonotonicMs?: number;
+  /** The same deadline on the wall clock (ms since the epoch), for the metrics and the API. */
+  deadlineRealtimeMs?: number;
+  backend?: string;
+  /** Boot attempts the boot loader still granted the slot when this boot's assessment started. */
+  triesLeft?: number | null;
   assessment?: Assessment;
   /** Actions already carried out in this boot, so a restarted daemon never acts twice. */
   done: DoneKey[];

@@ -59,7 +59,8 @@ export class Daemon {
       boot.trialBoot ? store.trialTry(this.key, boot.triesLeft, boot.triesDone) : undefined,
     ]);
     const us = BigInt(userspace as bigint);
-    const plan = planStart(boot, stored, defs, config.assessment, us, clock.now(), this.d.pid, tries);
+    const extra = { tries, wallNow: Date.now() };
+    const plan = planStart(boot, stored, defs, config.assessment, us, clock.now(), this.d.pid, extra);
     this.assessment = plan.assessment;
     this.status = plan.status;
     const actionDeps = {
