@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { BootwardenError, describeError } from "./base/errors.js";
 import { VERSION } from "./base/version.js";
+import { parseDuration } from "./config/duration.js";
 import { printable } from "./core/printable.js";
 
 const USAGE = `bootwarden ${VERSION}
@@ -14,7 +15,9 @@ usage: bootwarden <command> [options]
   history       [--json]                   the trial boots this machine has seen: slot, start, verdict, who decided
   check-config  [--config FILE] [--apply]  validate the configuration; --apply writes the sandbox drop-ins it needs
   daemon        [--config FILE]            assess this boot (run by bootwarden.service)
-  wait                                     block until the daemon's verdict; exit 0 healthy/degraded, 1 unhealthy
+  wait          [--slot SLOT] [--timeout T] [--config FILE]
+                                           block until the verdict (on SLOT, when given): exit 0 blessed,
+                                           1 unhealthy or rolled back, 2 timeout, 3 not booted into SLOT yet
   backstop      [--config FILE]            roll back a trial boot that has no verdict by the deadline
   version                                  print the version (also: --version)
 exit status: 0 ok, 1 failure, 2 usage, 77 needs root, 78 invalid configuration`;
@@ -26,6 +29,7 @@ const OPTIONS = {
   tries: { type: "string" },
   force: { type: "boolean" },
   apply: { type: "boolean" },
+  timeout: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -40,7 +44,7 @@ const ALLOWED: Record<string, Option[]> = {
   arm: ["config", "slot", "tries", "force"],
   "check-config": ["config", "apply"],
   daemon: ["config"],
-  wait: [],
+  wait: ["config", "slot", "timeout"],
   backstop: ["config"],
   version: [],
 };
@@ -134,7 +138,12 @@ export async function main(argv: string[]): Promise<number> {
     case "backstop":
       return process.exit(await (await import("./commands/backstop.js")).runBackstop(v.config));
     case "wait": {
-      const out = await (await import("./commands/wait.js")).waitForVerdict();
+      const timeout = v.timeout === undefined ? undefined : parseDuration(v.timeout);
+      if (timeout === undefined && v.timeout !== undefined)
+        throw usage(
+          `wait: --timeout ${JSON.stringify(v.timeout)}: not a duration (90s, 15m, 1h); ${SEE_HELP}`,
+        );
+      const out = await (await import("./commands/wait.js")).waitFor(v.config, v.slot, timeout);
       process.stdout.write(`${printable(out.text)}\n`);
       return out.code;
     }
