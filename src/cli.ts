@@ -2,7 +2,6 @@
 import { parseArgs } from "node:util";
 import { BootwardenError, describeError } from "./base/errors.js";
 import { VERSION } from "./base/version.js";
-import { parseDuration } from "./config/duration.js";
 import { printable } from "./core/printable.js";
 
 const USAGE = `bootwarden ${VERSION}
@@ -138,12 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     case "backstop":
       return process.exit(await (await import("./commands/backstop.js")).runBackstop(v.config));
     case "wait": {
-      const timeout = v.timeout === undefined ? undefined : parseDuration(v.timeout);
-      if (timeout === undefined && v.timeout !== undefined)
-        throw usage(
-          `wait: --timeout ${JSON.stringify(v.timeout)}: not a duration (90s, 15m, 1h); ${SEE_HELP}`,
-        );
-      const out = await (await import("./commands/wait.js")).waitFor(v.config, v.slot, timeout);
+      const out = await (await import("./commands/wait.js")).waitFor(v.config, v.slot, v.timeout);
       process.stdout.write(`${printable(out.text)}\n`);
       return out.code;
     }

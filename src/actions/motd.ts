@@ -1,5 +1,6 @@
 import { unlink } from "node:fs/promises";
 import { writeAtomic } from "../base/atomic-write.js";
+import type { Logger } from "../base/log.js";
 import { MOTD_FILE, sysPath } from "../base/paths.js";
 import { printable } from "../core/printable.js";
 import type { Motd } from "./ports.js";
@@ -23,3 +24,7 @@ export class FileMotd implements Motd {
     else await writeAtomic(this.file, `${printable(text)}\n`, { mode: 0o644 });
   }
 }
+
+/** Shows (or removes) the login notice; a failure is only logged: the notice never stops anything. */
+export const showNotice = (d: { motd: Motd; log: Logger }, text: string | undefined): Promise<void> =>
+  d.motd.show(text).catch((err: Error) => d.log.warn(`could not write the login notice: ${err.message}`));

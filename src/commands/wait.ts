@@ -3,9 +3,10 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { FileStatusStore } from "../actions/status-store.js";
 import { TrialRecords } from "../actions/trials.js";
+import { BootwardenError } from "../base/errors.js";
 import { createBackend } from "../bootstate/registry.js";
 import type { BootState } from "../bootstate/types.js";
-import { formatDuration } from "../config/duration.js";
+import { formatDuration, parseDuration } from "../config/duration.js";
 import { loadConfig } from "../config/load.js";
 import { printable } from "../core/printable.js";
 import type { DaemonStatus } from "../core/status.js";
@@ -59,8 +60,15 @@ export function elsewhereOutcome(
 export async function waitFor(
   configPath: string | undefined,
   slot: string | undefined,
-  timeoutMs: number | undefined,
+  timeout: string | undefined,
 ): Promise<{ code: number; text: string }> {
+  const timeoutMs = timeout === undefined ? undefined : parseDuration(timeout);
+  if (timeout !== undefined && timeoutMs === undefined)
+    throw new BootwardenError(
+      "cli",
+      "usage",
+      `wait: --timeout ${JSON.stringify(timeout)}: not a duration (90s, 15m, 1h); see bootwarden --help`,
+    );
   if (slot !== undefined) {
     const { config } = await loadConfig(configPath);
     const backend = createBackend(config.bootState);

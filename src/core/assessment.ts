@@ -2,7 +2,6 @@
  * The assessment as a pure state machine: (state, event) -> (state, effects). Time comes in with the events
  * (milliseconds on CLOCK_MONOTONIC, the clock systemd stamps units with), so tests drive it with a fake clock.
  */
-
 import { moved, positionOf, positions, settling, type Tally, tallyOf, total } from "./tally.js";
 import type { TryCount } from "./trial-log.js";
 
@@ -61,7 +60,9 @@ export interface Assessment {
 
 export type Event =
   | { type: "observed"; id: string; obs: Observation; now: number }
-  | { type: "tick"; now: number };
+  | { type: "tick"; now: number }
+  /** An operator's verdict (the API's MarkGood/MarkBad) before the assessment's own; nothing once there is one. */
+  | { type: "decided"; verdict: Verdict; reason: string; now: number };
 
 /** Effects that act on the machine; each is carried out once per boot, recorded under its done-key. */
 export type ActionEffect =
@@ -198,6 +199,10 @@ export function verdictEffects(a: Assessment, verdict: Verdict, reason: string):
  * observations in a burst, and a pass over every check for each of them was most of the daemon's CPU.
  */
 export function step(a: Assessment, ev: Event): { next: Assessment; effects: Effect[] } {
+  if (ev.type === "decided") {
+    const next = a.verdict ? a : { ...a, verdict: { verdict: ev.verdict, reason: ev.reason, at: ev.now } };
+    return { next, effects: a.verdict ? [] : verdictEffects(next, ev.verdict, ev.reason) };
+  }
   const effects: Effect[] = [];
   let checks = a.checks;
   let tally = a.tally ?? tallyOf(a.checks);
@@ -242,9 +247,4 @@ export function nextWakeup(a: Assessment): number | undefined {
     for (const c of a.checks)
       if (c.status === "settling" && c.upSince !== undefined) at = Math.min(at, c.upSince + a.settle);
   return Number.isFinite(at) ? at : undefined;
-}
-
-export function summary(a: Assessment): { up: number; total: number } {
-  const t = a.tally ?? tallyOf(a.checks);
-  return { up: t.critical.passed, total: total(t.critical) };
 }

@@ -1,6 +1,7 @@
 import { formatDuration } from "../config/duration.js";
-import { type Assessment, summary } from "./assessment.js";
+import type { Assessment } from "./assessment.js";
 import type { DaemonStatus } from "./status.js";
+import { summary } from "./tally.js";
 
 /** The one-line STATUS= systemd shows in `systemctl status bootwarden`. */
 export function statusText(phase: DaemonStatus["phase"], a: Assessment, now: number): string {

@@ -1,4 +1,4 @@
-import type { CheckState, CheckStatus } from "./assessment.js";
+import type { Assessment, CheckState, CheckStatus } from "./assessment.js";
 
 /** The assessment's bookkeeping that makes a step cost the same with 1 or 1000 checks. Pure. */
 
@@ -39,4 +39,10 @@ export function positionOf(checks: readonly CheckState[], id: string): number {
     positions.set(checks, index);
   }
   return index.get(id) ?? -1;
+}
+
+/** Critical checks up, of all critical checks: what STATUS= and the monitor say. */
+export function summary(a: Assessment): { up: number; total: number } {
+  const t = a.tally ?? tallyOf(a.checks);
+  return { up: t.critical.passed, total: total(t.critical) };
 }

@@ -1,8 +1,10 @@
 import { runAction } from "../actions/actions.js";
+import { showNotice } from "../actions/motd.js";
 import { announceNormalBoot, fallbackFailsToo } from "../actions/normal-boot.js";
 import { EffectRunner } from "../actions/runner.js";
 import { announceTrial } from "../actions/trial-start.js";
 import type { BootState } from "../bootstate/types.js";
+import type { Verdict } from "../core/assessment.js";
 import { type Assessment, type Effect, type Event, isAction, nextWakeup, step } from "../core/assessment.js";
 import { checksFromConfig } from "../core/checks.js";
 import { BACKSTOP_GRACE_MS } from "../core/deadline.js";
@@ -42,11 +44,7 @@ export class Daemon {
     this.wakeup = new Wakeup(d.clock, () => this.dispatch({ type: "tick", now: d.clock.now() }));
     const text = () => statusText(this.status.phase, this.assessment, d.clock.now());
     this.publisher = new StatusPublisher(d.notifier, d.clock, text);
-    const state = () => {
-      this.status.updatedAt = new Date().toISOString();
-      return this.snapshot();
-    };
-    this.saver = new StatusSaver(d.store, d.clock, state, (m) => d.log.warn(m));
+    this.saver = new StatusSaver(d, () => this.snapshot());
   }
 
   async start(boot: BootState): Promise<void> {
@@ -103,7 +101,9 @@ export class Daemon {
     this.dispatch({ type: "tick", now: clock.now() });
     await this.runner.idle();
     if (!this.assessment.verdict)
-      this.publisher.refreshEvery(() => void this.motd(trialNotice(this.assessment, this.d.clock.now())));
+      this.publisher.refreshEvery(
+        () => void showNotice(this.d, trialNotice(this.assessment, this.d.clock.now())),
+      );
   }
 
   private async startWatchers(defs: Parameters<typeof watchChecks>[0]): Promise<void> {
@@ -159,21 +159,22 @@ export class Daemon {
   private verdictReached(a: Assessment, verdict: string, reason: string): void {
     const unfinished = new Set(a.checks.filter((c) => c.status !== "passed").map((c) => c.def.id));
     void this.watchers?.verdictReached(unfinished);
-    void this.motd(trialNotice(a, this.d.clock.now()));
+    void showNotice(this.d, trialNotice(a, this.d.clock.now()));
     this.d.store
       .trialDecided(this.key, verdict, reason, "daemon")
       .catch((err: Error) => this.d.log.warn(`could not record the verdict in the history: ${err.message}`));
   }
 
-  private async motd(text: string | undefined): Promise<void> {
-    await this.d.motd
-      .show(text)
-      .catch((err: Error) => this.d.log.warn(`could not write the login notice: ${err.message}`));
-  }
-
   private fatal(reason: string): void {
     this.d.log.error(`fatal: ${reason}; exiting so that systemd restarts the assessment`);
     this.d.exit(1, reason);
+  }
+
+  /** An operator's verdict (the API's MarkGood/MarkBad) before the assessment's own; false once there is one. */
+  decide(verdict: Verdict, reason: string): boolean {
+    const open = !this.assessment.verdict && this.status.phase === "assessing";
+    if (open) this.dispatch({ type: "decided", verdict, reason, now: this.d.clock.now() });
+    return open;
   }
 
   /** For tests and the SIGTERM path: everything enqueued is carried out. */

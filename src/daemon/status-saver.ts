@@ -1,5 +1,6 @@
 import type { StatusStore } from "../actions/ports.js";
 import type { Clock } from "../base/clock.js";
+import type { Logger } from "../base/log.js";
 import type { DaemonStatus } from "../core/status.js";
 
 /** Check-only changes feed `bootwarden status`, not the resume: saved at most this often. */
@@ -14,15 +15,13 @@ export class StatusSaver {
   private soon?: { cancel(): void };
 
   constructor(
-    private readonly store: StatusStore,
-    private readonly clock: Clock,
-    /** The state to write, taken when the write begins. */
+    private readonly d: { store: StatusStore; clock: Clock; log: Pick<Logger, "warn"> },
+    /** The state to write, taken when the write begins (stamped with the time then). */
     private readonly state: () => DaemonStatus,
-    private readonly warn: (msg: string) => void,
   ) {}
 
   save(): Promise<void> {
-    const write = () => this.store.write(this.state());
+    const write = () => this.d.store.write({ ...this.state(), updatedAt: new Date().toISOString() });
     const p = this.saving.then(write, write);
     this.saving = p.catch(() => undefined);
     return p;
@@ -30,9 +29,9 @@ export class StatusSaver {
 
   saveSoon(): void {
     if (this.soon) return;
-    this.soon = this.clock.after(COALESCE_MS, () => {
+    this.soon = this.d.clock.after(COALESCE_MS, () => {
       this.soon = undefined;
-      this.save().catch((err: Error) => this.warn(`could not write the status file: ${err.message}`));
+      this.save().catch((err: Error) => this.d.log.warn(`could not write the status file: ${err.message}`));
     });
   }
 

@@ -1,3 +1,4 @@
+import type { ApiProperties } from "../core/api-view.js";
 import type { PropertyBag } from "../core/unit-rules.js";
 
 export interface SystemdEvents {
@@ -59,4 +60,26 @@ export interface SystemdConnection extends SystemdApi {
   /** The match rules and the subscription; signals count from then on. */
   start(): Promise<void>;
   close(): void;
+}
+
+/** bootwarden's own D-Bus API (README "Fleets"): the names, and what the daemon answers through it. */
+export const API = {
+  name: "io.github.bootwarden1",
+  path: "/io/github/bootwarden1",
+  iface: "io.github.bootwarden1.Manager",
+  /** The polkit action that lets a caller other than root mark. */
+  markAction: "io.github.bootwarden1.mark",
+} as const;
+
+export interface ApiHandlers {
+  /** The same content as `bootwarden status --json` (nulls left out). */
+  getStatus(): Promise<Record<string, unknown>>;
+  /** MarkGood/MarkBad, once the caller is allowed: returns what was done. */
+  mark(which: "good" | "bad", reason: string): Promise<string>;
+}
+
+/** The API being served: new property values (PropertiesChanged when they differ) and the verdict signal. */
+export interface ApiService {
+  publish(p: ApiProperties): void;
+  verdictReached(verdict: string, reason: string): void;
 }

@@ -36,7 +36,7 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
   private allJobs = false;
 
   constructor(
-    private readonly bus: MessageBus,
+    readonly bus: MessageBus,
     readonly callTimeoutMs = 10_000,
   ) {
     super();

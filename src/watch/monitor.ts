@@ -1,5 +1,6 @@
 import type { Logger } from "../base/log.js";
-import { type Assessment, summary } from "../core/assessment.js";
+import type { Assessment } from "../core/assessment.js";
+import { summary } from "../core/tally.js";
 
 /**
  * After the verdict, re-reads every check on the configured cron schedule and logs how many hold (late failures are
