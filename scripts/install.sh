@@ -22,11 +22,15 @@ for a in "$@"; do
   esac
 done
 
+# dbus-daemon reads /usr/share/dbus-1/system.d and /etc/dbus-1/system.d, never a /usr/local one.
+if [ "$PREFIX" = /usr ]; then DBUSDIR=$DESTDIR/usr/share/dbus-1/system.d; else DBUSDIR=$DESTDIR/etc/dbus-1/system.d; fi
+
 if [ $mode = uninstall ]; then
   systemctl --root="$ROOT" disable "${ENABLE[@]}" >/dev/null 2>&1 || true
   rm -rf "$LIB" "$DESTDIR$PREFIX/share/bootwarden" "$DESTDIR$PREFIX/share/doc/bootwarden"
   rm -f "$DESTDIR$PREFIX/bin/bootwarden" "$DESTDIR$PREFIX/lib/systemd/catalog/bootwarden.catalog" \
-    "$DESTDIR$PREFIX/lib/tmpfiles.d/bootwarden.conf"
+    "$DESTDIR$PREFIX/lib/tmpfiles.d/bootwarden.conf" "$DBUSDIR/io.github.bootwarden1.conf" \
+    "$DESTDIR/usr/share/polkit-1/actions/io.github.bootwarden1.policy"
   for u in "${UNITS[@]}"; do rm -f "$UNITDIR/$u"; done
   rm -f "$UNITDIR/systemd-bless-boot.service.d/50-bootwarden.conf"
   rmdir "$UNITDIR/systemd-bless-boot.service.d" 2>/dev/null || true
@@ -63,6 +67,10 @@ done
 install -D -m 0644 packaging/systemd/systemd-bless-boot.service.d/50-bootwarden.conf \
   "$UNITDIR/systemd-bless-boot.service.d/50-bootwarden.conf"
 install -m 0644 packaging/catalog/bootwarden.catalog "$DESTDIR$PREFIX/lib/systemd/catalog/"
+# The D-Bus API's bus policy and polkit action: where dbus-daemon and polkitd read them, whatever the prefix.
+install -D -m 0644 packaging/dbus/io.github.bootwarden1.conf "$DBUSDIR/io.github.bootwarden1.conf"
+install -D -m 0644 packaging/polkit/io.github.bootwarden1.policy \
+  "$DESTDIR/usr/share/polkit-1/actions/io.github.bootwarden1.policy"
 install -m 0644 packaging/tmpfiles/bootwarden.conf "$DESTDIR$PREFIX/lib/tmpfiles.d/"
 install -m 0755 packaging/grub/08_bootwarden_counting "$DESTDIR$PREFIX/share/bootwarden/grub/"
 cp -a packaging/examples schema "$DESTDIR$PREFIX/share/bootwarden/"

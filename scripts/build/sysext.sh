@@ -75,6 +75,9 @@ install -D -m 0644 packaging/systemd/systemd-bless-boot.service.d/50-bootwarden.
   "$stage/usr/lib/systemd/system/systemd-bless-boot.service.d/50-bootwarden.conf"
 install -m 0644 packaging/catalog/bootwarden.catalog "$stage/usr/lib/systemd/catalog/"
 install -m 0644 packaging/tmpfiles/bootwarden.conf "$stage/usr/lib/tmpfiles.d/"
+install -D -m 0644 packaging/dbus/io.github.bootwarden1.conf "$stage/usr/share/dbus-1/system.d/io.github.bootwarden1.conf"
+install -D -m 0644 packaging/polkit/io.github.bootwarden1.policy \
+  "$stage/usr/share/polkit-1/actions/io.github.bootwarden1.policy"
 install -m 0755 packaging/grub/08_bootwarden_counting "$stage/usr/share/bootwarden/grub/"
 install -m 0644 packaging/config/config.yaml "$stage/usr/share/bootwarden/config.yaml.example"
 cp -a packaging/examples schema "$stage/usr/share/bootwarden/"

@@ -27,6 +27,7 @@ import { connectSystemd } from "../systemd/bus.js";
 import { createNotifier, type Notifier } from "../systemd/notify.js";
 import { enforceFlagTrust } from "../trust/flags.js";
 import { findScripts } from "../trust/scripts.js";
+import { ApiLink } from "./api.js";
 import { sandboxAdvice } from "./sandbox.js";
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus, so a bad config does not loop
@@ -108,8 +109,8 @@ export function realPorts(): DaemonPorts {
 /** `bootwarden daemon`: wires systemd, files and timers into a Daemon; returns the exit status. */
 export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts()): Promise<number> {
   const { log, notifier } = p;
-  const publishing = (config?: Config) =>
-    publishedStore(p.store, p.publishers?.(config) ?? [], (m) => log.warn(m));
+  const publishing = (config?: Config, more: Publisher[] = []) =>
+    publishedStore(p.store, [...(p.publishers?.(config) ?? []), ...more], (m) => log.warn(m));
   let store = publishing();
   // The bus handshake and the subscription (several round trips to dbus-daemon and systemd, slow while the boot is
   // busy) run while the config and the boot state are read.
@@ -168,6 +169,8 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
     return leave(EXIT_CONFIG);
   }
   const backend = createBackend(config.bootState);
+  const api = new ApiLink(backend, p.clock, log);
+  store = publishing(config, [api.publish]);
   let boot: BootState;
   try {
     boot = await backend.read();
@@ -221,7 +224,9 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
     exit,
     pid: p.pid,
   });
+  const serving = api.serve(systemd, daemon); // the name is taken while the assessment starts
   await daemon.start(boot);
+  await serving;
   await p.stopSignal;
   stopping = true;
   notifier.stopping();

@@ -1,6 +1,7 @@
 import { TrialRecords } from "../actions/trials.js";
 import { BootwardenError } from "../base/errors.js";
 import { createBackend } from "../bootstate/registry.js";
+import type { BootStateBackend } from "../bootstate/types.js";
 import { loadConfig } from "../config/load.js";
 import { printable } from "../core/printable.js";
 
@@ -10,25 +11,33 @@ const records = () =>
   );
 
 /**
- * `bootwarden mark-good` / `mark-bad`: the booted slot, by hand. Idempotent: "already so" is success. A blessing by
- * hand starts the slot's failed-trial count over, as the daemon's does.
+ * Marks the booted slot by hand (the CLI, or the API outside a trial's assessment) and says what it did. Idempotent:
+ * "already so" is success. A blessing by hand starts the slot's failed-trial count over, as the daemon's does.
  */
-export async function mark(which: "good" | "bad", configPath: string | undefined): Promise<number> {
-  const { config } = await loadConfig(configPath);
-  const backend = createBackend(config.bootState);
+export async function markBooted(
+  backend: BootStateBackend,
+  which: "good" | "bad",
+  trials: TrialRecords,
+  how = "by hand",
+): Promise<string> {
   const boot = await backend.read();
   const r = which === "good" ? await backend.markGood() : await backend.markBad();
-  process.stdout.write(`${r.message}\n`);
   const key = { slot: boot.bootedSlot, id: boot.bootedId };
-  const trials = records();
   if (which === "good") await trials.blessed(key);
   if (r.changed)
     await trials.decided(
       key,
       which === "good" ? "healthy" : "unhealthy",
-      `marked ${which} by hand`,
+      `marked ${which} ${how}`,
       "operator",
     );
+  return r.message;
+}
+
+/** `bootwarden mark-good` / `mark-bad`: the booted slot, by hand. */
+export async function mark(which: "good" | "bad", configPath: string | undefined): Promise<number> {
+  const { config } = await loadConfig(configPath);
+  process.stdout.write(`${await markBooted(createBackend(config.bootState), which, records())}\n`);
   return 0;
 }
 

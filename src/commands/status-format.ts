@@ -6,7 +6,7 @@ export function formatBootState(s: BootState): string[] {
   const lines = [
     `backend:     ${s.backend} (${s.source})`,
     `booted slot: ${s.bootedSlot}`,
-    `trial boot:  ${s.trialBoot ? `yes${s.triesLeft !== null ? `, ${s.triesLeft} tries left` : ""}` : "no"}`,
+    `trial boot:  ${s.trialBoot ? `yes${s.triesLeft != null ? `, ${s.triesLeft} tries left` : ""}` : "no"}`,
     `state:       ${s.state}`,
   ];
   for (const p of s.problems ?? []) lines.push(`problem:     ${p}`);

@@ -1,30 +1,54 @@
 import { FileStatusStore } from "../actions/status-store.js";
 import { realClock } from "../base/clock.js";
 import { createBackend } from "../bootstate/registry.js";
+import type { BootState } from "../bootstate/types.js";
 import { loadConfig } from "../config/load.js";
+import { compact } from "../core/api-view.js";
 import { printable } from "../core/printable.js";
+import type { DaemonStatus } from "../core/status.js";
+import { fetchStatus } from "../systemd/api-client.js";
 import { formatAssessment, formatBootState } from "./status-format.js";
 
-/** `bootwarden status [--json]`: the boot state, and the live assessment while the daemon runs. */
+/**
+ * What `status --json` prints: the boot state, and the daemon's status with the time left. Keys whose value is
+ * unknown are left out (compact), so the output is the same through the D-Bus API as from the files.
+ */
+export function statusJson(
+  boot: BootState,
+  daemon: DaemonStatus | undefined,
+  now: number,
+): Record<string, unknown> {
+  // After our own rollback the boot loader's state may not show it (GPT: the failed slot's priority is 0); the
+  // daemon of this boot read it from our record.
+  const ours = daemon?.slot === boot.bootedSlot ? daemon.rolledBackFrom : undefined;
+  const live = daemon?.assessment
+    ? { ...daemon, timeLeftMs: daemon.assessment.verdict ? null : daemon.assessment.deadline - now }
+    : daemon;
+  return compact({
+    ...boot,
+    rolledBackFrom: boot.rolledBackFrom ?? ours ?? null,
+    daemon: live ?? null,
+  }) as Record<string, unknown>;
+}
+
+/** `bootwarden status [--json]`: through the daemon's API when it runs (and no other config is asked for), else the files. */
 export async function status(configPath: string | undefined, json: boolean): Promise<number> {
+  const viaApi = configPath === undefined ? await fetchStatus() : undefined;
+  const out = viaApi ?? (await fromFiles(configPath));
+  if (json) process.stdout.write(`${JSON.stringify(out)}\n`);
+  else {
+    const { daemon, ...boot } = out as unknown as BootState & { daemon?: DaemonStatus };
+    const lines = formatBootState(boot);
+    if (daemon) lines.push(...formatAssessment(daemon, realClock.now()));
+    process.stdout.write(`${lines.map(printable).join("\n")}\n`);
+  }
+  return 0;
+}
+
+async function fromFiles(configPath: string | undefined): Promise<Record<string, unknown>> {
   const { config } = await loadConfig(configPath);
   const boot = await createBackend(config.bootState).read();
   const { status: daemon, problem } = await new FileStatusStore().readChecked();
   if (problem) process.stderr.write(`bootwarden: ${printable(problem)}; the live assessment is not shown\n`);
-  const now = realClock.now();
-  // After our own rollback the boot loader's state may not show it (GPT: the failed slot's priority is 0); the
-  // daemon of this boot read it from our record.
-  const ours = daemon?.slot === boot.bootedSlot ? daemon.rolledBackFrom : undefined;
-  if (!boot.rolledBackFrom && ours) boot.rolledBackFrom = ours;
-  if (json) {
-    const live = daemon?.assessment
-      ? { ...daemon, timeLeftMs: daemon.assessment.verdict ? null : daemon.assessment.deadline - now }
-      : daemon;
-    process.stdout.write(`${JSON.stringify({ ...boot, daemon: live ?? null })}\n`);
-  } else {
-    const lines = formatBootState(boot);
-    if (daemon) lines.push(...formatAssessment(daemon, now));
-    process.stdout.write(`${lines.map(printable).join("\n")}\n`);
-  }
-  return 0;
+  return statusJson(boot, daemon, realClock.now());
 }

@@ -144,3 +144,84 @@ describe("Prometheus: node-exporter's textfile collector serves bootwarden's met
     expect(promtool(after)).toEqual({ status: 0, out: "" });
   });
 });
+
+// The API probe: on the trial boot, what root and `nobody` get from the API, a monitor for the signals, then root's
+// MarkBad; on the boot after, `bootwarden status` through the API and from the files.
+const PROBE = `#!/bin/bash
+out=/var/lib/bootwarden-test
+B="io.github.bootwarden1 /io/github/bootwarden1"
+I=io.github.bootwarden1.Manager
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+try() { local name=$1; shift; "$@" >"$out/api-$name.out" 2>&1; echo $? >"$out/api-$name.rc"; }
+if [ ! -e $out/probed ]; then
+  touch $out/probed
+  try introspect busctl introspect $B
+  try nobody-getstatus as_nobody busctl call $B $I GetStatus
+  try nobody-get as_nobody busctl get-property $B $I Phase
+  try nobody-getall as_nobody busctl call $B org.freedesktop.DBus.Properties GetAll s $I
+  try nobody-markgood as_nobody busctl call $B $I MarkGood b false
+  try nobody-markbad as_nobody busctl call $B $I MarkBad sb nobody false
+  try nobody-set as_nobody busctl set-property $B $I Phase s normal
+  try root-set busctl set-property $B $I Phase s normal
+  busctl monitor io.github.bootwarden1 >$out/api-monitor.out 2>&1 &
+  sleep 1
+  try root-markbad busctl call $B $I MarkBad sb "operator test" false
+  sleep 30
+else
+  bootwarden wait
+  # The two readings race the daemon's own saves (the app is still starting): taken again until a quiet moment.
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    bootwarden status >$out/status-api.txt 2>&1
+    bootwarden status --config /etc/bootwarden/config.yaml >$out/status-files.txt 2>&1
+    bootwarden status --json >$out/status-api.json 2>&1
+    bootwarden status --json --config /etc/bootwarden/config.yaml >$out/status-files.json 2>&1
+    cmp -s $out/status-api.txt $out/status-files.txt && cmp -s $out/status-api.json $out/status-files.json && break
+    sleep 0.3
+  done
+fi
+`;
+
+describe("the D-Bus API on the real system bus", { timeout: 300_000 }, () => {
+  it("introspectable; nobody reads but cannot mark or set; root's MarkBad rolls the trial back; signals; status the same", async () => {
+    const m = new Machine("bw-api").create({ config: machineConfig({ deadline: "60s" }), appDelay: 50 });
+    machines.push(m);
+    write(m, "usr/local/bin/api-probe", PROBE, 0o755);
+    unit(
+      m,
+      "api-probe.service",
+      "[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/usr/local/bin/api-probe\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    m.arm("USR-B");
+    expect((await m.boot()).exit).toBe(EXIT_REBOOT);
+    const out = (n: string) => readFileSync(path.join(m.dir, `var/lib/bootwarden-test/api-${n}.out`), "utf8");
+    const rc = (n: string) =>
+      Number(readFileSync(path.join(m.dir, `var/lib/bootwarden-test/api-${n}.rc`), "utf8"));
+    expect(rc("introspect")).toBe(0);
+    expect(out("introspect")).toMatch(/^io\.github\.bootwarden1\.Manager\s+interface/m);
+    expect(out("introspect")).toMatch(/^\.MarkBad\s+method\s+sb\s+s\s/m);
+    expect(out("introspect")).toMatch(/^\.Checks\s+property\s+a\(sss\)\s/m);
+    expect(out("introspect")).toMatch(/^\.VerdictReached\s+signal\s+ss\s/m);
+    for (const n of ["nobody-getstatus", "nobody-get", "nobody-getall"]) expect(rc(n), out(n)).toBe(0);
+    expect(out("nobody-get")).toBe('s "assessing"\n');
+    expect(out("nobody-getstatus")).toMatch(/"bootedSlot" s "PARTLABEL=USR-B"/);
+    for (const n of ["nobody-markgood", "nobody-markbad", "nobody-set"]) {
+      expect(rc(n), out(n)).not.toBe(0);
+      expect(out(n)).toMatch(/Access denied|AccessDenied|only root may mark/);
+    }
+    expect(rc("root-set")).not.toBe(0);
+    expect(out("root-set")).toMatch(/read-only|Access denied/);
+    expect(rc("root-markbad")).toBe(0);
+    expect(out("root-markbad")).toMatch(/^s "verdict unhealthy \(operator: operator test\): carried out/);
+    expect(out("monitor")).toMatch(
+      /Member=VerdictReached[\s\S]*STRING "unhealthy";\s*STRING "operator: operator test";/,
+    );
+    expect(out("monitor")).toMatch(/Member=PropertiesChanged/);
+    // The machine fell back to A, where the API answers `status` as the files do.
+    expect((await m.boot()).exit).toBe(0);
+    expect(m.boots.map((b) => b.slot)).toEqual(["USR-B", "USR-A"]);
+    const f = (n: string) => readFileSync(path.join(m.dir, `var/lib/bootwarden-test/${n}`), "utf8");
+    expect(f("status-api.txt")).toMatch(/^booted slot: PARTLABEL=USR-A$/m);
+    expect(f("status-api.txt")).toBe(f("status-files.txt"));
+    expect(JSON.parse(f("status-api.json"))).toEqual(JSON.parse(f("status-files.json")));
+  });
+});

@@ -33,6 +33,8 @@ describe("scripts/install.sh", () => {
       "usr/lib/systemd/system/bootwarden-backstop.timer",
       "usr/lib/systemd/catalog/bootwarden.catalog",
       "usr/lib/tmpfiles.d/bootwarden.conf",
+      "usr/share/dbus-1/system.d/io.github.bootwarden1.conf",
+      "usr/share/polkit-1/actions/io.github.bootwarden1.policy",
       "usr/share/bootwarden/grub/08_bootwarden_counting",
       "usr/share/bootwarden/schema/config.schema.json",
       "etc/bootwarden/config.yaml",

@@ -36,6 +36,8 @@ describe("the rpm", () => {
       "/usr/lib/systemd/system/bootwarden-backstop.service",
       "/usr/lib/systemd/catalog/bootwarden.catalog",
       "/usr/lib/tmpfiles.d/bootwarden.conf",
+      "/usr/share/dbus-1/system.d/io.github.bootwarden1.conf",
+      "/usr/share/polkit-1/actions/io.github.bootwarden1.policy",
     ])
       expect(files, f).toContain(f);
     expect(q("--configfiles").trim()).toBe("/etc/bootwarden/config.yaml");

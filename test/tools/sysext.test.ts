@@ -47,6 +47,8 @@ describe("the sysext image", () => {
       "/usr/lib/systemd/system/bootwarden-backstop.timer",
       "/usr/lib/systemd/catalog/bootwarden.catalog",
       "/usr/lib/tmpfiles.d/bootwarden.conf",
+      "/usr/share/dbus-1/system.d/io.github.bootwarden1.conf",
+      "/usr/share/polkit-1/actions/io.github.bootwarden1.policy",
       "/usr/lib/extension-release.d/extension-release.bootwarden",
     ])
       expect(list, f).toContain(f);
