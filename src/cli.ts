@@ -18,6 +18,8 @@ usage: bootwarden <command> [options]
                                            block until the verdict (on SLOT, when given): exit 0 blessed,
                                            1 unhealthy or rolled back, 2 timeout, 3 not booted into SLOT yet
   backstop      [--config FILE]            roll back a trial boot that has no verdict by the deadline
+  fleetlock-release [--once] [--config FILE]
+                                           release this machine's FleetLock reboot lock (retried until it is)
   version                                  print the version (also: --version)
 exit status: 0 ok, 1 failure, 2 usage, 77 needs root, 78 invalid configuration`;
 
@@ -29,6 +31,7 @@ const OPTIONS = {
   force: { type: "boolean" },
   apply: { type: "boolean" },
   timeout: { type: "string" },
+  once: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -45,6 +48,7 @@ const ALLOWED: Record<string, Option[]> = {
   daemon: ["config"],
   wait: ["config", "slot", "timeout"],
   backstop: ["config"],
+  "fleetlock-release": ["config", "once"],
   version: [],
 };
 /** Commands that write the boot state or the system's files: root's alone. */
@@ -136,6 +140,8 @@ export async function main(argv: string[]): Promise<number> {
       return process.exit(await (await import("./commands/daemon.js")).runDaemon(v.config));
     case "backstop":
       return process.exit(await (await import("./commands/backstop.js")).runBackstop(v.config));
+    case "fleetlock-release":
+      return (await import("./commands/fleetlock.js")).fleetlockRelease(v.config, v.once ?? false);
     case "wait": {
       const out = await (await import("./commands/wait.js")).waitFor(v.config, v.slot, v.timeout);
       process.stdout.write(`${printable(out.text)}\n`);

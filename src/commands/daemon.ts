@@ -28,6 +28,7 @@ import { createNotifier, type Notifier } from "../systemd/notify.js";
 import { enforceFlagTrust } from "../trust/flags.js";
 import { findScripts } from "../trust/scripts.js";
 import { ApiLink } from "./api.js";
+import { withFleetLock } from "./fleetlock.js";
 import { sandboxAdvice } from "./sandbox.js";
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: the unit's RestartPreventExitStatus, so a bad config does not loop
@@ -205,13 +206,19 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
     systemd,
     store,
     flags: p.flags,
-    hooks: new TransientHookRunner(
+    hooks: withFleetLock(
+      new TransientHookRunner(
+        systemd,
+        {
+          green: { lines: config.hooks.green, scripts: scripts.hooks.green },
+          red: { lines: config.hooks.red, scripts: scripts.hooks.red },
+        },
+        { timeoutMs: config.hooks.timeout, network: config.hooks.network },
+        log,
+      ),
+      config.fleetlock !== undefined,
       systemd,
-      {
-        green: { lines: config.hooks.green, scripts: scripts.hooks.green },
-        red: { lines: config.hooks.red, scripts: scripts.hooks.red },
-      },
-      { timeoutMs: config.hooks.timeout, network: config.hooks.network },
+      configPath,
       log,
     ),
     motd: p.motd,

@@ -179,6 +179,22 @@ export const configSchema = z.strictObject({
         ),
     })
     .prefault({}),
+  fleetlock: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL")
+        .describe("the FleetLock server (Zincati's protocol): its base URL, before /v1/"),
+      group: z
+        .string()
+        .regex(/^[a-zA-Z0-9.-]+$/, "letters, digits, dots and dashes only (FleetLock's rule)")
+        .default("default"),
+      id: z.string().min(1).optional().describe("this machine's id in the lock; default: /etc/machine-id"),
+    })
+    .optional()
+    .describe(
+      "release the group's reboot lock (steady-state) after a blessed trial; a rolled-back trial keeps it",
+    ),
   monitor: z
     .strictObject({
       schedule: z

@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT_REBOOT, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
+import { MessageId } from "../../src/base/message-ids.js";
 import { VERSION } from "../../src/base/version.js";
 import { machinesOfFile } from "../helpers/machines.js";
 import { requireTool } from "../helpers/tools.js";
@@ -223,5 +224,116 @@ describe("the D-Bus API on the real system bus", { timeout: 300_000 }, () => {
     expect(f("status-api.txt")).toMatch(/^booted slot: PARTLABEL=USR-A$/m);
     expect(f("status-api.txt")).toBe(f("status-files.txt"));
     expect(JSON.parse(f("status-api.json"))).toEqual(JSON.parse(f("status-files.json")));
+  });
+});
+
+// A FleetLock server written from Zincati's protocol, on the machine's loopback, with the contention reply of each
+// known server: poseidon/fleetlock's 423 lock_held, or airlock's 500 failed_lock. Every request is logged with
+// whether the healthy flag existed then.
+const FLEETLOCK_SERVER = `const http = require("node:http"), fs = require("node:fs");
+const mode = process.argv[2], S = "/var/lib/bootwarden-test/fleetlock-state.json", L = "/var/lib/bootwarden-test/fleetlock.log";
+http.createServer((req, res) => {
+  let b = "";
+  req.on("data", (d) => (b += d));
+  req.on("end", () => {
+    const op = req.url.replace(/^\\/v1\\//, "");
+    let p = {};
+    try { p = JSON.parse(b).client_params ?? {}; } catch {}
+    const send = (code, obj) => {
+      fs.appendFileSync(L, op + " " + p.id + " " + code + " healthy=" + (fs.existsSync("/run/bootwarden/healthy") ? "yes" : "no") + "\\n");
+      res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(obj));
+    };
+    if (req.headers["fleet-lock-protocol"] !== "true") return send(400, { kind: "missing_header", value: "fleet-lock-protocol" });
+    const st = JSON.parse(fs.readFileSync(S, "utf8")), holder = st[p.group];
+    const save = () => fs.writeFileSync(S, JSON.stringify(st));
+    if (op === "pre-reboot") {
+      if (!holder || holder === p.id) { st[p.group] = p.id; save(); return send(200, {}); }
+      return mode === "airlock" ? send(500, { kind: "failed_lock", value: "semaphore full" }) : send(423, { kind: "lock_held", value: holder });
+    }
+    if (op === "steady-state") { if (holder === p.id) { delete st[p.group]; save(); } return send(200, {}); }
+    send(404, { kind: "not_found", value: op });
+  });
+}).listen(8088, "127.0.0.1");
+`;
+// Another machine of the group asking for the reboot slot: once during the trial, once after the verdict.
+const OTHER = `#!/bin/sh
+ask() { node -e 'fetch("http://127.0.0.1:8088/v1/pre-reboot", { method: "POST", headers: { "fleet-lock-protocol": "true" }, body: JSON.stringify({ client_params: { id: "other", group: "default" } }) }).then((r) => console.log(r.status), (e) => console.log("down"))'; }
+d=/var/lib/bootwarden-test; n=$(cat $d/other-n 2>/dev/null || echo 0); echo $((n + 1)) > $d/other-n
+ask > $d/other-$n-during
+bootwarden wait
+# Our release, if it comes, before the second question (at most 10 s).
+for i in $(seq 50); do grep -q steady-state $d/fleetlock.log 2>/dev/null && break; sleep 0.2; done
+ask > $d/other-$n-after
+`;
+
+function fleetlockMachine(
+  name: string,
+  mode: "poseidon" | "airlock",
+  opts: { badSlots?: string[]; port?: number },
+) {
+  const m = new Machine(`bw-${name}`).create({
+    config: machineConfig({
+      extra: `fleetlock:\n  url: http://127.0.0.1:${opts.port ?? 8088}\n  id: m1\n`,
+      deadline: "60s",
+    }),
+    appDelay: 3,
+    ...(opts.badSlots ? { badSlots: opts.badSlots } : {}),
+  });
+  machines.push(m);
+  write(m, "usr/local/lib/fleetlock-server.js", FLEETLOCK_SERVER);
+  // The reboot manager took the group's lock before rebooting into the new slot.
+  write(m, "var/lib/bootwarden-test/fleetlock-state.json", JSON.stringify({ default: "m1" }));
+  write(m, "usr/local/bin/other-machine", OTHER, 0o755);
+  unit(
+    m,
+    "fleetlock-server.service",
+    `[Unit]\nBefore=network-online.target bootwarden.service\n[Service]\nExecStart=/usr/bin/node /usr/local/lib/fleetlock-server.js ${mode}\n[Install]\nWantedBy=multi-user.target network-online.target\n`,
+  );
+  unit(
+    m,
+    "other-machine.service",
+    // Before test-end, which powers the machine off once the boot is blessed.
+    "[Unit]\nAfter=bootwarden.service fleetlock-server.service\nBefore=test-end.service\n[Service]\nType=oneshot\nExecStart=/usr/local/bin/other-machine\n[Install]\nWantedBy=multi-user.target\n",
+  );
+  return m;
+}
+const testFile = (m: Machine, n: string) =>
+  readFileSync(path.join(m.dir, `var/lib/bootwarden-test/${n}`), "utf8");
+
+describe("FleetLock: the group's reboot lock is held through a trial", { timeout: 300_000 }, () => {
+  it("a blessed trial keeps the lock until its verdict, then releases it (poseidon's 423 for the other machine before)", async () => {
+    const m = fleetlockMachine("fleetlock-ok", "poseidon", {});
+    m.arm("USR-B");
+    expect((await m.boot()).exit).toBe(0);
+    expect(testFile(m, "other-0-during").trim()).toBe("423");
+    expect(testFile(m, "other-0-after").trim()).toBe("200");
+    const log = testFile(m, "fleetlock.log").trim().split("\n");
+    // Our release came once, after the healthy flag; only then did the other machine get the slot.
+    expect(log.filter((l) => l.startsWith("steady-state"))).toEqual(["steady-state m1 200 healthy=yes"]);
+    expect(log.indexOf("steady-state m1 200 healthy=yes")).toBeLessThan(
+      log.indexOf("pre-reboot other 200 healthy=yes"),
+    );
+    expect(JSON.parse(testFile(m, "fleetlock-state.json"))).toEqual({ default: "other" });
+  });
+
+  it("a rolled-back trial keeps the lock: the group stays frozen (airlock's 500 for the other machine)", async () => {
+    const m = fleetlockMachine("fleetlock-rollback", "airlock", { badSlots: ["USR-B"] });
+    m.arm("USR-B");
+    expect((await m.boot()).exit).toBe(EXIT_REBOOT);
+    expect((await m.boot()).exit).toBe(0);
+    expect(m.boots.map((b) => b.slot)).toEqual(["USR-B", "USR-A"]);
+    expect(testFile(m, "fleetlock.log")).not.toMatch(/steady-state/);
+    expect(testFile(m, "other-1-after").trim()).toBe("500"); // asked on the fallback boot
+    expect(JSON.parse(testFile(m, "fleetlock-state.json"))).toEqual({ default: "m1" });
+  });
+
+  it("a server that is down never delays the rollback", async () => {
+    const m = fleetlockMachine("fleetlock-down", "poseidon", { badSlots: ["USR-B"], port: 9 });
+    m.arm("USR-B");
+    const b = await m.boot();
+    expect(b.exit).toBe(EXIT_REBOOT);
+    const j = m.journal(0, "-u", "bootwarden.service");
+    const at = (id: string) => Number(j.find((e) => e.MESSAGE_ID === id)?.__REALTIME_TIMESTAMP) / 1000;
+    expect(at(MessageId.rebootRequested) - at(MessageId.verdict)).toBeLessThan(5000);
   });
 });
