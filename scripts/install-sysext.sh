@@ -69,7 +69,7 @@ wants() { # unit target kind: the link `systemctl enable` would make
 systemctl --root="$root" enable systemd-sysext.service >/dev/null 2>&1 || die "systemctl --root=$root enable systemd-sysext.service failed"
 wants bootwarden.service multi-user.target wants
 wants bootwarden-verdict.service boot-complete.target requires
-wants bootwarden-healthy.path paths.target wants
+wants bootwarden-healthy.path multi-user.target wants
 wants bootwarden-backstop.timer timers.target wants
 
 if [ -e "$root/usr/lib/systemd/system/ensure-sysext.service" ]; then

@@ -102,6 +102,9 @@ out=$outdir/bootwarden-$version-x86-64.raw
 # with squashfs reads gzip (sysext-bakery's images use it too).
 mksquashfs "$stage" "$out.new" -noappend -all-root -comp gzip -b 16K -no-xattrs -quiet >/dev/null
 mv -f "$out.new" "$out"
+# The Flatcar Butane config for exactly this image: its name and its sha512 (Ignition refuses any other bytes).
+sed -e "s/@IMAGE_SHA512@/$(sha512sum "$out" | cut -d' ' -f1)/" -e "s/bootwarden-0\.1\.0-x86-64\.raw/${out##*/}/g" \
+  packaging/flatcar/bootwarden.bu >"$outdir/bootwarden.bu"
 if [ $keep_dir = 1 ]; then rm -rf "$outdir/bootwarden" && cp -a "$stage" "$outdir/bootwarden"; fi
 rm -rf "$work"
 echo "$out"

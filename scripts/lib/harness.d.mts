@@ -29,6 +29,8 @@ export interface MachineOptions {
   install?: "script" | "deb" | "none" | "sysext";
   /** The sysext image, for install: "sysext". */
   image?: string;
+  /** With install: "sysext", Flatcar's own reload after the merge (an ensure-sysext.service as flatcar/init's). */
+  flatcarReload?: boolean;
 }
 /** A journal entry as `journalctl -o json` prints it: every field a string. */
 export interface JournalEntry {

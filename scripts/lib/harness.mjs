@@ -97,6 +97,26 @@ systemd-notify --pid=$$ --ready
 exec sleep infinity
 `;
 
+/**
+ * What Flatcar's ensure-sysext.service does after systemd-sysext merged the extensions (flatcar/init @656181fd,
+ * systemd/system/ensure-sysext.service, read there; written here): reload PID 1, then restart sockets.target,
+ * timers.target and multi-user.target, nothing else. So a unit an extension brings starts only if one of those wants it.
+ */
+const ENSURE_SYSEXT = `[Unit]
+BindsTo=systemd-sysext.service
+After=systemd-sysext.service
+DefaultDependencies=no
+ConditionDirectoryNotEmpty=|/etc/extensions
+ConditionDirectoryNotEmpty=|/var/lib/extensions
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/bin/systemctl daemon-reload
+ExecStart=/usr/bin/systemctl restart --no-block sockets.target timers.target multi-user.target
+[Install]
+WantedBy=sysinit.target
+`;
+
 const UNITS = {
   "app.service": `[Unit]
 Description=Critical test application
@@ -187,7 +207,7 @@ export class Machine {
   }
 
   /** A fresh copy of the rootfs with node, bootwarden (install.sh), the test units and a Flatcar-like disk image. */
-  create({ config, badSlots = [], appDelay = 0, install = "script", image }) {
+  create({ config, badSlots = [], appDelay = 0, install = "script", image, flatcarReload = false }) {
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(path.dirname(this.dir), { recursive: true });
     run("cp", ["-a", ROOTFS, this.dir]);
@@ -195,6 +215,15 @@ export class Machine {
     if (install === "deb") {
       this.installDebs();
     } else if (install === "sysext") {
+      // Flatcar's own reload after the merge (flatcar/init's ensure-sysext.service): the installer then adds none.
+      if (flatcarReload) {
+        writeFileSync(path.join(this.dir, "usr/lib/systemd/system/ensure-sysext.service"), ENSURE_SYSEXT);
+        mkdirSync(path.join(this.dir, "etc/systemd/system/sysinit.target.wants"), { recursive: true });
+        symlinkSync(
+          "/usr/lib/systemd/system/ensure-sysext.service",
+          path.join(this.dir, "etc/systemd/system/sysinit.target.wants/ensure-sysext.service"),
+        );
+      }
       // No Node in this tree: bootwarden brings its own runtime in the extension (unpacked: nspawn has no loop devices).
       this.installLog = run("bash", [
         path.join(REPO, "scripts/install-sysext.sh"),

@@ -19,4 +19,8 @@ export class FileFlagWriter implements FlagWriter {
     }
     await writeAtomic(path.join(this.dir, which), `${reason}\n`, { mode: 0o640 });
   }
+
+  trial(slot: string): Promise<void> {
+    return writeAtomic(path.join(this.dir, "trial"), `${slot}\n`, { mode: 0o644 });
+  }
 }

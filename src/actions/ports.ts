@@ -31,6 +31,12 @@ export interface Motd {
 /** /run/bootwarden/healthy and /run/bootwarden/unhealthy: exactly one of them exists once there is a verdict. */
 export interface FlagWriter {
   write(which: "healthy" | "unhealthy", reason: string): Promise<void>;
+  /**
+   * /run/bootwarden/trial: this boot is a trial of the slot it names. Written as soon as the boot state says so (even
+   * when the configuration is invalid), so that a gate outside bootwarden (Flatcar's update-engine drop-in) holds
+   * back only during a trial, with a shell test and nothing of ours running.
+   */
+  trial(slot: string): Promise<void>;
 }
 
 export interface HookContext {

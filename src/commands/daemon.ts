@@ -42,7 +42,10 @@ async function normalBootDespiteConfig(configPath: string | undefined, p: Daemon
     const { loadConfigLenient } = await import("../config/load.js");
     const { config } = await loadConfigLenient(configPath);
     const boot = await createBackend(config.bootState).read();
-    if (boot.trialBoot) return;
+    if (boot.trialBoot) {
+      await p.flags.trial(boot.bootedSlot);
+      return;
+    }
     const why = "writing the healthy flag although the configuration is invalid";
     await announceNormalBoot(boot, p, true, why);
     await p.flags.write("healthy", "normal boot (configuration invalid)");
@@ -181,6 +184,7 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
     await store.write(failedStatus("error", msg, p.pid)).catch(() => undefined);
     return leave(1);
   }
+  if (boot.trialBoot) await p.flags.trial(boot.bootedSlot);
   // A trial boot must be writable: the sandbox (ProtectSystem=strict) only opens /boot, /efi, /boot/efi by itself.
   const wp = boot.trialBoot ? await writePath(config.bootState) : undefined;
   const problem = wp ? await writeProblem(wp) : undefined;

@@ -90,6 +90,10 @@ export class MemoryFlags implements FlagWriter {
   async write(which: "healthy" | "unhealthy", reason: string) {
     this.writes.push({ which, reason });
   }
+  readonly trials: string[] = [];
+  async trial(slot: string) {
+    this.trials.push(slot);
+  }
 }
 
 export class RecordingHooks implements HookRunner {

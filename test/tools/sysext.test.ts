@@ -56,6 +56,14 @@ describe("the sysext image", () => {
     expect(list.filter((l) => l && !l.startsWith("/usr"))).toEqual([]);
   });
 
+  it("the Flatcar Butane config built beside it names it and carries its sha512", () => {
+    const bu = readFileSync(path.join(path.dirname(image), "bootwarden.bu"), "utf8");
+    const sha = createHash("sha512").update(readFileSync(image)).digest("hex");
+    expect(bu).toContain(`hash: sha512-${sha}\n`);
+    expect(bu).toContain(`source: https://releases.example.com/bootwarden/${path.basename(image)}\n`);
+    expect(bu).not.toContain("@IMAGE_SHA512@");
+  });
+
   it("systemd-dissect sees a system extension for any OS on x86-64 (installed under its name, bootwarden.raw)", () => {
     const named = path.join(dir, "bootwarden.raw");
     copyFileSync(image, named);

@@ -48,10 +48,17 @@ describe("enablement written by hand matches the units' [Install] sections", () 
     expect(paths).toContain(
       "/etc/extensions/bootwarden.raw -> /opt/extensions/bootwarden/bootwarden-0.1.0-x86-64.raw",
     );
+    // The shipped drop-in, the same text: no Requires= (a missing or failed unit must not block updates).
     const ue = bu.systemd.units.find((u) => u.name === "update-engine.service");
-    expect(ue?.dropins[0]?.contents).toMatch(
-      /Requires=bootwarden-verdict\.service\nAfter=bootwarden-verdict\.service/,
+    expect(ue?.dropins[0]?.contents).toBe(
+      read("packaging/flatcar/update-engine.service.d/10-bootwarden.conf"),
     );
+    expect(ue?.dropins[0]?.contents).not.toMatch(/^Requires=/m);
+    expect(
+      (bu.storage.files[0] as { contents?: { verification?: { hash?: string } } }).contents?.verification,
+    ).toEqual({
+      hash: "sha512-@IMAGE_SHA512@",
+    });
   });
 
   it("install-sysext.sh links each of them", () => {
