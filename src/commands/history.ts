@@ -8,7 +8,7 @@ function table(log: TrialRecord[]): string {
     [
       r.startedAt.replace(/\.\d+Z$/, "Z"),
       r.slot,
-      r.try && r.of ? `${r.try}/${r.of}` : "",
+      r.try && r.of && r.of > 1 ? `${r.try}/${r.of}` : "", // as tryText: nothing for a trial of one try
       r.verdict ?? "(none)",
       r.by ?? "",
       r.reason ?? "",
