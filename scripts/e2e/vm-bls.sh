@@ -7,6 +7,9 @@
 #   bad      b+2.conf: the critical unit fails on B; bootwarden marks it b+0-1.conf and reboots; systemd-boot starts A,
 #            where bootwarden reports the failed trial.
 #   uki      the same with B as a unified kernel image, EFI/Linux/b+2.efi.
+#   kairos   Kairos' Trusted Boot layout: UKIs EFI/kairos/active.efi (B) and passive.efi (A), Type #1 entries
+#            loader/entries/active+3.conf and passive.conf ("efi /EFI/kairos/...efi"), loader.conf "default
+#            active+3.conf"; the critical unit fails on B: marked bad, systemd-boot starts passive, which reports it.
 #   retry    b+2.conf with `action: retry` (a config.d drop-in for this plan): the first unhealthy try reboots into
 #            B unmarked (b+1-1 -> b+0-2 by systemd-boot), the last one rolls back; systemd-boot starts A.
 # Prints the serial console's markers per plan; writes $OUT/serial-<plan>.log and $OUT/esp-<plan>.final (the ESP's
@@ -17,7 +20,7 @@ CACHE=${BOOTWARDEN_E2E_CACHE:-$REPO/.cache}
 OUT=${OUT:-$CACHE/vm-bls}
 ROOTMB=${ROOTMB:-700}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
-PLANS=${PLANS:-healthy bad uki retry}
+PLANS=${PLANS:-healthy bad uki kairos retry}
 SDBOOT=/usr/lib/systemd/boot/efi
 T0=$(date +%s)
 note() { printf '[%4ss] %s\n' $(( $(date +%s) - T0 )) "$*"; }
@@ -130,6 +133,16 @@ put rootA.img 2; put rootB.img 3; rm -f rootA.img rootB.img
 ESPOFF=$(($(first 1) * 512))
 note "disk image assembled"
 
+uki() { # slot plan out: a UKI the 252 way (no ukify): the stub with the kernel, initrd, command line, os-release
+  local q="quiet loglevel=3 systemd.show_status=false fsck.mode=skip systemd.firstboot=off"
+  q="$q systemd.journald.forward_to_console=1 systemd.journald.max_level_console=warning"
+  printf '%s' "root=PARTLABEL=root$1 rw console=ttyS0,115200 $q bw_slot=$1 bw_plan=$2" >cmdline.txt
+  objcopy --add-section .osrel="$RT/usr/lib/os-release" --change-section-vma .osrel=0x20000 \
+    --add-section .cmdline=cmdline.txt --change-section-vma .cmdline=0x30000 \
+    --add-section .linux="$(echo "$RT"/boot/vmlinuz-*)" --change-section-vma .linux=0x2000000 \
+    --add-section .initrd="$(echo "$RT"/boot/initrd.img-*)" --change-section-vma .initrd=0x3000000 \
+    "$SDBOOT/linuxx64.efi.stub" "$3"
+}
 mkesp() { # plan, B's entry file (.conf: Type #1; .efi: a UKI in EFI/Linux)
   rm -f esp.img; mkfs.vfat -F 32 -C -n ESP esp.img $((64 * 1024)) >/dev/null
   mmd -i esp.img ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader ::/loader/entries
@@ -138,17 +151,24 @@ mkesp() { # plan, B's entry file (.conf: Type #1; .efi: a UKI in EFI/Linux)
   printf 'timeout 0\neditor no\n' >loader.conf; mcopy -i esp.img loader.conf ::/loader/
   local s f o q="quiet loglevel=3 systemd.show_status=false fsck.mode=skip systemd.firstboot=off"
   q="$q systemd.journald.forward_to_console=1 systemd.journald.max_level_console=warning"
+  if [ "$1" = kairos ]; then
+    mmd -i esp.img ::/EFI/kairos
+    printf 'timeout 0\neditor no\ndefault active+3.conf\n' >loader.conf; mcopy -o -i esp.img loader.conf ::/loader/
+    for s in A B; do
+      f=passive; [ $s = B ] && f=active
+      uki "$s" "$1" uki.efi; mcopy -i esp.img uki.efi "::/EFI/kairos/$f.efi"
+      printf 'title Kairos\nefi /EFI/kairos/%s.efi\n' "$f" >entry.conf
+      [ $s = B ] && f=active+3
+      mcopy -i esp.img entry.conf "::/loader/entries/$f.conf"
+    done
+    put esp.img 1; cp /usr/share/OVMF/OVMF_VARS_4M.fd vars.fd
+    return
+  fi
   for s in A B; do
     f=a.conf; [ $s = B ] && f=$2
     o="root=PARTLABEL=root$s rw console=ttyS0,115200 $q bw_slot=$s bw_plan=$1"
-    if [ "${f%.efi}" != "$f" ]; then # a UKI the 252 way (no ukify): the stub with the kernel, initrd, cmdline, os-release
-      printf '%s' "$o" >cmdline.txt
-      objcopy --add-section .osrel="$RT/usr/lib/os-release" --change-section-vma .osrel=0x20000 \
-        --add-section .cmdline=cmdline.txt --change-section-vma .cmdline=0x30000 \
-        --add-section .linux="$(echo "$RT"/boot/vmlinuz-*)" --change-section-vma .linux=0x2000000 \
-        --add-section .initrd="$(echo "$RT"/boot/initrd.img-*)" --change-section-vma .initrd=0x3000000 \
-        "$SDBOOT/linuxx64.efi.stub" uki.efi
-      mcopy -i esp.img uki.efi "::/EFI/Linux/$f"
+    if [ "${f%.efi}" != "$f" ]; then
+      uki "$s" "$1" uki.efi; mcopy -i esp.img uki.efi "::/EFI/Linux/$f"
       continue
     fi
     printf 'title slot %s\nlinux /vmlinuz\ninitrd /initrd.img\noptions %s\n' "$s" "$o" >entry.conf
@@ -159,7 +179,7 @@ mkesp() { # plan, B's entry file (.conf: Type #1; .efi: a UKI in EFI/Linux)
 
 fail=0
 for plan in $PLANS; do
-  case $plan in healthy | bad | retry) bent=b+2.conf ;; uki) bent=b+2.efi ;; *) echo "vm-bls: unknown plan $plan" >&2; exit 2 ;; esac
+  case $plan in healthy | bad | retry) bent=b+2.conf ;; uki) bent=b+2.efi ;; kairos) bent= ;; *) echo "vm-bls: unknown plan $plan" >&2; exit 2 ;; esac
   mkesp "$plan" "$bent"
   log=$OUT/serial-$plan.log; : >"$log"
   for n in 1 2 3 4; do

@@ -32,7 +32,9 @@ B=$OUT/build; RT=$B/root
 rm -rf "$B"; mkdir -p "$OUT"
 . "$REPO/scripts/e2e/vm-guest.sh"
 guest_root "$RT"
-: >"$RT/etc/fstab" # no ESP mount: the gpt backend writes the disk itself
+# No ESP mount (the gpt backend writes the disk itself). bootwarden's records live on ROOT (partition 9), shared by
+# both USR slots as Flatcar's /var is: the slot that falls back reads what the failed trial recorded.
+echo 'PARTLABEL=ROOT /var/lib/bootwarden ext4 defaults 0 0' >"$RT/etc/fstab"
 cat >"$RT/etc/bootwarden/config.yaml" <<'YAML'
 bootState:
   backend: gpt
@@ -58,6 +60,7 @@ if grep -q "bw_hang=$usr" /proc/cmdline; then
   # A hang of the whole assessment: the daemon is stopped (SIGSTOP) and never decides; only the backstop is left.
   for i in $(seq 150); do pid=$(systemctl show -p MainPID --value bootwarden.service); [ "$pid" -gt 0 ] && break; sleep 0.2; done
   echo "app: hanging on $slot, and bootwarden's daemon (pid $pid) stopped"
+  echo "BWTEST: booted slot=$slot (the test agent, ordered after bootwarden, never starts)" >/dev/console
   kill -STOP "$pid"
   exec sleep infinity
 fi
@@ -103,10 +106,11 @@ boot
 CFG
 bash "$FIX/make-gptprio-disk.sh" -t i386-pc -c grub.cfg -s 64 disk.img >/dev/null
 # Room for a whole guest in each USR slot: the same numbers, labels, types and UUIDs, larger.
-truncate -s $((64 + 2 * ROOTMB + 2))M disk.img
+truncate -s $((64 + 2 * ROOTMB + 16 + 2))M disk.img
 sgdisk -e -d 3 -d 4 \
   -n "3:0:+${ROOTMB}M" -t 3:$USR_TYPE -c 3:USR-A -u 3:$USR_A \
-  -n "4:0:+${ROOTMB}M" -t 4:$USR_TYPE -c 4:USR-B -u 4:$USR_B disk.img >/dev/null
+  -n "4:0:+${ROOTMB}M" -t 4:$USR_TYPE -c 4:USR-B -u 4:$USR_B \
+  -n 9:0:+16M -t 9:8300 -c 9:ROOT disk.img >/dev/null
 cgpt add -i 3 -P 1 -T 0 -S 1 disk.img # a fresh Flatcar: USR-A booted and good
 for s in A B; do
   mkfs.ext4 -q -F -L "usr$s" -O ^orphan_file,^metadata_csum_seed -d "$RT" "usr$s.img" "${ROOTMB}M" >/dev/null 2>&1 ||
@@ -114,7 +118,8 @@ for s in A B; do
 done
 first() { sgdisk -i "$1" disk.img | awk '/^First sector/{print $3}'; }
 put() { dd if="$1" of=disk.img bs=4M oflag=seek_bytes seek=$(($(first "$2") * 512)) conv=notrunc,sparse status=none; }
-put usrA.img 3; put usrB.img 4; rm -f usrA.img usrB.img
+mkfs.ext4 -q -F -L ROOT root.img 16M >/dev/null
+put usrA.img 3; put usrB.img 4; put root.img 9; rm -f usrA.img usrB.img root.img
 ESPOFF=$(($(first 1) * 512))
 note "disk image assembled"
 

@@ -93,6 +93,19 @@ describe("systemd-boot boot counting under QEMU", () => {
     expect(esp("uki")).toBe("a.conf,b+0-1.efi");
   });
 
+  it("kairos: Kairos' Trusted Boot names (active+3.conf -> EFI/kairos/active.efi): a failing trial falls back to passive", () => {
+    const [b1, b2] = boots("kairos");
+    expect(b1).toMatchObject({ slot: "B", entries: "active+2-1.conf,passive.conf" });
+    expect(
+      b1!.log.some((l) => /marked active\.conf bad: active\+2-1\.conf -> active\+0-1\.conf/.test(l)),
+    ).toBe(true);
+    expect(b2).toMatchObject({ slot: "A", entries: "active+0-1.conf,passive.conf" });
+    expect(
+      b2!.log.some((l) => /booted passive\.conf after a failed trial boot of active\.conf/.test(l)),
+    ).toBe(true);
+    expect(esp("kairos")).toBe("active+0-1.conf,passive.conf");
+  });
+
   it("retry (+2): the first red try reboots into B unmarked, systemd-boot spends the second, which rolls back to A", () => {
     const [b1, b2, b3] = boots("retry");
     expect(b1).toMatchObject({ slot: "B", entries: "a.conf,b+1-1.conf" });

@@ -224,6 +224,26 @@ describe("bls: what systemd-boot does with odd names and states", () => {
     expect(ok("mark-bad")).toMatch(/already bad, nothing to do/);
   });
 
+  it("a loader.conf default naming the counted entry (Kairos' `default active+3.conf`) follows it when blessed", () => {
+    const conf = path.join(esp, "loader/loader.conf");
+    entry("passive.conf");
+    entry("active+2-1.conf");
+    booted("active+3.conf", "active+2-1.conf");
+    writeFileSync(conf, "timeout 0\ndefault active+3.conf\neditor no\n");
+    expect(ok("mark-good")).toMatch(
+      /^marked active\.conf good: active\+2-1\.conf -> active\.conf; loader\.conf default active\+3\.conf -> active\.conf\n$/,
+    );
+    expect(readFileSync(conf, "utf8")).toBe("timeout 0\ndefault active.conf\neditor no\n");
+    // Another entry's default, or a glob, is none of ours: left as it is.
+    for (const d of ["passive.conf", "active*"]) {
+      entry("active+2-1.conf");
+      sh("rm", [path.join(esp, "loader/entries/active.conf")]);
+      writeFileSync(conf, `default ${d}\n`);
+      ok("mark-good");
+      expect(readFileSync(conf, "utf8")).toBe(`default ${d}\n`);
+    }
+  });
+
   it("the same counted name on the ESP and on XBOOTLDR is refused, naming both; nothing renamed", () => {
     const root = path.join(dir, "root");
     for (const d of ["efi/loader/entries", "boot/loader/entries", "sys/firmware/efi/efivars"])

@@ -4,7 +4,15 @@ import type { BlsStateConfig } from "../../config/schema.js";
 import { prepareLock, withLock } from "../lock.js";
 import type { ArmOptions, BootState, BootStateBackend, MarkResult, SlotStatus } from "../types.js";
 import { type Booted, bootedEntry } from "./booted.js";
-import { type Entry, entryDir, findRoots, listEntries, loaderDefault, renameEntry } from "./esp.js";
+import {
+  type Entry,
+  entryDir,
+  findRoots,
+  followDefault,
+  listEntries,
+  loaderDefault,
+  renameEntry,
+} from "./esp.js";
 import {
   armed,
   blessed,
@@ -119,9 +127,11 @@ export class BlsBackend implements BootStateBackend {
       // content replaces it, so exactly one entry of that id remains.
       const twin = entries.find((x) => x !== e && x.dir === e.dir && x.root === e.root && same(x.file, to));
       await renameEntry(e, to);
+      const old =
+        e.dir === "loader/entries" ? await followDefault(await findRoots(this.cfg.esp), e, to) : undefined;
       return {
         changed: true,
-        message: `marked ${idOf(e)} good: ${e.file} -> ${to}${twin ? ` (replaced its uncounted twin ${twin.file})` : ""}`,
+        message: `marked ${idOf(e)} good: ${e.file} -> ${to}${twin ? ` (replaced its uncounted twin ${twin.file})` : ""}${old ? `; loader.conf default ${old} -> ${to}` : ""}`,
       };
     });
   }

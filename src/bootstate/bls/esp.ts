@@ -1,6 +1,7 @@
 import { constants as fsc } from "node:fs";
 import { open, readdir, realpath, rename, stat } from "node:fs/promises";
 import path from "node:path";
+import { writeAtomic } from "../../base/atomic-write.js";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import { readRegular } from "../../base/read-regular.js";
@@ -77,6 +78,34 @@ export async function loaderDefault(roots: readonly string[]): Promise<string | 
     );
     const m = /^\s*default\s+(\S+)\s*$/m.exec(text);
     if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * A blessing renames the entry; a loader.conf whose `default` named its counted file exactly (Kairos writes
+ * `default active+3.conf` for an upgrade) would then name nothing, and the sort order would pick another entry. The
+ * default follows the entry, as Kairos' own drop-in for systemd-bless-boot does with sed: only that line, only when it
+ * named this entry with a counter; the rest of the file is kept. Returns the old default when it was rewritten.
+ */
+export async function followDefault(
+  roots: readonly string[],
+  e: Entry,
+  to: string,
+): Promise<string | undefined> {
+  for (const root of roots) {
+    const file = sysPath(path.join(root, "loader/loader.conf"));
+    const text = await readRegular(file, 1 << 20).then(
+      (b) => b.toString("utf8"),
+      () => undefined,
+    );
+    const m = text === undefined ? null : /^(\s*default\s+)(\S+)(\s*)$/m.exec(text);
+    if (!text || !m) continue;
+    const named = parseEntryName(m[2]!);
+    const same = named?.left !== undefined && named.stem === e.name.stem && named.suffix === e.name.suffix;
+    if (!same) return undefined;
+    await writeAtomic(file, text.replace(m[0], `${m[1]}${to}${m[3]}`), { durable: true });
+    return m[2];
   }
   return undefined;
 }
