@@ -21,7 +21,8 @@ import { FLATCAR_USR_TYPE } from "../../dist/config/flatcar.js";
 
 export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const CACHE = process.env.BOOTWARDEN_E2E_CACHE ?? path.join(REPO, ".cache");
-const ROOTFS = path.join(CACHE, "rootfs-bookworm");
+// The name changes with what debootstrap includes, so that a cached tree is never one with fewer packages.
+const ROOTFS = path.join(CACHE, "rootfs-bookworm-polkit");
 const WORK = process.env.BOOTWARDEN_E2E_WORK ?? path.join(CACHE, "machines");
 export const FLATCAR_USR = FLATCAR_USR_TYPE;
 export const EXIT_REBOOT = 133; // systemd-nspawn's status when the container asked for a reboot
@@ -58,7 +59,8 @@ export function ensureRootfs(log = () => {}) {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(CACHE, { recursive: true });
   log("building the Debian rootfs with debootstrap (once; cached in .cache/)");
-  run("debootstrap", ["--variant=minbase", "--include=systemd,dbus,systemd-sysv", "bookworm", tmp], {
+  // polkitd: the D-Bus API's mark action (bus-activated, so it costs a boot nothing unless asked).
+  run("debootstrap", ["--variant=minbase", "--include=systemd,dbus,systemd-sysv,libpam-systemd,polkitd", "bookworm", tmp], {
     stdio: "ignore",
   });
   // Persistent journal, so the host reads each boot's journal after the container is gone.

@@ -147,29 +147,33 @@ describe("Prometheus: node-exporter's textfile collector serves bootwarden's met
 });
 
 // The API probe: on the trial boot, what root and `nobody` get from the API, a monitor for the signals, then root's
-// MarkBad; on the boot after, `bootwarden status` through the API and from the files.
+// MarkBad; on the boot after, `bootwarden status` through the API and from the files, and a user polkit allows
+// marking; on a third boot, with polkit masked (absent), nobody but root may mark.
 const PROBE = `#!/bin/bash
 out=/var/lib/bootwarden-test
 B="io.github.bootwarden1 /io/github/bootwarden1"
 I=io.github.bootwarden1.Manager
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+# dbus-send for the mutators: it prints the error's name and message (busctl maps AccessDenied to strerror).
+mark() { dbus-send --system --print-reply --dest=io.github.bootwarden1 /io/github/bootwarden1 "$I.$@"; }
+as() { local u=$1; shift; setpriv --reuid=$u --regid=$(id -g $u) --clear-groups "$@"; }
 try() { local name=$1; shift; "$@" >"$out/api-$name.out" 2>&1; echo $? >"$out/api-$name.rc"; }
-if [ ! -e $out/probed ]; then
-  touch $out/probed
+n=$(cat $out/probe-n 2>/dev/null || echo 0); echo $((n + 1)) >$out/probe-n
+if [ $n = 0 ]; then
   try introspect busctl introspect $B
-  try nobody-getstatus as_nobody busctl call $B $I GetStatus
-  try nobody-get as_nobody busctl get-property $B $I Phase
-  try nobody-getall as_nobody busctl call $B org.freedesktop.DBus.Properties GetAll s $I
-  try nobody-markgood as_nobody busctl call $B $I MarkGood b false
-  try nobody-markbad as_nobody busctl call $B $I MarkBad sb nobody false
-  try nobody-set as_nobody busctl set-property $B $I Phase s normal
+  try nobody-getstatus as nobody busctl call $B $I GetStatus
+  try nobody-get as nobody busctl get-property $B $I Phase
+  try nobody-getall as nobody busctl call $B org.freedesktop.DBus.Properties GetAll s $I
+  try nobody-markgood as nobody bash -c "$(declare -f mark); I=$I; mark MarkGood boolean:false"
+  try nobody-markbad as nobody bash -c "$(declare -f mark); I=$I; mark MarkBad string:nobody boolean:false"
+  try nobody-set as nobody busctl set-property $B $I Phase s normal
   try root-set busctl set-property $B $I Phase s normal
   busctl monitor io.github.bootwarden1 >$out/api-monitor.out 2>&1 &
   sleep 1
   try root-markbad busctl call $B $I MarkBad sb "operator test" false
   sleep 30
-else
+elif [ $n = 1 ]; then
   bootwarden wait
+  try polkit-user-markgood as bwtest bash -c "$(declare -f mark); I=$I; mark MarkGood boolean:false"
   # The two readings race the daemon's own saves (the app is still starting): taken again until a quiet moment.
   for i in 1 2 3 4 5 6 7 8 9 10; do
     bootwarden status >$out/status-api.txt 2>&1
@@ -179,14 +183,25 @@ else
     cmp -s $out/status-api.txt $out/status-files.txt && cmp -s $out/status-api.json $out/status-files.json && break
     sleep 0.3
   done
+else
+  bootwarden wait
+  try nopolkit-user-markgood as bwtest bash -c "$(declare -f mark); I=$I; mark MarkGood boolean:false"
+  try nopolkit-root-markgood busctl call $B $I MarkGood b false
 fi
 `;
 
 describe("the D-Bus API on the real system bus", { timeout: 300_000 }, () => {
-  it("introspectable; nobody reads but cannot mark or set; root's MarkBad rolls the trial back; signals; status the same", async () => {
+  it("introspectable; nobody reads but polkit refuses it marking and the bus policy Set; root's MarkBad rolls the trial back; signals; status the same; a user polkit allows marks, and without polkit only root", async () => {
     const m = new Machine("bw-api").create({ config: machineConfig({ deadline: "60s" }), appDelay: 50 });
     machines.push(m);
     write(m, "usr/local/bin/api-probe", PROBE, 0o755);
+    // polkit allows one user the mark action (its JavaScript rules; Debian's polkitd 122).
+    m.chroot("useradd", "-M", "-U", "-s", "/usr/sbin/nologin", "bwtest");
+    write(
+      m,
+      "etc/polkit-1/rules.d/50-bwtest.rules",
+      'polkit.addRule(function (action, subject) {\n  if (action.id == "io.github.bootwarden1.mark" && subject.user == "bwtest") return polkit.Result.YES;\n});\n',
+    );
     unit(
       m,
       "api-probe.service",
@@ -205,10 +220,14 @@ describe("the D-Bus API on the real system bus", { timeout: 300_000 }, () => {
     for (const n of ["nobody-getstatus", "nobody-get", "nobody-getall"]) expect(rc(n), out(n)).toBe(0);
     expect(out("nobody-get")).toBe('s "assessing"\n');
     expect(out("nobody-getstatus")).toMatch(/"bootedSlot" s "PARTLABEL=USR-B"/);
-    for (const n of ["nobody-markgood", "nobody-markbad", "nobody-set"]) {
+    for (const n of ["nobody-markgood", "nobody-markbad"]) {
       expect(rc(n), out(n)).not.toBe(0);
-      expect(out(n)).toMatch(/Access denied|AccessDenied|only root may mark/);
+      expect(out(n)).toMatch(
+        /uid 65534 is not allowed to mark \(polkit action io\.github\.bootwarden1\.mark\)/,
+      );
     }
+    expect(rc("nobody-set")).not.toBe(0);
+    expect(out("nobody-set")).toMatch(/Access denied/); // the bus policy: Set never reaches the daemon
     expect(rc("root-set")).not.toBe(0);
     expect(out("root-set")).toMatch(/read-only|Access denied/);
     expect(rc("root-markbad")).toBe(0);
@@ -224,6 +243,17 @@ describe("the D-Bus API on the real system bus", { timeout: 300_000 }, () => {
     expect(f("status-api.txt")).toMatch(/^booted slot: PARTLABEL=USR-A$/m);
     expect(f("status-api.txt")).toBe(f("status-files.txt"));
     expect(JSON.parse(f("status-api.json"))).toEqual(JSON.parse(f("status-files.json")));
+    // The user polkit allows may mark (outside a trial: as mark-good does; A is good already).
+    expect(rc("polkit-user-markgood"), out("polkit-user-markgood")).toBe(0);
+    expect(out("polkit-user-markgood")).toMatch(/^\s+string "marked PARTLABEL=USR-A good/m);
+    // Without polkit (masked: absent), only root.
+    run("systemctl", [`--root=${m.dir}`, "mask", "polkit.service"]);
+    expect((await m.boot()).exit).toBe(0);
+    expect(rc("nopolkit-user-markgood")).not.toBe(0);
+    expect(out("nopolkit-user-markgood")).toMatch(
+      /^Error org\.freedesktop\.DBus\.Error\.AccessDenied: only root may mark here \(polkit did not answer/m,
+    );
+    expect(rc("nopolkit-root-markgood"), out("nopolkit-root-markgood")).toBe(0);
   });
 });
 
