@@ -60,9 +60,13 @@ export function ensureRootfs(log = () => {}) {
   mkdirSync(CACHE, { recursive: true });
   log("building the Debian rootfs with debootstrap (once; cached in .cache/)");
   // polkitd: the D-Bus API's mark action (bus-activated, so it costs a boot nothing unless asked).
-  run("debootstrap", ["--variant=minbase", "--include=systemd,dbus,systemd-sysv,libpam-systemd,polkitd", "bookworm", tmp], {
-    stdio: "ignore",
-  });
+  run(
+    "debootstrap",
+    ["--variant=minbase", "--include=systemd,dbus,systemd-sysv,libpam-systemd,polkitd", "bookworm", tmp],
+    {
+      stdio: "ignore",
+    },
+  );
   // Persistent journal, so the host reads each boot's journal after the container is gone.
   mkdirSync(path.join(tmp, "etc/systemd/journald.conf.d"), { recursive: true });
   writeFileSync(
