@@ -3,7 +3,7 @@
  * so callers branch on `code`, never on message text; the message is the one line the CLI prints, and names the file,
  * key or device itself (the layer that knows it writes it).
  */
-export type ErrorDomain = "cli" | "config" | "gpt" | "grubenv" | "bls" | "dbus" | "state" | "flags";
+export type ErrorDomain = "cli" | "config" | "gpt" | "grubenv" | "bls" | "uboot" | "dbus" | "state" | "flags";
 
 export type ErrorCode =
   | "usage" // the command line is wrong

@@ -3,6 +3,7 @@ import { BlsBackend } from "./bls/backend.js";
 import { GptBackend } from "./gpt/backend.js";
 import { GrubenvBackend } from "./grubenv/backend.js";
 import type { BootStateBackend } from "./types.js";
+import { UbootBackend } from "./uboot/backend.js";
 
 export function createBackend(cfg: BootStateConfig): BootStateBackend {
   switch (cfg.backend) {
@@ -12,5 +13,7 @@ export function createBackend(cfg: BootStateConfig): BootStateBackend {
       return new GrubenvBackend(cfg);
     case "bls":
       return new BlsBackend(cfg);
+    case "uboot":
+      return new UbootBackend(cfg);
   }
 }

@@ -10,7 +10,7 @@ export interface SlotStatus {
 }
 
 export interface BootState {
-  backend: "gpt" | "grubenv" | "bls";
+  backend: "gpt" | "grubenv" | "bls" | "uboot";
   /** Where the state lives: the disk or the grubenv file. */
   source: string;
   bootedSlot: string;

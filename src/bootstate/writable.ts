@@ -3,13 +3,14 @@ import path from "node:path";
 import { errnoText } from "../base/errors.js";
 import { sysPath } from "../base/paths.js";
 import type { BootStateConfig } from "../config/schema.js";
+import { readFwEnvConfig } from "./uboot/env-file.js";
 
 /** Where the units' sandbox (ProtectSystem=strict) lets bootwarden write without a drop-in. */
 export const UNIT_WRITABLE = ["/boot", "/efi", "/boot/efi"];
 
 /**
  * The path the configured boot state is written through, as the units' ReadWritePaths= must name it: a GPT image
- * file itself, a grubenv's real directory (it is replaced by rename), a configured ESP. Undefined for block devices,
+ * file itself, a grubenv's real directory (it is replaced by rename), a configured ESP, a U-Boot env file. Undefined for block devices,
  * which the units allow by device policy, a disk found from the booted partition (always a device), and the default
  * ESP locations.
  */
@@ -21,6 +22,13 @@ export async function writePath(cfg: BootStateConfig): Promise<string | undefine
   }
   // BLS entries live on the ESP or XBOOTLDR; a configured esp outside the defaults needs the drop-in too.
   if (cfg.backend === "bls") return cfg.esp;
+  // A U-Boot environment is written in place: the file itself (a device is allowed by device policy).
+  if (cfg.backend === "uboot") {
+    const locs = cfg.env ?? (await readFwEnvConfig(cfg.envConfig).catch(() => []));
+    const dev = locs[0]?.device;
+    const st = dev ? await stat(sysPath(dev)).catch(() => undefined) : undefined;
+    return dev && !dev.startsWith("/dev/") && !st?.isBlockDevice() ? dev : undefined;
+  }
   const real = await realpath(sysPath(cfg.path)).catch(() => sysPath(cfg.path));
   const root = sysPath("/");
   return path.dirname(root === "/" ? real : `/${path.relative(root, real)}`);

@@ -1,12 +1,13 @@
 import cron from "node-cron";
 import { z } from "zod";
+import { absPath } from "./abs-path.js";
 import { durationSchema } from "./duration-schema.js";
 import { FLATCAR_USR_TYPE } from "./flatcar.js";
+import { ubootState } from "./uboot-schema.js";
 
 const HOUR = 3_600_000;
 
 const slotRef = z.string().regex(/^(PARTLABEL|PARTUUID)=.+$/, "must be PARTLABEL=<label> or PARTUUID=<guid>");
-const absPath = z.string().regex(/^\//, "must be an absolute path");
 
 /** Debian's and Prometheus' packages' default for node-exporter's --collector.textfile.directory. */
 export const DEFAULT_TEXTFILE_DIRECTORY = "/var/lib/prometheus/node-exporter";
@@ -43,7 +44,12 @@ const blsState = z.strictObject({
   tries: z.int().min(1).max(99).default(3).describe("tries given by `arm` (+N in the entry's name)"),
 });
 
-export const bootStateSchema = z.discriminatedUnion("backend", [gptState, grubenvState, blsState]);
+export const bootStateSchema = z.discriminatedUnion("backend", [
+  gptState,
+  grubenvState,
+  blsState,
+  ubootState,
+]);
 
 const unitName = z
   .string()
@@ -211,5 +217,6 @@ export type BootStateConfig = Config["bootState"];
 export type GptStateConfig = z.output<typeof gptState>;
 export type GrubenvStateConfig = z.output<typeof grubenvState>;
 export type BlsStateConfig = z.output<typeof blsState>;
+export type UbootStateConfig = z.output<typeof ubootState>;
 export type ChecksConfig = z.output<typeof checks>;
 export type CommandCheckConfig = z.output<typeof commandCheck>;
