@@ -1,0 +1,168 @@
+// The uboot backend through the CLI, judged by libubootenv's own tools: every write read back with fw_printenv (and
+// compared byte for byte with what fw_setenv makes of the same changes), envs made by mkenvimage and fw_setenv, a
+// redundant pair, a bad CRC, and fw_setenv writing at the same time as bootwarden. Needs fw_printenv, fw_setenv,
+// mkenvimage (libubootenv-tool, u-boot-tools) and root (bootwarden's lock in /run/bootwarden).
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { cli, requireTool, sh, tempDir, writeConfig } from "../helpers/tools.js";
+
+const SIZE = 0x400;
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  for (const t of ["fw_printenv", "fw_setenv", "mkenvimage"]) requireTool(t);
+});
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+/** An env image (one copy, or a redundant pair of the same content) and its fw_env.config. */
+function env(lines: string[], redundant = false): { img: string; fwcfg: string } {
+  const txt = path.join(dir, "env.txt");
+  writeFileSync(txt, `${lines.join("\n")}\n`);
+  const one = path.join(dir, "one.img");
+  sh("mkenvimage", [...(redundant ? ["-r"] : []), "-s", String(SIZE), "-o", one, txt]);
+  const img = path.join(dir, "env.img");
+  writeFileSync(img, redundant ? Buffer.concat([readFileSync(one), readFileSync(one)]) : readFileSync(one));
+  const fwcfg = path.join(dir, "fw_env.config");
+  writeFileSync(
+    fwcfg,
+    `${img} 0x0 0x${SIZE.toString(16)}\n${redundant ? `${img} 0x${SIZE.toString(16)} 0x${SIZE.toString(16)}\n` : ""}`,
+  );
+  return { img, fwcfg };
+}
+const printenv = (fwcfg: string) => sh("fw_printenv", ["-c", fwcfg]);
+const get = (fwcfg: string, name: string) => sh("fw_printenv", ["-c", fwcfg, "-n", name]).trim();
+function config(fwcfg: string, scheme: "rauc" | "mender", cmdline = "") {
+  const c = path.join(dir, "cmdline");
+  writeFileSync(c, `console=ttyS0 ${cmdline} root=/dev/vda2\n`);
+  return writeConfig(
+    dir,
+    `bootState:\n  backend: uboot\n  scheme: ${scheme}\n  envConfig: ${fwcfg}\n  cmdline: ${c}\n`,
+  );
+}
+const ok = (args: string[], cfg: string) => {
+  const r = cli([...args, "--config", cfg]);
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  return r.stdout;
+};
+const status = (cfg: string) => JSON.parse(ok(["status", "--json"], cfg));
+const RAUC = ["BOOT_ORDER=A B", "BOOT_A_LEFT=3", "BOOT_B_LEFT=3", "bootcmd=run rauc_boot; echo spaces kept"];
+
+describe("uboot backend, RAUC's variables", () => {
+  for (const redundant of [false, true]) {
+    it(`${redundant ? "redundant" : "single"} env: arm B, U-Boot's count, a trial, bless; fw_printenv reads each write`, () => {
+      const { fwcfg } = env(RAUC, redundant);
+      expect(status(config(fwcfg, "rauc", "rauc.slot=A"))).toMatchObject({
+        backend: "uboot",
+        bootedSlot: "A",
+        trialBoot: false,
+        state: "good",
+      });
+      expect(ok(["arm", "--slot", "B"], config(fwcfg, "rauc", "rauc.slot=A"))).toMatch(
+        /^armed B for a trial boot with 3 tries in /,
+      );
+      expect(get(fwcfg, "BOOT_ORDER")).toBe("B A");
+      expect(get(fwcfg, "BOOT_B_LEFT")).toBe("3");
+      // U-Boot's boot script takes a try and boots B.
+      sh("fw_setenv", ["-c", fwcfg, "BOOT_B_LEFT", "2"]);
+      const cfgB = config(fwcfg, "rauc", "rauc.slot=B");
+      expect(status(cfgB)).toMatchObject({
+        bootedSlot: "B",
+        trialBoot: true,
+        state: "indeterminate",
+        triesLeft: 2,
+      });
+      expect(ok(["mark-good"], cfgB)).toMatch(/^marked B good in /);
+      expect(get(fwcfg, "BOOT_B_LEFT")).toBe("3");
+      expect(ok(["mark-good"], cfgB)).toMatch(/^marked B good: already so, nothing to do\n$/);
+      expect(get(fwcfg, "bootcmd")).toBe("run rauc_boot; echo spaces kept");
+    });
+  }
+
+  it("mark-bad takes the slot out of BOOT_ORDER with 0 left: byte for byte what fw_setenv makes of the same changes", () => {
+    const { img, fwcfg } = env(["BOOT_ORDER=B A", "BOOT_A_LEFT=3", "BOOT_B_LEFT=2", "x=1"]);
+    const theirs = path.join(dir, "theirs.img");
+    writeFileSync(theirs, readFileSync(img));
+    const theirCfg = path.join(dir, "theirs.config");
+    writeFileSync(theirCfg, `${theirs} 0x0 0x${SIZE.toString(16)}\n`);
+    const batch = path.join(dir, "batch.txt");
+    writeFileSync(batch, "BOOT_ORDER=A\nBOOT_B_LEFT=0\n");
+    sh("fw_setenv", ["-c", theirCfg, "-s", batch]);
+    expect(ok(["mark-bad"], config(fwcfg, "rauc", "rauc.slot=B"))).toMatch(/^marked B bad in /);
+    expect(get(fwcfg, "BOOT_ORDER")).toBe("A");
+    expect(get(fwcfg, "BOOT_B_LEFT")).toBe("0");
+    expect(readFileSync(img).equals(readFileSync(theirs))).toBe(true);
+    // The fallback boot of A sees the failed trial.
+    expect(status(config(fwcfg, "rauc", "rauc.slot=A"))).toMatchObject({ bootedSlot: "A", trialBoot: false });
+  });
+
+  it("a bad CRC, a missing env, a wrong fw_env.config: one line naming it, nothing written", () => {
+    const { img, fwcfg } = env(RAUC);
+    const bytes = readFileSync(img);
+    bytes.writeUInt8(bytes.readUInt8(20) ^ 1, 20);
+    writeFileSync(img, bytes);
+    const cfg = config(fwcfg, "rauc", "rauc.slot=B");
+    for (const args of [["status"], ["mark-good"], ["mark-bad"]]) {
+      const r = cli([...args, "--config", cfg]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        `bootwarden: uboot: ${img}@0x0: no valid environment (bad CRC); not writing a new one\n`,
+      );
+    }
+    expect(readFileSync(img).equals(bytes)).toBe(true);
+    writeFileSync(fwcfg, `${img} zero 0x400\n`);
+    expect(cli(["status", "--config", cfg]).stderr).toBe(
+      `bootwarden: uboot: ${fwcfg}:1: not "device offset size" (${img} zero 0x400)\n`,
+    );
+    writeFileSync(fwcfg, `${path.join(dir, "missing.img")} 0x0 0x400\n`);
+    expect(cli(["status", "--config", cfg]).stderr).toMatch(
+      /^bootwarden: uboot: .*missing\.img: cannot read the environment: .*ENOENT/,
+    );
+  });
+
+  it("fw_setenv writing at the same time never loses bootwarden's update, nor bootwarden its", async () => {
+    const { fwcfg } = env(RAUC);
+    const cfgA = config(fwcfg, "rauc", "rauc.slot=A");
+    const other = spawn("sh", ["-c", `for i in $(seq 1 60); do fw_setenv -c ${fwcfg} counter $i; done`]);
+    const done = new Promise((r) => other.on("exit", r));
+    for (let i = 0; i < 6; i++) {
+      ok(["arm", "--slot", "B", "--tries", String((i % 3) + 1)], cfgA);
+      expect(get(fwcfg, "BOOT_B_LEFT")).toBe(String((i % 3) + 1));
+    }
+    await done;
+    expect(get(fwcfg, "counter")).toBe("60");
+    expect(get(fwcfg, "BOOT_ORDER")).toBe("B A");
+    expect(printenv(fwcfg)).toMatch(/^BOOT_B_LEFT=3$/m);
+  });
+});
+
+describe("uboot backend, Mender's variables", () => {
+  const MENDER = [
+    "mender_boot_part=2",
+    "mender_boot_part_hex=2",
+    "upgrade_available=0",
+    "bootcount=0",
+    "bootlimit=1",
+  ];
+
+  it("arm as Mender's client does; the trial is marked bad back to the other part; or blessed (the commit)", () => {
+    const { fwcfg } = env(MENDER);
+    const cfg = config(fwcfg, "mender");
+    expect(status(cfg)).toMatchObject({ bootedSlot: "2", trialBoot: false });
+    ok(["arm", "--slot", "3"], cfg);
+    expect(printenv(fwcfg)).toBe(
+      "bootcount=0\nbootlimit=1\nmender_boot_part=3\nmender_boot_part_hex=3\nupgrade_available=1\n",
+    );
+    expect(status(cfg)).toMatchObject({ bootedSlot: "3", trialBoot: true, state: "indeterminate" });
+    expect(ok(["mark-bad"], cfg)).toMatch(/^marked 3 bad in /);
+    expect(get(fwcfg, "mender_boot_part")).toBe("2");
+    expect(get(fwcfg, "upgrade_available")).toBe("0");
+    ok(["arm", "--slot", "3"], cfg);
+    expect(ok(["mark-good"], cfg)).toMatch(/^marked 3 good in /);
+    expect(get(fwcfg, "mender_boot_part")).toBe("3");
+    expect(get(fwcfg, "upgrade_available")).toBe("0");
+  });
+});
