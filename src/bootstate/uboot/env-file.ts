@@ -52,12 +52,20 @@ async function readCopy(loc: EnvLocation, redundant: boolean): Promise<EnvCopy> 
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     fh = await open(sysPath(loc.device), fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
+    // Raw flash (/dev/mtdN) must be erased before it is written, which libubootenv does and bootwarden does not.
+    if ((await fh.stat()).isCharacterDevice())
+      throw new BootwardenError(
+        "uboot",
+        "invalid",
+        `${loc.device}: a character device (raw flash, MTD): not supported, only block devices and files`,
+      );
     const buf = Buffer.alloc(loc.size);
     const { bytesRead } = await fh.read(buf, 0, loc.size, loc.offset);
     if (bytesRead !== loc.size)
       throw Object.assign(new Error(`short read (${bytesRead} of ${loc.size} bytes)`), {});
     return parseEnv(buf, redundant);
   } catch (err) {
+    if (err instanceof BootwardenError) throw err;
     throw new BootwardenError("uboot", "io", `${loc.device}: cannot read the environment: ${errnoText(err)}`);
   } finally {
     await fh?.close();
