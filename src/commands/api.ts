@@ -1,3 +1,4 @@
+import { markBooted } from "../actions/mark-booted.js";
 import { TrialRecords } from "../actions/trials.js";
 import type { Clock } from "../base/clock.js";
 import { describeError } from "../base/errors.js";
@@ -5,12 +6,11 @@ import type { Logger } from "../base/log.js";
 import type { BootStateBackend } from "../bootstate/types.js";
 import { apiProperties } from "../core/api-view.js";
 import type { DaemonStatus } from "../core/status.js";
+import { statusJson } from "../core/status-json.js";
 import type { Daemon } from "../daemon/daemon.js";
 import type { ApiService, SystemdConnection } from "../systemd/api.js";
 import { serveApi } from "../systemd/api-server.js";
 import { SystemdClient } from "../systemd/bus.js";
-import { markBooted } from "./mark.js";
-import { statusJson } from "./status.js";
 
 /**
  * The daemon's D-Bus API, fed by the status the daemon saves (a Publisher, like the metrics): its properties, its

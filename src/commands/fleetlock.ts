@@ -3,7 +3,6 @@ import type { HookRunner } from "../actions/ports.js";
 import { BootwardenError, describeError, isCode } from "../base/errors.js";
 import type { Logger } from "../base/log.js";
 import { sysPath } from "../base/paths.js";
-import { loadConfig } from "../config/load.js";
 import { printable } from "../core/printable.js";
 import type { SystemdApi } from "../systemd/api.js";
 
@@ -43,6 +42,7 @@ export async function fleetlockCall(
  * growing pause until the server says yes; `--once` tries once.
  */
 export async function fleetlockRelease(configPath: string | undefined, once: boolean): Promise<number> {
+  const { loadConfig } = await import("../config/load.js"); // the daemon imports this file: no yaml or zod on its start
   const { config } = await loadConfig(configPath);
   const f = config.fleetlock;
   if (!f) throw new BootwardenError("config", "invalid", "fleetlock: not configured (fleetlock.url)");

@@ -1,7 +1,7 @@
+import { markBooted } from "../actions/mark-booted.js";
 import { TrialRecords } from "../actions/trials.js";
 import { BootwardenError } from "../base/errors.js";
 import { createBackend } from "../bootstate/registry.js";
-import type { BootStateBackend } from "../bootstate/types.js";
 import { loadConfig } from "../config/load.js";
 import { printable } from "../core/printable.js";
 
@@ -9,30 +9,6 @@ const records = () =>
   new TrialRecords(undefined, (problem) =>
     process.stderr.write(`bootwarden: ${printable(problem)}; it is replaced at the next write\n`),
   );
-
-/**
- * Marks the booted slot by hand (the CLI, or the API outside a trial's assessment) and says what it did. Idempotent:
- * "already so" is success. A blessing by hand starts the slot's failed-trial count over, as the daemon's does.
- */
-export async function markBooted(
-  backend: BootStateBackend,
-  which: "good" | "bad",
-  trials: TrialRecords,
-  how = "by hand",
-): Promise<string> {
-  const boot = await backend.read();
-  const r = which === "good" ? await backend.markGood() : await backend.markBad();
-  const key = { slot: boot.bootedSlot, id: boot.bootedId };
-  if (which === "good") await trials.blessed(key);
-  if (r.changed)
-    await trials.decided(
-      key,
-      which === "good" ? "healthy" : "unhealthy",
-      `marked ${which} ${how}`,
-      "operator",
-    );
-  return r.message;
-}
 
 /** `bootwarden mark-good` / `mark-bad`: the booted slot, by hand. */
 export async function mark(which: "good" | "bad", configPath: string | undefined): Promise<number> {

@@ -3,33 +3,11 @@ import { realClock } from "../base/clock.js";
 import { createBackend } from "../bootstate/registry.js";
 import type { BootState } from "../bootstate/types.js";
 import { loadConfig } from "../config/load.js";
-import { compact } from "../core/api-view.js";
 import { printable } from "../core/printable.js";
 import type { DaemonStatus } from "../core/status.js";
+import { statusJson } from "../core/status-json.js";
 import { fetchStatus } from "../systemd/api-client.js";
 import { formatAssessment, formatBootState } from "./status-format.js";
-
-/**
- * What `status --json` prints: the boot state, and the daemon's status with the time left. Keys whose value is
- * unknown are left out (compact), so the output is the same through the D-Bus API as from the files.
- */
-export function statusJson(
-  boot: BootState,
-  daemon: DaemonStatus | undefined,
-  now: number,
-): Record<string, unknown> {
-  // After our own rollback the boot loader's state may not show it (GPT: the failed slot's priority is 0); the
-  // daemon of this boot read it from our record.
-  const ours = daemon?.slot === boot.bootedSlot ? daemon.rolledBackFrom : undefined;
-  const live = daemon?.assessment
-    ? { ...daemon, timeLeftMs: daemon.assessment.verdict ? null : daemon.assessment.deadline - now }
-    : daemon;
-  return compact({
-    ...boot,
-    rolledBackFrom: boot.rolledBackFrom ?? ours ?? null,
-    daemon: live ?? null,
-  }) as Record<string, unknown>;
-}
 
 /** `bootwarden status [--json]`: through the daemon's API when it runs (and no other config is asked for), else the files. */
 export async function status(configPath: string | undefined, json: boolean): Promise<number> {

@@ -1,6 +1,7 @@
 import cron from "node-cron";
 import { z } from "zod";
 import { absPath } from "./abs-path.js";
+import { DEFAULT_TEXTFILE_DIRECTORY } from "./defaults.js";
 import { durationSchema } from "./duration-schema.js";
 import { FLATCAR_USR_TYPE } from "./flatcar.js";
 import { ubootState } from "./uboot-schema.js";
@@ -8,9 +9,6 @@ import { ubootState } from "./uboot-schema.js";
 const HOUR = 3_600_000;
 
 const slotRef = z.string().regex(/^(PARTLABEL|PARTUUID)=.+$/, "must be PARTLABEL=<label> or PARTUUID=<guid>");
-
-/** Debian's and Prometheus' packages' default for node-exporter's --collector.textfile.directory. */
-export const DEFAULT_TEXTFILE_DIRECTORY = "/var/lib/prometheus/node-exporter";
 
 const gptState = z.strictObject({
   backend: z.literal("gpt"),

@@ -111,3 +111,24 @@ describe("files one can hold in one's head", () => {
     expect(lines("daemon/daemon.ts")).toBeLessThanOrEqual(200);
   });
 });
+
+describe("what the daemon's start loads", () => {
+  /** The packages `file` imports statically, followed through our own modules, as compiled (type imports are gone). */
+  function staticPackages(file: string, seen = new Set<string>(), out = new Set<string>()): Set<string> {
+    if (seen.has(file)) return out;
+    seen.add(file);
+    for (const m of readFileSync(file, "utf8").matchAll(/^import\s+(?:[^"']*from\s+)?["']([^"']+)["']/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith(".")) staticPackages(path.resolve(path.dirname(file), spec), seen, out);
+      else out.add(spec);
+    }
+    return out;
+  }
+
+  it("neither zod nor yaml (nor node-cron): the config cache spares them, and a value import from the schema would not", () => {
+    // dist/, built by scripts/test.sh (npm run build) before this tier.
+    const pkgs = staticPackages(path.join(REPO, "dist/commands/daemon.js"));
+    expect(pkgs.has("dbus-next")).toBe(true); // the walk reaches the daemon's real imports
+    expect([...pkgs].filter((p) => ["zod", "yaml", "node-cron"].includes(p))).toEqual([]);
+  });
+});
