@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -64,4 +64,18 @@ export function cli(args: string[], env: Record<string, string> = {}, timeoutMs 
   if (r.error)
     return { status: -1, stdout: r.stdout ?? "", stderr: `${r.stderr ?? ""}killed: ${r.error.message}` };
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a QEMU tier's script (scripts/e2e/) with OUT set; its status and everything it printed. */
+export function runTierScript(script: string, out: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", [path.join(REPO, "scripts/e2e", script)], {
+      env: { ...process.env, OUT: out },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("exit", (code) => resolve({ code: code ?? -1, output }));
+  });
 }

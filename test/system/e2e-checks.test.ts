@@ -2,12 +2,12 @@
 // transient unit outside the daemon's sandbox (PrivateNetwork=yes there, yet the checks and hooks reach a server on
 // the machine's loopback), a hanging check killed at its timeout, red hooks before the reboot, the login notice at
 // each stage, and `bootwarden history` after the rollback boot. Needs root; CI runs it as root.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
+import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
-import { machinesOfFile } from "../helpers/machines.js";
+import { machinesOfFile, putFile, putUnit } from "../helpers/machines.js";
 
 const machines = machinesOfFile();
 
@@ -28,17 +28,6 @@ echo "GET $1: $status"
 [ "$status" = 200 ]
 `;
 
-function write(m: Machine, p: string, text: string, mode = 0o644): void {
-  const f = path.join(m.dir, p);
-  mkdirSync(path.dirname(f), { recursive: true, mode: 0o755 });
-  writeFileSync(f, text, { mode });
-}
-
-function unit(m: Machine, name: string, text: string): void {
-  write(m, `etc/systemd/system/${name}`, text);
-  run("systemctl", [`--root=${m.dir}`, "enable", name]);
-}
-
 /**
  * The web service, the HTTP client, and a unit that keeps the login notice at two stages of each boot: as soon as it
  * appears (then it touches /run/bootwarden-test-go, which a check can wait for), and after the verdict.
@@ -49,14 +38,14 @@ function machine(name: string, yaml: string, opts: { badSlots?: string[] } = {})
     ...opts,
   });
   machines.push(m);
-  write(m, "usr/local/lib/web.js", SERVER);
-  write(m, "usr/local/bin/http-get", HTTP_GET, 0o755);
-  unit(
+  putFile(m, "usr/local/lib/web.js", SERVER);
+  putFile(m, "usr/local/bin/http-get", HTTP_GET, 0o755);
+  putUnit(
     m,
     "web.service",
     "[Service]\nExecStart=/usr/bin/node /usr/local/lib/web.js\n[Install]\nWantedBy=multi-user.target\n",
   );
-  unit(
+  putUnit(
     m,
     "motd-keeper.service",
     `[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/sh -c '\\
@@ -85,19 +74,19 @@ hooks:
 `,
     );
     // As greenboot ships them: *.sh, not executable (greenboot runs them with bash).
-    write(
+    putFile(
       m,
       "etc/greenboot/check/required.d/01-pass.sh",
       "until [ -e /run/bootwarden-test-go ]; do sleep 0.1; done; echo required check passing\n",
     );
-    write(
+    putFile(
       m,
       "etc/greenboot/check/required.d/02-http.sh",
       "for i in $(seq 50); do http-get http://127.0.0.1:8080/health && exit 0; sleep 0.2; done; exit 1\n",
     );
-    write(m, "etc/greenboot/check/required.d/README", "not a check: skipped\n");
-    write(m, "etc/greenboot/check/wanted.d/01-fail.sh", "echo wanted check failing; exit 4\n");
-    write(
+    putFile(m, "etc/greenboot/check/required.d/README", "not a check: skipped\n");
+    putFile(m, "etc/greenboot/check/wanted.d/01-fail.sh", "echo wanted check failing; exit 4\n");
+    putFile(
       m,
       "etc/greenboot/green.d/01-notify.sh",
       'http-get "http://127.0.0.1:8080/hook/green/$BOOTWARDEN_SLOT/$BOOTWARDEN_VERDICT"\n',
@@ -139,8 +128,8 @@ hooks:
   red: ["http-get http://127.0.0.1:8080/hook/red/$BOOTWARDEN_SLOT"]
 `,
     );
-    write(m, "etc/greenboot/check/required.d/01-hang.sh", "echo hanging; sleep infinity\n");
-    write(m, "etc/greenboot/red.d/01-red.sh", "sleep 2; echo red hook done: $BOOTWARDEN_REASON\n");
+    putFile(m, "etc/greenboot/check/required.d/01-hang.sh", "echo hanging; sleep infinity\n");
+    putFile(m, "etc/greenboot/red.d/01-red.sh", "sleep 2; echo red hook done: $BOOTWARDEN_REASON\n");
     m.arm("USR-B");
     const first = await m.boot();
     expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
@@ -180,13 +169,13 @@ describe("checks after the network, as greenboot's", { timeout: 300_000 }, () =>
    */
   function lateNetwork(name: string, check: string, yaml = `    commands: [${check}]\n`): Machine {
     const m = machine(name, yaml);
-    write(
+    putFile(
       m,
       "usr/local/lib/late-web.js",
       `require("node:http").createServer((q, r) => r.writeHead(200).end("ok\\n")).listen(8081, "127.0.0.1", () =>
   require("node:child_process").execFileSync("systemd-notify", ["--ready"]));\n`,
     );
-    unit(
+    putUnit(
       m,
       "late-network.service",
       "[Unit]\nDescription=Stand-in network, up 6 s into the boot\nBefore=network-online.target\n[Service]\nType=notify\nNotifyAccess=all\nExecStartPre=/bin/sleep 6\nExecStart=/usr/bin/node /usr/local/lib/late-web.js\n[Install]\nWantedBy=network-online.target\n",
@@ -229,16 +218,16 @@ describe("checks after the network, as greenboot's", { timeout: 300_000 }, () =>
       "check/wanted.d/01_update_platforms_check.sh",
       "greenboot.conf",
     ])
-      write(m, `etc/greenboot/${f}`, readFileSync(path.join(fixtures, f), "utf8"));
+      putFile(m, `etc/greenboot/${f}`, readFileSync(path.join(fixtures, f), "utf8"));
     // What a Fedora IoT machine has for them: an ostree remote, its name resolvable, the update server (here the
     // late stand-in on 8081), and curl (a stand-in: a minimal Debian has none; HEAD over bash's /dev/tcp).
-    write(
+    putFile(
       m,
       "etc/ostree/remotes.d/fedora-iot.conf",
       '[remote "fedora-iot"]\nurl=http://updates.example.test:8081/repo\n',
     );
-    write(m, "etc/hosts", "127.0.0.1 localhost\n127.0.0.1 updates.example.test\n");
-    write(
+    putFile(m, "etc/hosts", "127.0.0.1 localhost\n127.0.0.1 updates.example.test\n");
+    putFile(
       m,
       "usr/local/bin/curl",
       `#!/bin/bash
@@ -275,13 +264,13 @@ describe("an ostree/bootc host after a fallback", { timeout: 400_000 }, () => {
   it("the previous deployment is made the default once (bootc rollback, as greenboot does), not at later boots", async () => {
     const m = machine("bootc", "", { badSlots: ["USR-B"] });
     // Stand-ins: an ostree host (/run/ostree-booted, made early at every boot) with bootc, whose calls are recorded.
-    write(
+    putFile(
       m,
       "usr/bin/bootc",
       '#!/bin/sh\necho "bootc $*" >> /var/lib/bootwarden-test/bootc-calls\n[ "$1" = status ] && echo \'{"kind":"BootcHost"}\'\nexit 0\n',
       0o755,
     );
-    unit(
+    putUnit(
       m,
       "ostree-booted.service",
       "[Unit]\nDefaultDependencies=no\nBefore=bootwarden.service sysinit.target\n[Service]\nType=oneshot\nExecStart=/bin/touch /run/ostree-booted\n[Install]\nWantedBy=sysinit.target\n",

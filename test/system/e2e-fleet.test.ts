@@ -2,13 +2,13 @@
 // the machine on loopback with its textfile collector, and is scraped at the start of each boot and after its
 // verdict, through a blessed trial and through a rollback; `promtool check metrics` (Debian's prometheus) judges every
 // scrape. Needs root, prometheus-node-exporter and prometheus (scripts/setup.sh installs them).
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT_REBOOT, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
 import { VERSION } from "../../src/base/version.js";
-import { machinesOfFile } from "../helpers/machines.js";
+import { machinesOfFile, putFile, putUnit } from "../helpers/machines.js";
 import { requireTool } from "../helpers/tools.js";
 
 const machines = machinesOfFile();
@@ -21,17 +21,6 @@ const SCRAPE = `const get = async (n) => {
 get(0);
 `;
 
-function write(m: Machine, p: string, text: string, mode = 0o644): void {
-  const f = path.join(m.dir, p);
-  mkdirSync(path.dirname(f), { recursive: true, mode: 0o755 });
-  writeFileSync(f, text, { mode });
-}
-
-function unit(m: Machine, name: string, text: string): void {
-  write(m, `etc/systemd/system/${name}`, text);
-  run("systemctl", [`--root=${m.dir}`, "enable", name]);
-}
-
 /** A machine with node-exporter (the host's Debian binary) and a unit that scrapes it twice per boot. */
 function machine(name: string, opts: { badSlots?: string[] } = {}): Machine {
   const m = new Machine(`bw-${name}`).create({ config: machineConfig(), appDelay: 3, ...opts });
@@ -39,8 +28,8 @@ function machine(name: string, opts: { badSlots?: string[] } = {}): Machine {
   copyFileSync("/usr/bin/prometheus-node-exporter", path.join(m.dir, "usr/bin/prometheus-node-exporter"));
   run("chmod", ["0755", path.join(m.dir, "usr/bin/prometheus-node-exporter")]);
   mkdirSync(path.join(m.dir, "var/lib/prometheus/node-exporter"), { recursive: true });
-  write(m, "usr/local/lib/scrape.js", SCRAPE);
-  unit(
+  putFile(m, "usr/local/lib/scrape.js", SCRAPE);
+  putUnit(
     m,
     "node-exporter.service",
     `[Service]
@@ -49,7 +38,7 @@ ExecStart=/usr/bin/prometheus-node-exporter --web.listen-address=127.0.0.1:9100 
 WantedBy=multi-user.target
 `,
   );
-  unit(
+  putUnit(
     m,
     "scrape.service",
     `[Unit]
@@ -194,15 +183,15 @@ describe("the D-Bus API on the real system bus", { timeout: 300_000 }, () => {
   it("introspectable; nobody reads but polkit refuses it marking and the bus policy Set; root's MarkBad rolls the trial back; signals; status the same; a user polkit allows marks, and without polkit only root", async () => {
     const m = new Machine("bw-api").create({ config: machineConfig({ deadline: "60s" }), appDelay: 50 });
     machines.push(m);
-    write(m, "usr/local/bin/api-probe", PROBE, 0o755);
+    putFile(m, "usr/local/bin/api-probe", PROBE, 0o755);
     // polkit allows one user the mark action (its JavaScript rules; Debian's polkitd 122).
     m.chroot("useradd", "-M", "-U", "-s", "/usr/sbin/nologin", "bwtest");
-    write(
+    putFile(
       m,
       "etc/polkit-1/rules.d/50-bwtest.rules",
       'polkit.addRule(function (action, subject) {\n  if (action.id == "io.github.bootwarden1.mark" && subject.user == "bwtest") return polkit.Result.YES;\n});\n',
     );
-    unit(
+    putUnit(
       m,
       "api-probe.service",
       "[Unit]\nAfter=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/usr/local/bin/api-probe\n[Install]\nWantedBy=multi-user.target\n",
@@ -311,16 +300,16 @@ function fleetlockMachine(
     ...(opts.badSlots ? { badSlots: opts.badSlots } : {}),
   });
   machines.push(m);
-  write(m, "usr/local/lib/fleetlock-server.js", FLEETLOCK_SERVER);
+  putFile(m, "usr/local/lib/fleetlock-server.js", FLEETLOCK_SERVER);
   // The reboot manager took the group's lock before rebooting into the new slot.
-  write(m, "var/lib/bootwarden-test/fleetlock-state.json", JSON.stringify({ default: "m1" }));
-  write(m, "usr/local/bin/other-machine", OTHER, 0o755);
-  unit(
+  putFile(m, "var/lib/bootwarden-test/fleetlock-state.json", JSON.stringify({ default: "m1" }));
+  putFile(m, "usr/local/bin/other-machine", OTHER, 0o755);
+  putUnit(
     m,
     "fleetlock-server.service",
     `[Unit]\nBefore=network-online.target bootwarden.service\n[Service]\nExecStart=/usr/bin/node /usr/local/lib/fleetlock-server.js ${mode}\n[Install]\nWantedBy=multi-user.target network-online.target\n`,
   );
-  unit(
+  putUnit(
     m,
     "other-machine.service",
     // Before test-end, which powers the machine off once the boot is blessed.

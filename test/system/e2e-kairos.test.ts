@@ -4,13 +4,13 @@
 // runs our file's steps and, between them, what Kairos' 08_grub.yaml step "Remove GRUB sentinels" does (its grub2-editenv
 // calls, written here). The state partition is a directory bind-mounted at /run/initramfs/cos-state, as Kairos'
 // initramfs mounts COS_STATE. Needs root.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { EXIT_REBOOT, Machine, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
-import { byId, machinesOfFile } from "../helpers/machines.js";
+import { byId, machinesOfFile, putFile } from "../helpers/machines.js";
 import { REPO } from "../helpers/tools.js";
 
 const machines = machinesOfFile();
@@ -44,12 +44,6 @@ if grep -q "active.img" /etc/kairos-test/cmdline; then
 fi
 `;
 
-function write(m: Machine, p: string, text: string, mode = 0o644): void {
-  const f = path.join(m.dir, p);
-  mkdirSync(path.dirname(f), { recursive: true });
-  writeFileSync(f, text, { mode });
-}
-
 /**
  * A Kairos-like machine after an upgrade: GRUB booted the new active image and saved tentative=yes. (The harness'
  * test app fails on the slots listed; the GPT it simulates boots USR-A, which stands for the active image.)
@@ -69,7 +63,7 @@ assessment:
     badSlots,
   });
   machines.push(m);
-  write(
+  putFile(
     m,
     "etc/kairos-test/cmdline",
     "BOOT_IMAGE=/cOS/active.img console=tty1 root=LABEL=COS_STATE cos-img/filename=/cOS/active.img panic=5\n",
@@ -90,7 +84,7 @@ assessment:
     "enable_boot_assessment=yes",
     "boot_assessment_tentative=yes",
   ]);
-  write(
+  putFile(
     m,
     "etc/systemd/system/cos-state.service",
     `[Unit]
@@ -107,7 +101,7 @@ WantedBy=sysinit.target
 `,
   );
   // Kairos' cos-setup-boot.service as Kairos orders it: no ordering to bootwarden of its own.
-  write(
+  putFile(
     m,
     "etc/systemd/system/cos-setup-boot.service",
     `[Unit]
@@ -121,7 +115,7 @@ ExecStart=/usr/local/bin/kairos-run-stage-boot
 WantedBy=multi-user.target
 `,
   );
-  write(
+  putFile(
     m,
     "usr/local/bin/kairos-run-stage-boot",
     `#!/bin/sh\n# boot.before: /system/oem/07_bootwarden.yaml, then 08_grub.yaml\n${shell(ours.stages["boot.before"] ?? [])}${KAIROS_08_BOOT_BEFORE}# boot\n${shell(ours.stages.boot ?? [])}`,
@@ -129,7 +123,7 @@ WantedBy=multi-user.target
   );
   // 07_bootwarden.yaml's initramfs stage writes these at boot; here they are written into the tree.
   for (const f of (ours.stages.initramfs ?? []).flatMap((s) => s.files ?? []))
-    write(m, f.path.slice(1), f.content);
+    putFile(m, f.path.slice(1), f.content);
   run("systemctl", [`--root=${m.dir}`, "enable", "cos-state.service", "cos-setup-boot.service"]);
   // The guide: the boot state lies outside /boot, so check-config --apply opens the units' sandbox to it.
   mkdirSync(path.join(m.dir, "run/initramfs/cos-state"), { recursive: true });

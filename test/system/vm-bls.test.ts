@@ -1,10 +1,9 @@
 // Tier 3 end to end: OVMF + systemd-boot 252 boot counting under QEMU, bootwarden's bls backend in the guest.
 // Needs root, qemu-system-x86, ovmf and systemd-boot's EFI binaries (scripts/setup.sh installs them); CI runs it.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { REPO } from "../helpers/tools.js";
+import { REPO, runTierScript } from "../helpers/tools.js";
 
 const OUT = path.join(REPO, ".cache/vm-bls");
 let output = "";
@@ -12,18 +11,7 @@ let code = -1;
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error("this test needs root");
-  await new Promise<void>((resolve) => {
-    const child = spawn("bash", [path.join(REPO, "scripts/e2e/vm-bls.sh")], {
-      env: { ...process.env, OUT },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.on("exit", (c) => {
-      code = c ?? -1;
-      resolve();
-    });
-  });
+  ({ code, output } = await runTierScript("vm-bls.sh", OUT));
   console.log(
     output
       .split("\n")

@@ -1,30 +1,19 @@
 // Tier 4 end to end: the GRUB Flatcar ships (gptprio.next, test/fixtures/flatcar-grub) under QEMU, with bootwarden's
 // gpt backend in the guest reading the slot from mount.usr=PARTUUID=; cgpt reads the image after every boot.
 // Needs root, qemu-system-x86, cgpt, sgdisk, mtools; CI runs it.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { REPO } from "../helpers/tools.js";
+import { REPO, runTierScript } from "../helpers/tools.js";
 
 const OUT = path.join(REPO, ".cache/vm-flatcar");
 let code = -1;
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error("this test needs root");
-  let output = "";
-  await new Promise<void>((resolve) => {
-    const child = spawn("bash", [path.join(REPO, "scripts/e2e/vm-flatcar.sh")], {
-      env: { ...process.env, OUT },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.on("exit", (c) => {
-      code = c ?? -1;
-      resolve();
-    });
-  });
+  const run = await runTierScript("vm-flatcar.sh", OUT);
+  code = run.code;
+  const output = run.output;
   console.log(
     output
       .split("\n")

@@ -1,32 +1,18 @@
 // Tier 2 end to end: a real GRUB reading grubenv with the counting snippet from packaging/grub/, under QEMU.
 // Needs root and qemu-system-x86 (scripts/setup.sh installs it); CI runs it.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO } from "../helpers/tools.js";
+import { REPO, runTierScript } from "../helpers/tools.js";
 
 const OUT = path.join(REPO, ".cache/vm-grub");
-
-function runScenario(): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("bash", [path.join(REPO, "scripts/e2e/vm-grub.sh")], {
-      env: { ...process.env, OUT },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.on("exit", (code) => resolve({ code: code ?? -1, output }));
-  });
-}
 
 describe("real GRUB + grubenv (greenboot scheme) under QEMU", () => {
   it("action: retry: two red boots of B (GRUB counts them down), the last marked bad, then GRUB boots slot A", {
     timeout: 1_500_000,
   }, async () => {
     if (process.getuid?.() !== 0) throw new Error("this test needs root");
-    const { code, output } = await runScenario();
+    const { code, output } = await runTierScript("vm-grub.sh", OUT);
     console.log(
       output
         .split("\n")

@@ -4,6 +4,7 @@
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MessageId } from "../../src/base/message-ids.js";
+import { gptprioNext } from "../../src/bootstate/gpt/attributes.js";
 import { createBackend } from "../../src/bootstate/registry.js";
 import { runBackstop } from "../../src/commands/backstop.js";
 import { configSchema } from "../../src/config/schema.js";
@@ -41,12 +42,10 @@ const bootCfg = (booted: string, action = "retry") =>
     assessment: { deadline: "30s", action, critical: { units: ["app.service"] } },
   });
 
-/** Flatcar's GRUB choosing a slot: gptprio.next's rule, its tries decrement written with cgpt. */
-function gptprioNext(): "USR-A" | "USR-B" {
-  const slots = [1, 2].map((i) => ({ i, ...cgptAttrs(disk, i) }));
-  const pick = slots
-    .filter((s) => s.priority > 0 && (s.successful || s.tries > 0))
-    .sort((a, b) => b.priority - a.priority)[0]!;
+/** Flatcar's GRUB choosing a slot: src's gptprio.next rule on cgpt's reading, its tries decrement written with cgpt. */
+function chooseSlot(): "USR-A" | "USR-B" {
+  const pick = gptprioNext([1, 2].map((i) => ({ i, ...cgptAttrs(disk, i) })));
+  if (!pick) throw new Error("gptprio: no bootable slot");
   if (!pick.successful) sh("cgpt", ["add", "-i", String(pick.i), "-T", String(pick.tries - 1), disk]);
   return pick.i === 1 ? "USR-A" : "USR-B";
 }
@@ -55,7 +54,7 @@ function gptprioNext(): "USR-A" | "USR-B" {
 async function boot(store: MemoryStore, n: number, action = "retry") {
   store.bootId = `boot-${n}`;
   store.status = undefined; // /run is empty at every boot
-  const slot = gptprioNext();
+  const slot = chooseSlot();
   const config = bootCfg(`PARTLABEL=${slot}`, action);
   const backend = createBackend(config.bootState);
   const systemd = new FakeSystemd();
@@ -158,7 +157,7 @@ describe("action: retry on the gpt backend, with gptprio's countdown between boo
     const run = async () => {
       const systemd = new FakeSystemd();
       const { log, records } = memoryLogger();
-      const code = await runBackstop(cfgFile(`PARTLABEL=${gptprioNext()}`), {
+      const code = await runBackstop(cfgFile(`PARTLABEL=${chooseSlot()}`), {
         log,
         store: new MemoryStore(),
         flags: new MemoryFlags(),
