@@ -8,6 +8,7 @@ import { trialNotice } from "../core/motd.js";
 import type { SlotKey } from "../core/status.js";
 import { tryText } from "../core/trial-log.js";
 import type { Motd, StatusStore } from "./ports.js";
+import { reportPreviousTrial } from "./previous-trial.js";
 
 /**
  * A trial boot's assessment starts (or resumes after a restart): said under its MESSAGE_ID, with its bookkeeping
@@ -25,6 +26,9 @@ export function announceTrial(
   const { log, clock } = deps;
   const warn = (what: string) => (err: Error) => log.warn(`could not ${what}: ${err.message}`);
   void deps.store.trialStarted(key, a.try).catch(warn("record the trial in the history"));
+  // A trial can follow a failed one too (RAUC's scheme makes every boot a trial, the fallback's included).
+  if (!how.resumed)
+    void reportPreviousTrial(boot, deps.store, log).catch(warn("report the previous failed trial"));
   void deps.motd.show(trialNotice(a, clock.now())).catch(warn("write the login notice"));
   setImmediate(() => void deps.backend.prepareWrite?.().catch(warn("prepare the boot state's lock")));
   log.warn(

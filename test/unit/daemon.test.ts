@@ -324,6 +324,24 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     expect(m.backend.writes).toEqual({ good: 0, bad: 0 });
   });
 
+  it("a trial boot after a failed trial of another slot reports it once (RAUC: the fallback is a trial too)", async () => {
+    const m = machine();
+    m.backend.booted = "A";
+    m.backend.slots.A = { good: false, bad: false };
+    m.store.lastTrial = { slot: "B", verdict: "unhealthy", reason: "unit:app.service failed", at: "t" };
+    for (let i = 0; i < 2; i++) {
+      const d = m.daemon();
+      await d.start(await m.backend.read());
+      await settle();
+      await d.idle();
+      await d.stop();
+    }
+    expect(m.withId(MessageId.previousTrialFailed).map((r) => r.msg)).toEqual([
+      "booted A after a failed trial boot of B: unhealthy (unit:app.service failed)",
+    ]);
+    expect(m.withId(MessageId.trialBoot)).toHaveLength(2);
+  });
+
   it("a normal boot known only from the boot loader's state is reported once per boot", async () => {
     const m = machine();
     m.backend.booted = "A";

@@ -18,6 +18,14 @@ describe("RAUC's variables", () => {
     ).toMatchObject({
       state: "good",
     });
+    // The last try: U-Boot took it before booting B, so B at 0 is a trial still, not a failed slot.
+    expect(
+      rauc.assess(env({ BOOT_ORDER: "B A", BOOT_A_LEFT: "3", BOOT_B_LEFT: "0" }), "rauc.slot=B", o),
+    ).toMatchObject({ trialBoot: true, state: "indeterminate", triesLeft: 0 });
+    // Marked bad during this boot (out of BOOT_ORDER): no longer a trial.
+    expect(rauc.assess(env({ BOOT_ORDER: "A", BOOT_A_LEFT: "3", BOOT_B_LEFT: "0" }), "rauc.slot=B", o)).toMatchObject(
+      { trialBoot: false, state: "bad" },
+    );
     // U-Boot skipped B (no tries left) and booted A: the trial of B failed.
     expect(
       rauc.assess(env({ BOOT_ORDER: "B A", BOOT_A_LEFT: "3", BOOT_B_LEFT: "0" }), "rauc.slot=A", o)

@@ -43,8 +43,13 @@ export const rauc: UbootScheme = {
       const v = env.get(`BOOT_${s}_LEFT`);
       return v !== undefined && /^[0-9a-fA-F]+$/.test(v) ? Number.parseInt(v, 16) : undefined;
     };
+    // U-Boot takes a try before it boots a slot, so the booted slot at 0 is on its last try, not out of them.
     const stateOf = (s: string): BlessState =>
-      !order.includes(s) || left(s) === 0 ? "bad" : (left(s) ?? 0) >= attempts ? "good" : "indeterminate";
+      !order.includes(s) || (left(s) === 0 && s !== booted)
+        ? "bad"
+        : (left(s) ?? 0) >= attempts
+          ? "good"
+          : "indeterminate";
     const trialBoot = booted !== "" && stateOf(booted) === "indeterminate";
     // The boot loader left the first slot for a later one: the first ran out of tries.
     const skipped = order[0] && order[0] !== booted && left(order[0]) === 0 ? order[0] : undefined;
