@@ -148,6 +148,18 @@ describe("uboot backend, Mender's variables", () => {
     "bootlimit=1",
   ];
 
+  it("an image builder arms B with no rauc.slot= on its kernel command line; B's last try is still a trial", () => {
+    const { fwcfg } = env(RAUC);
+    expect(ok(["arm", "--slot", "B", "--tries", "1"], config(fwcfg, "rauc"))).toMatch(
+      /^armed B for a trial boot with 1 tries in /,
+    );
+    expect(get(fwcfg, "BOOT_ORDER")).toBe("B A");
+    sh("fw_setenv", ["-c", fwcfg, "BOOT_B_LEFT", "0"]); // U-Boot took the one try
+    const cfgB = config(fwcfg, "rauc", "rauc.slot=B");
+    expect(status(cfgB)).toMatchObject({ trialBoot: true, state: "indeterminate", triesLeft: 0 });
+    expect(ok(["mark-bad"], cfgB)).toMatch(/^marked B bad in /);
+    expect(printenv(fwcfg)).toMatch(/^BOOT_B_LEFT=0\nBOOT_ORDER=A\n/m);
+  });
   it("arm as Mender's client does; the trial is marked bad back to the other part; or blessed (the commit)", () => {
     const { fwcfg } = env(MENDER);
     const cfg = config(fwcfg, "mender");

@@ -55,15 +55,17 @@ export class UbootBackend implements BootStateBackend {
   private async edit(
     what: (booted: string) => string,
     changesOf: (env: ReadonlyMap<string, string>, booted: string) => EnvChanges,
+    needsBooted = true,
   ): Promise<MarkResult> {
     const locs = await this.locations();
     const shown = this.source(locs);
-    const booted = this.scheme.name === "rauc" ? (await this.read()).bootedId : "";
+    // RAUC's booted slot is on the kernel command line; arming needs none (an installer may arm an image).
+    const booted = this.scheme.name === "rauc" && needsBooted ? (await this.read()).bootedId : "";
     return withLock("uboot", sysPath(locs[0]!.device), shown, () =>
       withLibubootenvLock(async (note) => {
         const env = await readEnv(locs, shown);
         const now = this.scheme.name === "rauc" ? booted : (env.current.vars.get("mender_boot_part") ?? "");
-        if (!now)
+        if (!now && needsBooted)
           throw new BootwardenError("uboot", "not-found", `${shown}: which slot is booted is not known`);
         const changes = changesOf(env.current.vars, now);
         const vars = new Map(env.current.vars);
@@ -119,6 +121,7 @@ export class UbootBackend implements BootStateBackend {
     return this.edit(
       () => `armed ${slot} for a trial boot with ${n} tries`,
       (env) => this.scheme.arm(env, slot, n, this.opts),
+      false,
     );
   }
 }
