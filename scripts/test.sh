@@ -33,9 +33,9 @@ done
 echo "== tools and system tiers (test/tools, test/system)"
 vitest --outputFile.json="$reports/root.json" --exclude 'test/system/vm-*.test.ts' test/tools test/system
 # The QEMU tiers last and one at a time: software emulation on two cores is slow enough without company.
-echo "== QEMU tiers (a real GRUB; OVMF + systemd-boot; Flatcar's GRUB)"
+echo "== QEMU tiers (a real GRUB; OVMF + systemd-boot; Flatcar's GRUB; U-Boot)"
 vitest --outputFile.json="$reports/vm.json" --no-file-parallelism test/system/vm-grub.test.ts test/system/vm-bls.test.ts \
-  test/system/vm-flatcar.test.ts
+  test/system/vm-flatcar.test.ts test/system/vm-uboot.test.ts
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;

@@ -23,9 +23,9 @@ describe("RAUC's variables", () => {
       rauc.assess(env({ BOOT_ORDER: "B A", BOOT_A_LEFT: "3", BOOT_B_LEFT: "0" }), "rauc.slot=B", o),
     ).toMatchObject({ trialBoot: true, state: "indeterminate", triesLeft: 0 });
     // Marked bad during this boot (out of BOOT_ORDER): no longer a trial.
-    expect(rauc.assess(env({ BOOT_ORDER: "A", BOOT_A_LEFT: "3", BOOT_B_LEFT: "0" }), "rauc.slot=B", o)).toMatchObject(
-      { trialBoot: false, state: "bad" },
-    );
+    expect(
+      rauc.assess(env({ BOOT_ORDER: "A", BOOT_A_LEFT: "3", BOOT_B_LEFT: "0" }), "rauc.slot=B", o),
+    ).toMatchObject({ trialBoot: false, state: "bad" });
     // U-Boot skipped B (no tries left) and booted A: the trial of B failed.
     expect(
       rauc.assess(env({ BOOT_ORDER: "B A", BOOT_A_LEFT: "3", BOOT_B_LEFT: "0" }), "rauc.slot=A", o)
