@@ -11,23 +11,49 @@ const envCopy = z.strictObject({
     .max(16 << 20),
 });
 
-export const ubootState = z.strictObject({
-  backend: z.literal("uboot"),
-  scheme: z.enum(["rauc", "mender"]).describe("whose variables: RAUC's BOOT_ORDER/BOOT_x_LEFT, Mender's"),
-  envConfig: absPath
-    .default("/etc/fw_env.config")
-    .describe("libubootenv's configuration, when env is not given"),
-  env: z
-    .array(envCopy)
-    .min(1)
-    .max(2)
-    .optional()
-    .describe("the environment's copies (one, or two for a redundant pair), instead of fw_env.config"),
-  cmdline: absPath.default("/proc/cmdline").describe("where rauc.slot= is read"),
-  attempts: z.int().min(1).max(9).default(3).describe("RAUC: the tries a good slot gets (boot-attempts)"),
-  tries: z.int().min(1).max(9).default(3).describe("the tries `arm` gives (RAUC: boot-attempts-primary)"),
-  parts: z
-    .tuple([z.string().regex(/^\d+$/), z.string().regex(/^\d+$/)])
-    .optional()
-    .describe("Mender: the two root partitions (mender.conf's RootfsPartA, RootfsPartB); default 2 and 3"),
-});
+const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - (at most 64)");
+
+export const ubootState = z
+  .strictObject({
+    backend: z.literal("uboot"),
+    scheme: z
+      .enum(["rauc", "mender", "swupdate"])
+      .describe("whose variables: RAUC's BOOT_ORDER/BOOT_x_LEFT, Mender's, SWUpdate's ustate"),
+    envConfig: absPath
+      .default("/etc/fw_env.config")
+      .describe("libubootenv's configuration, when env is not given"),
+    env: z
+      .array(envCopy)
+      .min(1)
+      .max(2)
+      .optional()
+      .describe("the environment's copies (one, or two for a redundant pair), instead of fw_env.config"),
+    cmdline: absPath.default("/proc/cmdline").describe("where rauc.slot= is read"),
+    attempts: z.int().min(1).max(9).default(3).describe("RAUC: the tries a good slot gets (boot-attempts)"),
+    tries: z.int().min(1).max(9).default(3).describe("the tries `arm` gives (RAUC: boot-attempts-primary)"),
+    parts: z
+      .tuple([name, name])
+      .optional()
+      .describe(
+        "the two slots: Mender's root partitions (mender.conf's RootfsPartA, RootfsPartB; default 2 and 3), SWUpdate's values of slotVariable",
+      ),
+    slotVariable: name.optional().describe("SWUpdate: the variable naming the booted slot (your project's)"),
+  })
+  .check((ctx) => {
+    const c = ctx.value;
+    if (c.scheme === "mender" && c.parts?.some((p) => !/^\d+$/.test(p)))
+      ctx.issues.push({
+        code: "custom",
+        input: c.parts,
+        path: ["parts"],
+        message: "Mender's parts are partition numbers",
+      });
+    if (c.scheme === "swupdate" && (!c.slotVariable || !c.parts))
+      ctx.issues.push({
+        code: "custom",
+        input: c,
+        path: [c.slotVariable ? "parts" : "slotVariable"],
+        message:
+          "scheme swupdate needs slotVariable (the variable your boot script picks the slot by) and parts (its two values)",
+      });
+  });

@@ -30,9 +30,20 @@ const OPS: Op[] = [
     name: "mark-good",
     booted: "B",
     args: ["mark-good"],
-    before: [["BOOT_ORDER", "B A"], ["BOOT_B_LEFT", "1"]],
+    before: [
+      ["BOOT_ORDER", "B A"],
+      ["BOOT_B_LEFT", "1"],
+    ],
   },
-  { name: "mark-bad", booted: "B", args: ["mark-bad"], before: [["BOOT_ORDER", "B A"], ["BOOT_B_LEFT", "1"]] },
+  {
+    name: "mark-bad",
+    booted: "B",
+    args: ["mark-bad"],
+    before: [
+      ["BOOT_ORDER", "B A"],
+      ["BOOT_B_LEFT", "1"],
+    ],
+  },
 ];
 
 /** A fresh env (one copy, or a redundant pair) brought to the state before `op`; returns its fw_env.config. */

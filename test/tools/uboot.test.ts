@@ -34,12 +34,12 @@ function env(lines: string[], redundant = false): { img: string; fwcfg: string }
 }
 const printenv = (fwcfg: string) => sh("fw_printenv", ["-c", fwcfg]);
 const get = (fwcfg: string, name: string) => sh("fw_printenv", ["-c", fwcfg, "-n", name]).trim();
-function config(fwcfg: string, scheme: "rauc" | "mender", cmdline = "") {
+function config(fwcfg: string, scheme: "rauc" | "mender" | "swupdate", cmdline = "", extra = "") {
   const c = path.join(dir, "cmdline");
   writeFileSync(c, `console=ttyS0 ${cmdline} root=/dev/vda2\n`);
   return writeConfig(
     dir,
-    `bootState:\n  backend: uboot\n  scheme: ${scheme}\n  envConfig: ${fwcfg}\n  cmdline: ${c}\n`,
+    `bootState:\n  backend: uboot\n  scheme: ${scheme}\n  envConfig: ${fwcfg}\n  cmdline: ${c}\n${extra}`,
   );
 }
 const ok = (args: string[], cfg: string) => {
@@ -176,5 +176,62 @@ describe("uboot backend, Mender's variables", () => {
     expect(ok(["mark-good"], cfg)).toMatch(/^marked 3 good in /);
     expect(get(fwcfg, "mender_boot_part")).toBe("3");
     expect(get(fwcfg, "upgrade_available")).toBe("0");
+  });
+
+  it("SWUpdate: arm sets ustate 1; U-Boot counts; bad points the slot variable back with ustate 3; good confirms", () => {
+    const { img, fwcfg } = env([
+      "bootcount=0",
+      "bootlimit=3",
+      "rootpart=a",
+      "upgrade_available=0",
+      "ustate=0",
+      "bootcmd=run swu_boot",
+    ]);
+    const cfg = config(fwcfg, "swupdate", "", "  slotVariable: rootpart\n  parts: [a, b]\n");
+    expect(status(cfg)).toMatchObject({
+      bootedSlot: "a",
+      trialBoot: false,
+      state: "good",
+    });
+    expect(ok(["arm", "--slot", "b"], cfg)).toMatch(/^armed b for a trial boot with 3 tries in /);
+    expect(printenv(fwcfg)).toBe(
+      "bootcmd=run swu_boot\nbootcount=0\nbootlimit=3\nrootpart=b\nupgrade_available=1\nustate=1\n",
+    );
+    sh("fw_setenv", ["-c", fwcfg, "bootcount", "1"]); // U-Boot's bootcount on the way into b
+    expect(status(cfg)).toMatchObject({
+      bootedSlot: "b",
+      trialBoot: true,
+      state: "indeterminate",
+      triesLeft: 2,
+    });
+    // mark-bad: byte for byte what fw_setenv makes of the same changes.
+    const theirs = path.join(dir, "theirs.img");
+    writeFileSync(theirs, readFileSync(img));
+    const theirCfg = path.join(dir, "theirs.config");
+    writeFileSync(theirCfg, `${theirs} 0x0 0x${SIZE.toString(16)}\n`);
+    const batch = path.join(dir, "batch.txt");
+    writeFileSync(batch, "rootpart=a\nustate=3\nupgrade_available=0\n");
+    sh("fw_setenv", ["-c", theirCfg, "-s", batch]);
+    expect(ok(["mark-bad"], cfg)).toMatch(/^marked b bad in /);
+    expect(readFileSync(img).equals(readFileSync(theirs))).toBe(true);
+    // The fallback boot of a sees the failed update.
+    expect(status(cfg)).toMatchObject({
+      bootedSlot: "a",
+      trialBoot: false,
+      rolledBackFrom: { slot: "b", reason: "ustate=3: the update failed" },
+    });
+    ok(["arm", "--slot", "b"], cfg);
+    expect(ok(["mark-good"], cfg)).toMatch(/^marked b good in /);
+    expect(get(fwcfg, "ustate")).toBe("0");
+    expect(get(fwcfg, "upgrade_available")).toBe("0");
+    expect(get(fwcfg, "rootpart")).toBe("b");
+  });
+
+  it("SWUpdate without slotVariable: one line naming the key, exit 78", () => {
+    const { fwcfg } = env(["ustate=0"]);
+    const r = cli(["status", "--config", config(fwcfg, "swupdate")]);
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/^bootwarden: .*bootState\.slotVariable.*scheme swupdate needs slotVariable/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mender, rauc } from "../../src/bootstate/uboot/schemes.js";
+import { mender, rauc, swupdate } from "../../src/bootstate/uboot/schemes.js";
 
 const env = (o: Record<string, string>) => new Map(Object.entries(o));
 const o = { attempts: 3, parts: ["2", "3"] as const };
@@ -55,5 +55,33 @@ describe("Mender's variables", () => {
     });
     expect(mender.bad(e, "12", { ...o, parts: ["12", "13"] })).toMatchObject({ mender_boot_part_hex: "D" });
     expect(mender.good(e, "3", o)).toEqual({ upgrade_available: "0" });
+  });
+});
+
+describe("SWUpdate's variables", () => {
+  const so = { ...o, parts: ["a", "b"] as const, slotVariable: "rootpart" };
+  it("ustate 1 or 2 is a trial, with bootlimit - bootcount tries left; 3 is a failed update of the other slot", () => {
+    const trial = env({ rootpart: "b", ustate: "2", bootcount: "1", bootlimit: "3" });
+    expect(swupdate.assess(trial, "", so)).toMatchObject({ bootedSlot: "b", trialBoot: true, triesLeft: 2 });
+    expect(swupdate.assess(env({ rootpart: "a", ustate: "0" }), "", so)).toMatchObject({
+      trialBoot: false,
+      state: "good",
+      rolledBackFrom: null,
+    });
+    expect(swupdate.assess(env({ rootpart: "a", ustate: "3" }), "", so).rolledBackFrom).toEqual({
+      slot: "b",
+      reason: "ustate=3: the update failed",
+    });
+  });
+  it("good, bad and arm write only SWUpdate's variables and the named slot variable", () => {
+    const e = env({ rootpart: "b", ustate: "1" });
+    expect(swupdate.good(e, "b", so)).toEqual({ ustate: "0", upgrade_available: "0", bootcount: "0" });
+    expect(swupdate.bad(e, "b", so)).toEqual({ rootpart: "a", ustate: "3", upgrade_available: "0" });
+    expect(swupdate.arm(e, "b", 3, so)).toEqual({
+      rootpart: "b",
+      ustate: "1",
+      upgrade_available: "1",
+      bootcount: "0",
+    });
   });
 });

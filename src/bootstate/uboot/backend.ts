@@ -18,7 +18,11 @@ export class UbootBackend implements BootStateBackend {
 
   constructor(private readonly cfg: UbootStateConfig) {
     this.scheme = ubootSchemes[cfg.scheme];
-    this.opts = { attempts: cfg.attempts, parts: cfg.parts ?? ["2", "3"] };
+    this.opts = {
+      attempts: cfg.attempts,
+      parts: cfg.parts ?? ["2", "3"],
+      ...(cfg.slotVariable ? { slotVariable: cfg.slotVariable } : {}),
+    };
   }
 
   private async locations(): Promise<EnvLocation[]> {
@@ -64,7 +68,8 @@ export class UbootBackend implements BootStateBackend {
     return withLock("uboot", sysPath(locs[0]!.device), shown, () =>
       withLibubootenvLock(async (note) => {
         const env = await readEnv(locs, shown);
-        const now = this.scheme.name === "rauc" ? booted : (env.current.vars.get("mender_boot_part") ?? "");
+        const now =
+          this.scheme.name === "rauc" ? booted : this.scheme.assess(env.current.vars, "", this.opts).bootedId;
         if (!now && needsBooted)
           throw new BootwardenError("uboot", "not-found", `${shown}: which slot is booted is not known`);
         const changes = changesOf(env.current.vars, now);

@@ -3,15 +3,19 @@ import type { BlessState, BootState, SlotStatus } from "../types.js";
 export type EnvChanges = Record<string, string | undefined>;
 export type UbootView = Omit<BootState, "backend" | "source">;
 
-/** What the configuration tells a scheme: the tries a good slot has (RAUC), the two root partitions (Mender). */
+/**
+ * What the configuration tells a scheme: the tries a good slot has (RAUC), the two slots (Mender's root partitions,
+ * the values of SWUpdate's slot variable), and that variable's name.
+ */
 export interface SchemeOptions {
   attempts: number;
   parts: readonly [string, string];
+  slotVariable?: string;
 }
 
 /** A U-Boot boot-counting scheme: pure functions from the variables (and the kernel command line) to state and edits. */
 export interface UbootScheme {
-  readonly name: "rauc" | "mender";
+  readonly name: "rauc" | "mender" | "swupdate";
   assess(env: ReadonlyMap<string, string>, cmdline: string, o: SchemeOptions): UbootView;
   good(env: ReadonlyMap<string, string>, booted: string, o: SchemeOptions): EnvChanges;
   bad(env: ReadonlyMap<string, string>, booted: string, o: SchemeOptions): EnvChanges;
@@ -136,4 +140,53 @@ export const mender: UbootScheme = {
   arm: (_env, slot) => ({ ...part(slot), upgrade_available: "1", bootcount: "0" }),
 };
 
-export const ubootSchemes = { rauc, mender } as const;
+/**
+ * SWUpdate's U-Boot integration (its include/state.h; U-Boot's bootcount with bootlimit and altbootcmd): `ustate` is
+ * 1 (installed) or 2 (testing) during a trial, 0 once the update is confirmed, 3 when it failed; the boot script
+ * picks the slot by a variable the project names (slotVariable, one of `parts`). good: ustate 0, upgrade_available 0,
+ * bootcount 0; bad: the slot variable back at the other part, ustate 3, upgrade_available 0; arm: the slot, ustate 1,
+ * upgrade_available 1, bootcount 0. A normal boot with ustate 3 follows a failed trial of the other slot.
+ */
+export const swupdate: UbootScheme = {
+  name: "swupdate",
+  slots: (_env, o) => [...o.parts],
+  assess(env, _cmdline, o) {
+    const booted = env.get(o.slotVariable ?? "") ?? "";
+    const ustate = env.get("ustate") ?? "0";
+    const trialBoot = ustate === "1" || ustate === "2";
+    const state: BlessState = trialBoot ? "indeterminate" : "good";
+    const other = o.parts[0] === booted ? o.parts[1] : o.parts[0];
+    const [count, limit] = [Number(env.get("bootcount")), Number(env.get("bootlimit"))];
+    return {
+      bootedSlot: booted || `(no ${o.slotVariable} in the environment)`,
+      bootedId: booted,
+      trialBoot,
+      state,
+      triesLeft:
+        trialBoot && Number.isInteger(count) && Number.isInteger(limit) ? Math.max(0, limit - count) : null,
+      rolledBackFrom: ustate === "3" ? { slot: other, reason: "ustate=3: the update failed" } : null,
+      slots: o.parts.map(
+        (p): SlotStatus => ({
+          name: p,
+          booted: p === booted,
+          state: p === booted ? state : ustate === "3" ? "bad" : "good",
+          detail: p === booted ? { ustate, bootcount: env.get("bootcount") ?? null } : {},
+        }),
+      ),
+    };
+  },
+  good: () => ({ ustate: "0", upgrade_available: "0", bootcount: "0" }),
+  bad: (_env, booted, o) => ({
+    [o.slotVariable!]: o.parts[0] === booted ? o.parts[1] : o.parts[0],
+    ustate: "3",
+    upgrade_available: "0",
+  }),
+  arm: (_env, slot, _tries, o) => ({
+    [o.slotVariable!]: slot,
+    ustate: "1",
+    upgrade_available: "1",
+    bootcount: "0",
+  }),
+};
+
+export const ubootSchemes = { rauc, mender, swupdate } as const;
