@@ -78,7 +78,7 @@ else
   cat >"$root/etc/systemd/system/bootwarden-sysext.service" <<'UNIT'
 [Unit]
 Description=Load bootwarden's units from its system extension
-Documentation=file:///usr/share/doc/bootwarden/README.md
+Documentation=man:bootwarden(8) file:///usr/share/doc/bootwarden/README.md
 # Units that arrive with a sysext merge are unknown to PID 1 until it reloads (what Flatcar's ensure-sysext.service
 # does); then the units that wanted to start at boot are started.
 DefaultDependencies=no

@@ -10,7 +10,7 @@ ROOT=${DESTDIR:-/}
 LIB=$DESTDIR$PREFIX/lib/bootwarden
 UNITDIR=$DESTDIR$PREFIX/lib/systemd/system
 UNITS=(bootwarden.service bootwarden-verdict.service bootwarden-healthy.path bootwarden-healthy.target
-  bootwarden-backstop.timer bootwarden-backstop.service)
+  bootwarden-backstop.timer bootwarden-backstop.service bootwarden-catalog.service)
 ENABLE=(bootwarden.service bootwarden-verdict.service bootwarden-healthy.path bootwarden-backstop.timer)
 mode=install enable=0 purge=0
 for a in "$@"; do
@@ -29,6 +29,7 @@ if [ $mode = uninstall ]; then
   systemctl --root="$ROOT" disable "${ENABLE[@]}" >/dev/null 2>&1 || true
   rm -rf "$LIB" "$DESTDIR$PREFIX/share/bootwarden" "$DESTDIR$PREFIX/share/doc/bootwarden"
   rm -f "$DESTDIR$PREFIX/bin/bootwarden" "$DESTDIR$PREFIX/lib/systemd/catalog/bootwarden.catalog" \
+    "$DESTDIR$PREFIX/share/man/man8/bootwarden.8" "$DESTDIR$PREFIX/share/man/man5/bootwarden.yaml.5" \
     "$DESTDIR$PREFIX/lib/tmpfiles.d/bootwarden.conf" "$DBUSDIR/io.github.bootwarden1.conf" \
     "$DESTDIR/usr/share/polkit-1/actions/io.github.bootwarden1.policy"
   for u in "${UNITS[@]}"; do rm -f "$UNITDIR/$u"; done
@@ -61,7 +62,8 @@ chmod 0755 "$DESTDIR$PREFIX/bin/bootwarden"
 for u in "${UNITS[@]}"; do
   sed -e "s|^ExecStart=/usr/bin/bootwarden |ExecStart=node $PREFIX/lib/bootwarden/bootwarden.mjs |" \
     -e "s|^\(ExecStart=node .*\) /usr/lib/bootwarden/|\1 $PREFIX/lib/bootwarden/|" \
-    -e "s|/usr/bin/bootwarden|$PREFIX/bin/bootwarden|g" "units/$u" >"$UNITDIR/$u"
+    -e "s|/usr/bin/bootwarden|$PREFIX/bin/bootwarden|g" \
+    -e "s|/usr/lib/systemd/catalog/|$PREFIX/lib/systemd/catalog/|g" "units/$u" >"$UNITDIR/$u"
   chmod 0644 "$UNITDIR/$u"
 done
 install -D -m 0644 packaging/systemd/systemd-bless-boot.service.d/50-bootwarden.conf \
@@ -75,6 +77,8 @@ install -m 0644 packaging/tmpfiles/bootwarden.conf "$DESTDIR$PREFIX/lib/tmpfiles
 install -m 0755 packaging/grub/08_bootwarden_counting "$DESTDIR$PREFIX/share/bootwarden/grub/"
 cp -a packaging/examples schema "$DESTDIR$PREFIX/share/bootwarden/"
 install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/bootwarden/"
+install -D -m 0644 packaging/man/bootwarden.8 "$DESTDIR$PREFIX/share/man/man8/bootwarden.8"
+install -D -m 0644 packaging/man/bootwarden.yaml.5 "$DESTDIR$PREFIX/share/man/man5/bootwarden.yaml.5"
 # Never overwrite the user's configuration.
 [ -e "$DESTDIR/etc/bootwarden/config.yaml" ] || install -m 0644 packaging/config/config.yaml "$DESTDIR/etc/bootwarden/"
 if [ $enable = 1 ]; then

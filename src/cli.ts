@@ -152,6 +152,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// systemctl status, ps and the journal's _COMM then say bootwarden (daemon, verdict, backstop), not node or MainThread.
+process.title = "bootwarden";
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

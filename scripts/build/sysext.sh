@@ -82,6 +82,8 @@ install -m 0755 packaging/grub/08_bootwarden_counting "$stage/usr/share/bootward
 install -m 0644 packaging/config/config.yaml "$stage/usr/share/bootwarden/config.yaml.example"
 cp -a packaging/examples schema "$stage/usr/share/bootwarden/"
 install -m 0644 README.md "$stage/usr/share/doc/bootwarden/"
+install -D -m 0644 packaging/man/bootwarden.8 "$stage/usr/share/man/man8/bootwarden.8"
+install -D -m 0644 packaging/man/bootwarden.yaml.5 "$stage/usr/share/man/man5/bootwarden.yaml.5"
 # ID=_any: any OS (the runtime is ours, only glibc >= 2.28 is the host's); SYSEXT_LEVEL for hosts that ask for it.
 cat >"$stage/usr/lib/extension-release.d/extension-release.bootwarden" <<REL
 ID=_any

@@ -17,7 +17,7 @@ export function recordOf(e: ReportEffect, slot: string, now: number): JournalRec
       const f = {
         BOOTWARDEN_SLOT: slot,
         BOOTWARDEN_CHECK: c.def.id,
-        ...(c.def.kind === "unit" ? { UNIT: c.def.target } : {}),
+        ...(c.def.kind === "unit" ? { OBJECT_SYSTEMD_UNIT: c.def.target } : {}),
       };
       if (c.status === "passed")
         return {

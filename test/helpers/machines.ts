@@ -39,3 +39,18 @@ export function putUnit(m: Machine, name: string, text: string): void {
   putFile(m, `etc/systemd/system/${name}`, text);
   run("systemctl", [`--root=${m.dir}`, "enable", name]);
 }
+
+/**
+ * A unit that saves `journalctl -x` of bootwarden's records in this boot, once the verdict is in and the catalog unit
+ * has run (before the test's own end of the boot): read it with journalX().
+ */
+export function explainJournal(m: Machine): void {
+  putUnit(
+    m,
+    "test-journal-x.service",
+    "[Unit]\nAfter=bootwarden-verdict.service bootwarden-catalog.service\nBefore=test-end.service\n" +
+      "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'journalctl -x -b -u bootwarden --no-pager > /var/lib/bootwarden-test/journal-x.txt'\n" +
+      "[Install]\nWantedBy=multi-user.target\n",
+  );
+}
+export const journalX = (m: Machine) => m.file("var/lib/bootwarden-test/journal-x.txt");

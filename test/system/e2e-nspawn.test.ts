@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
-import { byId, machinesOfFile } from "../helpers/machines.js";
+import { byId, explainJournal, journalX, machinesOfFile } from "../helpers/machines.js";
 
 type Entry = JournalEntry;
 
@@ -44,6 +44,7 @@ describe("the shipped units", () => {
       "bootwarden-healthy.target",
       "bootwarden-backstop.timer",
       "bootwarden-backstop.service",
+      "bootwarden-catalog.service",
     ];
     const verify = spawnSync("systemd-analyze", ["verify", "--man=no", `--root=${m.dir}`, ...units], {
       cwd: `${m.dir}/usr/lib/systemd/system`,
@@ -72,9 +73,13 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
       appDelay: 1,
     });
     m.arm("USR-B");
+    explainJournal(m);
     const boot = await m.boot();
     expect(boot.slot).toBe("USR-B");
     expect(boot.exit).toBe(0);
+    // The catalog, compiled by bootwarden-catalog.service after install.sh: journalctl -x explains the records.
+    expect(journalX(m)).toMatch(/Subject: Trial boot of PARTLABEL=USR-B: assessment started/);
+    expect(journalX(m)).toMatch(/Defined-By: bootwarden/);
     expect(m.slots()[1]).toMatchObject({ label: "USR-B", priority: 2, tries: 0, successful: true });
     expect(m.slots()[0]).toMatchObject({ label: "USR-A", successful: true });
     const j: Entry[] = m.journal(0);
@@ -82,6 +87,20 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(j.some((e) => /check flag:\/run\/app\/ready passed: present/.test(e.MESSAGE))).toBe(true);
     expect(byId(j, MessageId.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
     expect(byId(j, MessageId.markedGood)).toHaveLength(1);
+    // The process is titled bootwarden, and says who it is, in the daemon and the verdict service alike.
+    expect(byId(j, MessageId.verdict).map((e) => [e._COMM, e.SYSLOG_IDENTIFIER])).toEqual([
+      ["bootwarden", "bootwarden"],
+    ]);
+    expect(
+      j.filter((e) => e._SYSTEMD_UNIT === "bootwarden-verdict.service" && /^healthy/.test(e.MESSAGE)),
+    ).toMatchObject([{ SYSLOG_IDENTIFIER: "bootwarden" }]);
+    // A record about the critical unit is shown by `journalctl -u` that unit (OBJECT_SYSTEMD_UNIT from a root sender).
+    expect(
+      m
+        .journal(0, "-u", "app.service")
+        .filter((e) => e.SYSLOG_IDENTIFIER === "bootwarden")
+        .map((e) => e.MESSAGE),
+    ).toContain("check unit:app.service passed: active (running)");
     expect(j.some((e) => e.MESSAGE === "green hook: healthy PARTLABEL=USR-B")).toBe(true);
     // bootwarden-healthy.path started bootwarden-healthy.target, which started the gated unit
     expect(m.file("var/lib/bootwarden-test/gated-ran")).toBe("ran\n");

@@ -13,7 +13,7 @@ import {
   sysextImage,
 } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
-import { byId, machinesOfFile } from "../helpers/machines.js";
+import { byId, explainJournal, journalX, machinesOfFile } from "../helpers/machines.js";
 
 let image: string;
 const machines = machinesOfFile();
@@ -53,8 +53,11 @@ describe("the sysext on a Debian 12 tree without Node", { timeout: 300_000 }, ()
     const m = machine("healthy");
     m.awaitRelease();
     m.arm("USR-B");
+    explainJournal(m);
     const boot = await m.boot();
     expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
+    // The sysext's catalog, compiled by its bootwarden-catalog.service: journalctl -x explains the records.
+    expect(journalX(m)).toMatch(/Subject: Trial boot of PARTLABEL=USR-B: assessment started/);
     expect(m.slots()[1]).toMatchObject({ priority: 2, tries: 0, successful: true });
     const j: JournalEntry[] = m.journal(0);
     expect(j.some((e) => /Merged extensions into '\/usr'/.test(e.MESSAGE))).toBe(true);

@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { lstatSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { REPO, sh, tempDir } from "../helpers/tools.js";
+import { REPO, requireTool, sh, tempDir } from "../helpers/tools.js";
 
 // scripts/install.sh into a DESTDIR: what it puts where, that it keeps a user's config, and that uninstall removes it.
 let dir: string;
@@ -21,6 +22,30 @@ const install = (...args: string[]) =>
   sh("bash", ["-c", `DESTDIR=${dir} PREFIX=/usr bash ${REPO}/scripts/install.sh ${args.join(" ")}`]);
 
 describe("scripts/install.sh", () => {
+  it("installs man pages that man renders without a warning: bootwarden(8) and bootwarden.yaml(5)", () => {
+    requireTool("man");
+    install();
+    for (const [f, title] of [
+      ["usr/share/man/man8/bootwarden.8", /^BOOTWARDEN\(8\)/],
+      ["usr/share/man/man5/bootwarden.yaml.5", /^BOOTWARDEN\.YAML\(5\)/],
+    ] as const) {
+      const r = spawnSync("man", ["-l", path.join(dir, f)], {
+        encoding: "utf8",
+        env: { ...process.env, MANPAGER: "cat", MANWIDTH: "100", LC_ALL: "C.UTF-8" },
+      });
+      expect(r.status, f).toBe(0);
+      expect(r.stdout.trim()).toMatch(title);
+      expect(r.stdout).toMatch(/^NAME\n\s+bootwarden/m);
+      expect(r.stdout).toMatch(/^SEE ALSO$/m);
+      // groff's own warnings (bad requests, unknown fonts or escapes): none.
+      const lint = spawnSync("groff", ["-ww", "-z", "-man", path.join(dir, f)], { encoding: "utf8" });
+      expect(lint.stderr, f).toBe("");
+    }
+    expect(readFileSync(path.join(dir, "usr/lib/systemd/system/bootwarden.service"), "utf8")).toMatch(
+      /^Documentation=man:bootwarden\(8\) /m,
+    );
+  });
+
   it("installs the daemon, units, catalog, tmpfiles, GRUB snippet and config; enables the units", () => {
     install("--enable");
     for (const f of [
@@ -31,7 +56,10 @@ describe("scripts/install.sh", () => {
       "usr/lib/bootwarden/native/bootwarden.node",
       "usr/lib/systemd/system/bootwarden.service",
       "usr/lib/systemd/system/bootwarden-backstop.timer",
+      "usr/lib/systemd/system/bootwarden-catalog.service",
       "usr/lib/systemd/catalog/bootwarden.catalog",
+      "usr/share/man/man8/bootwarden.8",
+      "usr/share/man/man5/bootwarden.yaml.5",
       "usr/lib/tmpfiles.d/bootwarden.conf",
       "usr/share/dbus-1/system.d/io.github.bootwarden1.conf",
       "usr/share/polkit-1/actions/io.github.bootwarden1.policy",

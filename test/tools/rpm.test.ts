@@ -34,6 +34,7 @@ describe("the rpm", () => {
       "/usr/lib/systemd/system/bootwarden-healthy.target",
       "/usr/lib/systemd/system/bootwarden-backstop.timer",
       "/usr/lib/systemd/system/bootwarden-backstop.service",
+      "/usr/lib/systemd/system/bootwarden-catalog.service",
       "/usr/lib/systemd/catalog/bootwarden.catalog",
       "/usr/lib/tmpfiles.d/bootwarden.conf",
       "/usr/share/dbus-1/system.d/io.github.bootwarden1.conf",

@@ -168,7 +168,7 @@ describe("journal records and STATUS=", () => {
         MESSAGE_ID: MessageId.checkPassed,
         BOOTWARDEN_SLOT: "B",
         BOOTWARDEN_CHECK: "unit:a.service",
-        UNIT: "a.service",
+        OBJECT_SYSTEMD_UNIT: "a.service",
         BOOTWARDEN_UP_SINCE_MONOTONIC_MS: 7,
         BOOTWARDEN_SEEN_MONOTONIC_MS: 9,
       },
