@@ -52,6 +52,7 @@ node scripts/build/bundle.mjs "$LIB" node20
 install -D -m 0755 dist/native/bootwarden.node "$LIB/native/bootwarden.node"
 node scripts/build/prod-deps.mjs systemd-journald unix-dgram |
   while read -r d; do mkdir -p "$LIB/$(dirname "$d")"; cp -a "$d" "$LIB/$d"; done
+bash scripts/build/prune-modules.sh "$LIB"
 cat >"$DESTDIR$PREFIX/bin/bootwarden" <<WRAP
 #!/bin/sh
 exec node $PREFIX/lib/bootwarden/bootwarden.mjs "\$@"

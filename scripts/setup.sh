@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 DEBS=(cgpt gdisk grub-common grub-pc-bin debootstrap systemd-container libsystemd-dev pkg-config dosfstools mtools dbus-daemon
   e2fsprogs qemu-system-x86 qemu-utils strace util-linux squashfs-tools rpm ovmf systemd-boot binutils gcc
-  prometheus-node-exporter prometheus xz-utils libubootenv-tool u-boot-tools u-boot-qemu man-db groff-base)
+  prometheus-node-exporter prometheus xz-utils libubootenv-tool u-boot-tools u-boot-qemu man-db groff-base lintian rpmlint
+  dpkg-dev)
 missing=()
 for p in "${DEBS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -4,6 +4,7 @@
 // otherwise. The native addons stay external: they go beside it in OUTDIR/node_modules (scripts/build/prod-deps.mjs).
 // Usage: node scripts/build/bundle.mjs OUTDIR NODE_TARGET    (NODE_TARGET: node20 for the host's Node, node22 bundled)
 // test/unit/bundle-stubs.test.ts bundles with the same options (bundleOptions) to run dbus-next through the stubs.
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -44,4 +45,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(2);
   }
   await build(bundleOptions(outdir, target));
+  // Always run as `node bootwarden.mjs` (the wrapper, the units): no #!/usr/bin/env line for packagers' linters to
+  // resolve (rpmlint: env-script-interpreter).
+  const entry = path.join(outdir, "bootwarden.mjs");
+  writeFileSync(entry, readFileSync(entry, "utf8").replace(/^#!.*\n/, ""));
+  chmodSync(entry, 0o644);
 }

@@ -57,7 +57,7 @@ rm -rf "$lib/node_modules/nan"
   const r = require("node:module").createRequire(process.argv[1] + "/x.js");
   r("systemd-journald"); r("unix-dgram"); r("./native/bootwarden.node");
 ' "$PWD/$lib" || { echo "build-sysext: the native addons do not load in the bundled Node" >&2; exit 1; }
-find "$lib/node_modules" \( -name '*.md' -o -name test -o -name '.github' -o -name '*.gyp' -o -name src \) -prune -exec rm -rf {} +
+bash scripts/build/prune-modules.sh "$lib"
 
 cat >"$stage/usr/bin/bootwarden" <<'WRAP'
 #!/bin/sh
