@@ -35,6 +35,9 @@ install -d "$lib/node_modules" "$stage/usr/bin" "$stage/usr/lib/systemd/system" 
 
 node scripts/build/bundle.mjs "$lib" node22
 install -m 0755 "$NODE_PKG/bin/node" "$lib/node"
+# Its symbol table only serves debuggers: 126.6 -> 108.5 MB unpacked (Node 24.21); the dynamic symbols the addons
+# bind to stay (checked below: they load in it).
+strip --strip-unneeded "$lib/node"
 # Our own addon is Node-API: the build `npm run build` made loads in the bundled Node as it is.
 install -D -m 0755 dist/native/bootwarden.node "$lib/native/bootwarden.node"
 
@@ -82,6 +85,9 @@ install -m 0755 packaging/grub/08_bootwarden_counting "$stage/usr/share/bootward
 install -m 0644 packaging/config/config.yaml "$stage/usr/share/bootwarden/config.yaml.example"
 cp -a packaging/examples schema "$stage/usr/share/bootwarden/"
 install -m 0644 README.md "$stage/usr/share/doc/bootwarden/"
+# The licences of everything the image carries: bootwarden's, each bundled npm package's, and Node's (with the
+# libraries Node includes), in full (a host need not have Debian's common-licenses).
+node scripts/build/copyright.mjs "$stage/usr/share/doc/bootwarden/copyright" /usr/lib/bootwarden --node "$NODE_PKG"
 install -D -m 0644 packaging/man/bootwarden.8 "$stage/usr/share/man/man8/bootwarden.8"
 install -D -m 0644 packaging/man/bootwarden.yaml.5 "$stage/usr/share/man/man5/bootwarden.yaml.5"
 # ID=_any: any OS (the runtime is ours, only glibc >= 2.28 is the host's); SYSEXT_LEVEL for hosts that ask for it.

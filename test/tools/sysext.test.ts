@@ -75,10 +75,36 @@ describe("the sysext image", () => {
     expect(out).toMatch(/✓ extension for system/);
   });
 
-  it("is at most 60 MiB", () => {
+  it("is at most 60 MiB, and the README gives its size as built (within 1 MiB)", () => {
     const mib = statSync(image).size / 2 ** 20;
     console.log(`sysext image: ${mib.toFixed(1)} MiB`);
     expect(mib).toBeLessThanOrEqual(60);
+    const said = /`dist-sysext\/bootwarden-<version>-x86-64\.raw` \(≈(\d+) MiB\)/.exec(
+      readFileSync(path.join(REPO, "README.md"), "utf8"),
+    );
+    expect(said, "the README names the image's size").not.toBeNull();
+    expect(Math.abs(Number(said![1]) - mib)).toBeLessThanOrEqual(1);
+  });
+
+  it("carries the licences of Node and of every bundled package, and a stripped Node", () => {
+    const tree = path.join(dir, "lic");
+    sh("unsquashfs", ["-q", "-n", "-d", tree, image]);
+    const copyright = readFileSync(path.join(tree, "usr/share/doc/bootwarden/copyright"), "utf8");
+    expect(copyright).toMatch(
+      /^Files: usr\/lib\/bootwarden\/node\nCopyright: .*\nComment: the official Node\.js v\d+/m,
+    );
+    for (const p of [
+      "dbus-next",
+      "zod",
+      "yaml",
+      "pino",
+      "chokidar",
+      "node-cron",
+      "systemd-journald",
+      "unix-dgram",
+    ])
+      expect(copyright, p).toMatch(new RegExp(`^Comment: .*: ${p} \\d`, "m"));
+    expect(sh("readelf", ["-S", path.join(tree, "usr/lib/bootwarden/node")])).not.toMatch(/\.symtab/);
   });
 
   it("is reproducible: a second build from the same tree gives the same bytes", () => {
