@@ -2,21 +2,36 @@ import { BootwardenError } from "../base/errors.js";
 import { writePath } from "../bootstate/writable.js";
 import { saveConfigCache } from "../config/cache.js";
 import { loadConfig } from "../config/load.js";
+import { connectSystemd } from "../systemd/bus.js";
 import { enforceFlagTrust } from "../trust/flags.js";
 import { findScripts } from "../trust/scripts.js";
+import { checkPaths } from "./check-paths.js";
+import { checkUnits } from "./check-units.js";
 import { applySandbox, sandboxAdvice, sandboxAllows } from "./sandbox.js";
 
 /**
  * `bootwarden check-config [--apply]`: validates the configuration and the flag paths it trusts, and checks that the
  * units' sandbox lets them write the configured boot state; --apply writes the drop-ins that do.
  */
-export async function checkConfig(configPath: string | undefined, apply: boolean): Promise<number> {
+export async function checkConfig(
+  configPath: string | undefined,
+  apply: boolean,
+  connect = () => connectSystemd(3_000),
+): Promise<number> {
   const loaded = await loadConfig(configPath);
   const { config, files } = loaded;
-  await enforceFlagTrust(config.assessment, (p) =>
-    process.stderr.write(`bootwarden: warning: flag path other users can write: ${p}\n`),
-  );
-  const scripts = await findScripts(config, (m) => process.stderr.write(`bootwarden: warning: ${m}\n`));
+  const warn = (m: string) => process.stderr.write(`bootwarden: warning: ${m}\n`);
+  const paths = await checkPaths(config.bootState);
+  if (paths.length) throw new BootwardenError("config", "invalid", paths.join("; "));
+  await enforceFlagTrust(config.assessment, (p) => warn(`flag path other users can write: ${p}`));
+  const scripts = await findScripts(config, warn);
+  const c = config.assessment.critical;
+  const critical =
+    c.units.length + c.flags.length + c.failFlags.length + c.commands.length + scripts.checks.critical.length;
+  if (critical === 0 && !config.assessment.noFailedUnits)
+    warn(
+      "no critical check (assessment.critical is empty): every trial would be blessed as soon as it starts; name the units the machine must run, e.g. critical: {units: [ssh.service]}",
+    );
   const p = await writePath(config.bootState);
   if (p && !(await sandboxAllows(p))) {
     if (!apply)
@@ -28,6 +43,10 @@ export async function checkConfig(configPath: string | undefined, apply: boolean
     for (const f of await applySandbox(p)) process.stdout.write(`wrote ${f} (ReadWritePaths=${p})\n`);
     process.stdout.write("run systemctl daemon-reload for the units to pick it up\n");
   }
+  // Last, and only for a configuration valid otherwise: it asks systemd, which may take a moment.
+  const units = await checkUnits(config.assessment, connect);
+  units.warnings.forEach(warn);
+  if (units.errors.length) throw new BootwardenError("config", "invalid", units.errors.join("; "));
   // The daemon's next start then skips the validation (it checks the cache against the files' bytes).
   if (process.getuid?.() === 0) await saveConfigCache(configPath, loaded);
   const n = (l: readonly unknown[]) => l.length;

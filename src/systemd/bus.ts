@@ -17,7 +17,8 @@ const { Message } = dbus;
 type Msg = InstanceType<typeof Message>;
 type MessageBus = ReturnType<typeof dbus.systemBus>;
 
-export const connectSystemd = (): SystemdConnection => new SystemdClient(dbus.systemBus());
+export const connectSystemd = (callTimeoutMs?: number): SystemdConnection =>
+  new SystemdClient(dbus.systemBus(), callTimeoutMs);
 
 const PER_UNIT_LIMIT = 100;
 const CALL_BATCH = 64; // dbus-daemon allows 128 pending replies per connection
@@ -35,11 +36,16 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
   private namespaceMatch = false;
   private allJobs = false;
 
+  /** Rejected by the bus's first error (no socket, refused): every call fails with it, not with a timeout. */
+  private readonly broken: Promise<never>;
+
   constructor(
     readonly bus: MessageBus,
     readonly callTimeoutMs = 10_000,
   ) {
     super();
+    this.broken = new Promise<never>((_, reject) => bus.on("error", reject));
+    this.broken.catch(() => undefined);
   }
 
   async call(
@@ -57,15 +63,14 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
       timer = setTimeout(() => reject(new BootwardenError("dbus", "timeout", late)), this.callTimeoutMs);
     });
     try {
-      const reply = (await Promise.race([this.bus.call(msg), timeout])) as Msg | null;
+      const reply = (await Promise.race([this.bus.call(msg), timeout, this.broken])) as Msg | null;
       return reply?.body ?? [];
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** A call to the bus itself (AddMatch, RemoveMatch, GetNameOwner). */
-  private busCall(member: string, arg: string) {
+  private busCall(member: string, arg: string /* AddMatch, RemoveMatch, GetNameOwner */) {
     return this.call(BUS, "/org/freedesktop/DBus", BUS, member, "s", [arg]);
   }
 
@@ -77,7 +82,6 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     return this.busCall("RemoveMatch", rule);
   }
 
-  /** Leaves the bus. */
   close(): void {
     this.closed = true;
     this.bus.disconnect();

@@ -55,6 +55,11 @@ export interface CliResult {
 }
 
 /** The built CLI; killed after `timeoutMs` (status -1, "killed: ..." ending its stderr) so that a hang fails a test. */
+/** No system bus (whatever the host has): check-config then skips its look at the units, and says so. */
+export const NO_BUS = { DBUS_SYSTEM_BUS_ADDRESS: "unix:path=/nonexistent/bootwarden-test/system_bus_socket" };
+export const NO_BUS_WARNING =
+  "bootwarden: warning: systemd is not reachable over the system bus (ENOENT): the critical and wanted units were not checked\n";
+
 export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: "utf8",

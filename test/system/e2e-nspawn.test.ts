@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
-import { byId, explainJournal, journalX, machinesOfFile } from "../helpers/machines.js";
+import { byId, explainJournal, journalX, machinesOfFile, putFile, putUnit } from "../helpers/machines.js";
 
 type Entry = JournalEntry;
 
@@ -74,12 +74,30 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     });
     m.arm("USR-B");
     explainJournal(m);
+    // check-config asks this machine's systemd (LoadUnit) about a configuration with a unit that is not there.
+    putFile(
+      m,
+      "etc/bootwarden/typo.yaml",
+      "bootState:\n  backend: gpt\n  disk: /boot/disk.img\nassessment:\n  critical:\n    units: [app.service, sshd.service]\n  wanted:\n    units: [nope.service]\n",
+    );
+    putUnit(
+      m,
+      "test-check-config.service",
+      "[Unit]\nAfter=bootwarden.service\nBefore=test-end.service\n[Service]\nType=oneshot\n" +
+        "ExecStart=/bin/sh -c 'bootwarden check-config --config /etc/bootwarden/typo.yaml >/var/lib/bootwarden-test/cc.txt 2>&1; echo rc=$? >>/var/lib/bootwarden-test/cc.txt'\n" +
+        "[Install]\nWantedBy=multi-user.target\n",
+    );
     const boot = await m.boot();
     expect(boot.slot).toBe("USR-B");
     expect(boot.exit).toBe(0);
     // The catalog, compiled by bootwarden-catalog.service after install.sh: journalctl -x explains the records.
     expect(journalX(m)).toMatch(/Subject: Trial boot of PARTLABEL=USR-B: assessment started/);
     expect(journalX(m)).toMatch(/Defined-By: bootwarden/);
+    expect(m.file("var/lib/bootwarden-test/cc.txt")).toBe(
+      "bootwarden: warning: assessment.wanted.units: nope.service: no such unit (LoadState=not-found); every trial would be degraded\n" +
+        "bootwarden: config: assessment.critical.units: sshd.service: no such unit (LoadState=not-found); every trial would be unhealthy\n" +
+        "rc=78\n",
+    );
     expect(m.slots()[1]).toMatchObject({ label: "USR-B", priority: 2, tries: 0, successful: true });
     expect(m.slots()[0]).toMatchObject({ label: "USR-A", successful: true });
     const j: Entry[] = m.journal(0);

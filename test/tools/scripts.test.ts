@@ -5,13 +5,14 @@ import { chmodSync, chownSync, lchownSync, mkdirSync, rmSync, symlinkSync, write
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { listScripts } from "../../src/trust/scripts.js";
-import { cli, tempDir } from "../helpers/tools.js";
+import { cli, NO_BUS, tempDir } from "../helpers/tools.js";
 
 let root: string;
 let cleanup: () => void;
 beforeEach(() => {
   ({ dir: root, cleanup } = tempDir());
   for (const d of [
+    "boot",
     "etc/bootwarden",
     "etc/greenboot/check/required.d",
     "etc/greenboot/check/wanted.d",
@@ -33,6 +34,7 @@ hooks:
   redDirectories: [/etc/greenboot/red.d]
 `,
   );
+  writeFileSync(path.join(root, "boot/grubenv"), ""); // the boot state check-config looks for
   put("etc/greenboot/check/required.d/01-repo.sh", 0o644);
   put("etc/greenboot/check/required.d/02-probe", 0o755);
   put("etc/greenboot/check/required.d/README", 0o644);
@@ -46,7 +48,7 @@ function put(p: string, mode: number): string {
   chmodSync(f, mode);
   return f;
 }
-const checkConfig = () => cli(["check-config"], { BOOTWARDEN_ROOT: root });
+const checkConfig = () => cli(["check-config"], { BOOTWARDEN_ROOT: root, ...NO_BUS });
 const refusedWith = (pattern: RegExp) => {
   const r = checkConfig();
   expect(r.status).toBe(78);
@@ -198,7 +200,7 @@ describe("greenboot's DISABLED_HEALTHCHECKS", () => {
     withConfig("  disabled: [01-repo.sh]\n  greenbootConfig: /etc/greenboot/greenboot.conf\n");
     const r = checkConfig();
     expect(r.stderr).toBe(
-      'bootwarden: warning: /etc/greenboot/greenboot.conf: DISABLED_HEALTHCHECKS="02-probe" is not a bash array ("a.sh" "b.sh"); no check is disabled\n',
+      `bootwarden: warning: /etc/greenboot/greenboot.conf: DISABLED_HEALTHCHECKS="02-probe" is not a bash array ("a.sh" "b.sh"); no check is disabled\n`,
     );
     expect(r.stdout).toMatch(/1 critical check script\(s\), 1 disabled \(01-repo\.sh\)\n$/);
   });
