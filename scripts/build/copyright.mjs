@@ -17,7 +17,9 @@ const [out, prefix, ...rest] = process.argv.slice(2);
 const debian = rest[0] === "--debian" ? Boolean(rest.shift()) : false;
 const nodeDir = rest[0] === "--node" ? rest[1] : undefined;
 if (!out || !prefix?.startsWith("/") || rest.length !== (nodeDir ? 2 : 0)) {
-  console.error("usage: node scripts/build/copyright.mjs OUTFILE PREFIX [--debian] [--node NODE_PACKAGE_DIR]");
+  console.error(
+    "usage: node scripts/build/copyright.mjs OUTFILE PREFIX [--debian] [--node NODE_PACKAGE_DIR]",
+  );
   process.exit(2);
 }
 /** A full common licence text, referred to where Debian keeps it. */
@@ -71,10 +73,14 @@ for (const input of Object.keys(metafile.inputs)) {
   const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (m) bundled.add(path.join(repo, input.slice(0, m.index + m[0].length - 1)));
 }
-const copied = execFileSync(process.execPath, [path.join(repo, "scripts/build/prod-deps.mjs"), "systemd-journald", "unix-dgram"], {
-  cwd: repo,
-  encoding: "utf8",
-})
+const copied = execFileSync(
+  process.execPath,
+  [path.join(repo, "scripts/build/prod-deps.mjs"), "systemd-journald", "unix-dgram"],
+  {
+    cwd: repo,
+    encoding: "utf8",
+  },
+)
   .split("\n")
   .filter(Boolean)
   .filter((d) => !d.endsWith("/nan")) // headers for the build only: not installed
@@ -95,9 +101,15 @@ const paras = [
   ].join("\n"),
   ...[...bundled]
     .sort()
-    .map((d) => paragraph(`${files}/bootwarden.mjs ${files}/chunks/*`, d, "bundled into bootwarden.mjs by esbuild")),
+    .map((d) =>
+      paragraph(`${files}/bootwarden.mjs ${files}/chunks/*`, d, "bundled into bootwarden.mjs by esbuild"),
+    ),
   ...copied.map((d) =>
-    paragraph(`${files}/node_modules/${path.relative(path.join(repo, "node_modules"), d)}/*`, d, "copied beside the bundle"),
+    paragraph(
+      `${files}/node_modules/${path.relative(path.join(repo, "node_modules"), d)}/*`,
+      d,
+      "copied beside the bundle",
+    ),
   ),
 ];
 if (nodeDir) {

@@ -29,6 +29,8 @@ export interface BootState {
   /** Set when this boot is a fallback after a failed trial: which slot failed, and how we know. */
   rolledBackFrom: { slot: string; reason: string } | null;
   slots: SlotStatus[];
+  /** The slot the boot loader will pick at the next boot, by its own rule on this state (gptprio, BOOT_ORDER...). */
+  nextBoot?: string | null;
   /** Damage found that the next write repairs (one GPT copy), for people to see in `status`. */
   problems?: string[];
 }

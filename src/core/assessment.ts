@@ -2,6 +2,8 @@
  * The assessment as a pure state machine: (state, event) -> (state, effects). Time comes in with the events
  * (milliseconds on CLOCK_MONOTONIC, the clock systemd stamps units with), so tests drive it with a fake clock.
  */
+
+import type { CommandSpec } from "./commands.js";
 import { moved, positionOf, positions, settling, type Tally, tallyOf, total } from "./tally.js";
 import type { TryCount } from "./trial-log.js";
 
@@ -11,16 +13,7 @@ export type Verdict = "healthy" | "degraded" | "unhealthy";
 export type CheckKind = "unit" | "flag" | "failFlag" | "noFailedUnits" | "command";
 export type CheckStatus = "pending" | "settling" | "passed" | "failed";
 
-/** How a command check runs: as a transient oneshot unit (its name is the check's target). */
-export interface CommandSpec {
-  argv: string[];
-  /** Each attempt is killed after this many ms. */
-  timeout: number;
-  /** A failed attempt is retried after this many ms, until the deadline; none: one attempt. */
-  interval?: number;
-  /** Start after network-online.target (After= and Wants=). */
-  network: boolean;
-}
+export const NORMAL_BOOT = "normal boot"; // planStart's reason for a normal boot: no verdict to speak of
 
 export interface CheckDef {
   id: string; // "unit:sshd.service", "flag:/run/app/ready", "command:/etc/greenboot/check/required.d/x.sh", ...
@@ -78,7 +71,7 @@ export type ActionEffect =
 export type ReportEffect =
   | { type: "check"; check: CheckState; previous: CheckStatus }
   | { type: "verdict"; verdict: Verdict; reason: string }
-  | { type: "lateFailure"; check: CheckState };
+  | { type: "lateFailure"; check: CheckState; normalBoot: boolean }; // after a trial's verdict, or on a normal boot
 
 export type Effect = ActionEffect | ReportEffect;
 
@@ -218,7 +211,8 @@ export function step(a: Assessment, ev: Event): { next: Assessment; effects: Eff
     if (updated.status !== c.status) tally = moved(tally, c, updated.status);
     if (updated.status !== c.status || updated.detail !== c.detail) {
       effects.push({ type: "check", check: updated, previous: c.status });
-      if (a.verdict && updated.status === "failed") effects.push({ type: "lateFailure", check: updated });
+      if (a.verdict && updated.status === "failed")
+        effects.push({ type: "lateFailure", check: updated, normalBoot: a.verdict.reason === NORMAL_BOOT });
     }
   };
   const observed = ev.type === "observed" ? positionOf(a.checks, ev.id) : -1;

@@ -1,9 +1,18 @@
-import type { CommandSpec } from "./assessment.js";
-
 /**
  * How a command or a script from a directory is run, and the transient unit it runs as. Pure: the directory
  * listing and its ownership rules are in trust/scripts.ts.
  */
+
+/** How a command check runs: as a transient oneshot unit (its name is the check's target). */
+export interface CommandSpec {
+  argv: string[];
+  /** Each attempt is killed after this many ms. */
+  timeout: number;
+  /** A failed attempt is retried after this many ms, until the deadline; none: one attempt. */
+  interval?: number;
+  /** Start after network-online.target (After= and Wants=). */
+  network: boolean;
+}
 
 /** A command line is shell syntax (pipes, `||`), as users write it in a unit's ExecStart=/bin/sh -c. */
 export const lineArgv = (line: string): string[] => ["/bin/sh", "-c", line];

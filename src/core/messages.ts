@@ -46,7 +46,9 @@ export function recordOf(e: ReportEffect, slot: string, now: number): JournalRec
           BOOTWARDEN_SLOT: slot,
           BOOTWARDEN_CHECK: e.check.def.id,
         },
-        msg: `after the verdict: ${e.check.def.id} failed: ${e.check.detail} (the verdict stands; no rollback)`,
+        msg: e.normalBoot
+          ? `${e.check.def.id} failed on this normal boot: ${e.check.detail} (not a trial: nothing to roll back)`
+          : `after the verdict: ${e.check.def.id} failed: ${e.check.detail} (the verdict stands; no rollback)`,
       };
     case "verdict":
       return {

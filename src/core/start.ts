@@ -5,6 +5,7 @@ import {
   type Assessment,
   type CheckDef,
   isAction,
+  NORMAL_BOOT,
   newAssessment,
   tallyOf,
   verdictEffects,
@@ -67,12 +68,12 @@ export function planStart(
   }
   if (!boot.trialBoot) {
     const a = newAssessment(boot.bootedSlot, defs, now, cfg.settle, cfg.action);
-    a.verdict = { verdict: "healthy", reason: "normal boot", at: now };
+    a.verdict = { verdict: "healthy", reason: NORMAL_BOOT, at: now };
     return {
       mode: "normal",
       assessment: a,
       status: { ...base, phase: "normal", trialBoot: false },
-      actions: [{ type: "flag", which: "healthy", reason: "normal boot" }],
+      actions: [{ type: "flag", which: "healthy", reason: NORMAL_BOOT }],
     };
   }
   const deadline = trialDeadline(userspaceMonotonicUs, cfg.deadline);

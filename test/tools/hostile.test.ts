@@ -476,7 +476,7 @@ describe("planted files and damaged records: one line, never a hang or a stack t
     writeFileSync(path.join(dir, "var/lib/bootwarden/history.json"), '[{"boot": 5}]');
     const s = cli(["status"], env);
     oneLine(s, 0, /status\.json: not a status record of bootwarden's; the live assessment is not shown/);
-    expect(s.stdout).toMatch(/^backend: +grubenv/);
+    expect(s.stdout).toMatch(/^bootwarden \S+: grubenv /);
     const h = cli(["history"], env);
     oneLine(h, 0, /history\.json: 1 damaged record dropped; showing what could be read/);
     expect(h.stdout).toBe("no trial boots recorded\n");
@@ -504,7 +504,7 @@ describe("planted files and damaged records: one line, never a hang or a stack t
       reason: "unhealthy (unit:app.service failed)",
     });
     expect(cli(["status"], env).stdout).toContain(
-      "rolled back: trial of PARTLABEL=USR-B failed (unhealthy (unit:app.service failed))",
+      "rolled back: the trial of PARTLABEL=USR-B failed: unhealthy (unit:app.service failed)",
     );
   });
 

@@ -192,6 +192,8 @@ describe("journal records and STATUS=", () => {
     expect(statusText("verdict", { ...a, verdict: { verdict: "healthy", reason: "all", at: 1 } }, 0)).toBe(
       "trial boot of PARTLABEL=USR-B: healthy: all",
     );
-    expect(statusText("normal", a, 0)).toBe("normal boot of PARTLABEL=USR-B: healthy; monitoring 1 checks");
+    expect(statusText("normal", a, 0)).toBe(
+      "normal boot of PARTLABEL=USR-B: nothing to assess; watching 1 checks",
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { BlessState, BootState, SlotStatus } from "../types.js";
-import type { SlotAttributes } from "./attributes.js";
+import { gptprioNext, type SlotAttributes } from "./attributes.js";
 import type { GptEntry } from "./table.js";
 
 /** A slot: a partition of the slot type, its boot attributes, and how users name it. */
@@ -39,6 +39,7 @@ export function assess(slots: readonly Slot[], booted: Slot, source: string): Bo
     rolledBackFrom: skipped
       ? { slot: skipped.ref, reason: `${skipped.ref} has priority ${skipped.priority} but no tries left` }
       : null,
+    nextBoot: gptprioNext(slots)?.ref ?? null,
     slots: slots.map(
       (s): SlotStatus => ({
         name: s.ref,

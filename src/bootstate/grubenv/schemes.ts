@@ -33,6 +33,8 @@ export const greenboot: GrubenvScheme = {
       state: trialBoot ? "indeterminate" : fellBack ? "good" : state,
       triesLeft: trialBoot ? counter! : null,
       rolledBackFrom: fellBack ? { slot: "default", reason: "boot_counter=-1: GRUB ran out of tries" } : null,
+      // greenboot's GRUB snippet: a counter at 0 or -1 boots the fallback entry, any other the default one.
+      nextBoot: counter !== undefined && counter <= 0 ? "fallback" : "default",
       slots: [
         { name: "default", booted: booted === "default", state: fellBack ? "bad" : state, detail },
         { name: "fallback", booted: booted === "fallback", state: "good", detail: {} },
@@ -73,6 +75,8 @@ export const kairos: GrubenvScheme = {
       rolledBackFrom: fellBack
         ? { slot: "active", reason: "upgrade_failure on the kernel command line" }
         : null,
+      // Kairos' grub.cfg: assessment on and tentative already "yes" boots the fallback entry.
+      nextBoot: enabled && tentative ? "fallback" : "active",
       slots: [
         { name: "active", booted: !fellBack, state: activeState, detail },
         { name: "fallback", booted: fellBack, state: "good", detail: {} },

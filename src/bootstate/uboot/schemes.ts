@@ -66,6 +66,7 @@ export const rauc: UbootScheme = {
       rolledBackFrom: skipped
         ? { slot: skipped, reason: `BOOT_${skipped}_LEFT=0: U-Boot ran out of tries` }
         : null,
+      nextBoot: order.find((s) => (left(s) ?? 0) > 0) ?? null,
       slots: this.slots(env, o).map((s) => ({
         name: s,
         booted: s === booted,
@@ -98,6 +99,11 @@ export const rauc: UbootScheme = {
  * other of the two (mender.conf's RootfsPartA and RootfsPartB, here `parts`), upgrade_available=0; arm: as Mender's
  * client does, the new part, upgrade_available=1, bootcount=0.
  */
+/** U-Boot's bootcount: past bootlimit, altbootcmd boots the other slot. No figures: no limit known, tries left. */
+const countLeft = (env: ReadonlyMap<string, string>) => {
+  const [count, limit] = [Number(env.get("bootcount")), Number(env.get("bootlimit"))];
+  return !(Number.isInteger(count) && Number.isInteger(limit)) || count < limit;
+};
 const part = (n: string) => ({
   mender_boot_part: n,
   mender_boot_part_hex: Number(n).toString(16).toUpperCase(),
@@ -109,7 +115,9 @@ export const mender: UbootScheme = {
     const booted = env.get("mender_boot_part") ?? "";
     const trialBoot = env.get("upgrade_available") === "1";
     const state: BlessState = trialBoot ? "indeterminate" : "good";
+    const other = o.parts[0] === booted ? o.parts[1] : o.parts[0];
     return {
+      nextBoot: trialBoot && !countLeft(env) ? other : booted || null,
       bootedSlot: booted || "(no mender_boot_part)",
       bootedId: booted,
       trialBoot,
@@ -158,6 +166,7 @@ export const swupdate: UbootScheme = {
     const other = o.parts[0] === booted ? o.parts[1] : o.parts[0];
     const [count, limit] = [Number(env.get("bootcount")), Number(env.get("bootlimit"))];
     return {
+      nextBoot: trialBoot && !countLeft(env) ? other : booted || null,
       bootedSlot: booted || `(no ${o.slotVariable} in the environment)`,
       bootedId: booted,
       trialBoot,
