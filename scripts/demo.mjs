@@ -55,6 +55,28 @@ async function scenario(title, m) {
   }
 }
 
+/**
+ * What an operator sees, captured inside the machine: `systemctl status bootwarden` and `bootwarden status`, as soon
+ * as a trial's assessment has started ("trial"), or once this boot's verdict is in ("after"); printed by view().
+ */
+function captureView(m, when) {
+  const wait = when === "trial" ? "until grep -q assessing /run/bootwarden/status.json; do sleep 0.05; done; " : "";
+  const out = `/var/lib/bootwarden-test/view-${when}.txt`;
+  writeFileSync(
+    path.join(m.dir, `etc/systemd/system/demo-view-${when}.service`),
+    `[Unit]\nAfter=bootwarden.service${when === "after" ? " bootwarden-verdict.service" : ""}\nBefore=test-end.service\n` +
+      `[Service]\nType=oneshot\nEnvironment=SYSTEMD_COLORS=0 COLUMNS=110\nExecStart=/bin/sh -c '${wait}{ echo "# systemctl status bootwarden"; systemctl status bootwarden --no-pager -n 0; echo; echo "# bootwarden status"; bootwarden status; } > ${out} 2>&1'\n` +
+      "[Install]\nWantedBy=multi-user.target\n",
+  );
+  execFileSync("systemctl", [`--root=${m.dir}`, "enable", `demo-view-${when}.service`], { stdio: "ignore" });
+}
+function view(m, when, title) {
+  const text = m.file(`var/lib/bootwarden-test/view-${when}.txt`);
+  if (!text) return;
+  say(`\n  ${title}:`);
+  for (const l of text.trimEnd().split("\n")) say(`    ${l}`);
+}
+
 requireRoot();
 say("bootwarden demo: a Debian container booting systemd as PID 1, a GPT disk image with USR-A and USR-B");
 say(
@@ -63,14 +85,18 @@ say(
 say("between boots. The critical unit is app.service; it also writes /run/app/ready.");
 ensureRootfs((s) => say(`  (${s})`));
 
-const good = new Machine("demo-healthy").create({ config: CONFIG, appDelay: 1 });
+const good = new Machine("demo-healthy").create({ config: CONFIG, appDelay: 2 });
+captureView(good, "trial");
 await scenario("1. A healthy upgrade to USR-B", good);
+view(good, "trial", "what an operator sees during the trial (boot 1)");
 say(
   `  gated unit (stand-in for update-engine, started by bootwarden-healthy.target): ${good.file("var/lib/bootwarden-test/gated-ran") ? "ran" : "did not run"}`,
 );
 
 const bad = new Machine("demo-bad").create({ config: CONFIG, badSlots: ["USR-B"] });
+captureView(bad, "after");
 await scenario("2. A bad upgrade: app.service fails on USR-B", bad);
+view(bad, "after", "what an operator sees after the rollback (boot 2, on USR-A)");
 
 // The third backend, on a copy of what systemd-boot leaves on an ESP after choosing a counted entry (the VM tier,
 // test/system/vm-bls.test.ts, does it with a real systemd-boot under QEMU).

@@ -54,3 +54,27 @@ export function explainJournal(m: Machine): void {
   );
 }
 export const journalX = (m: Machine) => m.file("var/lib/bootwarden-test/journal-x.txt");
+
+/**
+ * Saves `bootwarden status --json` in the machine at a stage of its boot: "assessing" (as soon as the assessment has
+ * started) or "decided" (after the verdict service). Read it with statusAt().
+ */
+export function captureStatus(m: Machine, stage: "assessing" | "decided"): void {
+  const wait =
+    stage === "assessing"
+      ? "until grep -q assessing /run/bootwarden/status.json 2>/dev/null; do sleep 0.1; done; "
+      : "";
+  putUnit(
+    m,
+    `test-status-${stage}.service`,
+    `[Unit]\nAfter=bootwarden.service${stage === "decided" ? " bootwarden-verdict.service" : ""}\nBefore=test-end.service\n` +
+      `[Service]\nType=oneshot\nExecStart=/bin/sh -c '${wait}bootwarden status --json >> /var/lib/bootwarden-test/status-${stage}.json'\n` +
+      "[Install]\nWantedBy=multi-user.target\n",
+  );
+}
+/** The status --json lines captured at a stage, one per boot that ran the capture, parsed. */
+export const statusAt = (m: Machine, stage: "assessing" | "decided"): unknown[] =>
+  (m.file(`var/lib/bootwarden-test/status-${stage}.json`) ?? "")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));

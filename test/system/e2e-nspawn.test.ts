@@ -6,7 +6,17 @@ import { writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
-import { byId, explainJournal, journalX, machinesOfFile, putFile, putUnit } from "../helpers/machines.js";
+import { statusSchema } from "../../src/config/status-schema.js";
+import {
+  byId,
+  captureStatus,
+  explainJournal,
+  journalX,
+  machinesOfFile,
+  putFile,
+  putUnit,
+  statusAt,
+} from "../helpers/machines.js";
 
 type Entry = JournalEntry;
 
@@ -74,6 +84,8 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     });
     m.arm("USR-B");
     explainJournal(m);
+    captureStatus(m, "assessing");
+    captureStatus(m, "decided");
     // check-config asks this machine's systemd (LoadUnit) about a configuration with a unit that is not there.
     putFile(
       m,
@@ -93,6 +105,17 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     // The catalog, compiled by bootwarden-catalog.service after install.sh: journalctl -x explains the records.
     expect(journalX(m)).toMatch(/Subject: Trial boot of PARTLABEL=USR-B: assessment started/);
     expect(journalX(m)).toMatch(/Defined-By: bootwarden/);
+    // status --json (through the daemon's D-Bus API) validates against its schema while assessing and once decided.
+    const [during] = statusAt(m, "assessing").map((s) => statusSchema.parse(s));
+    expect(during).toMatchObject({ version: 1, bootedSlot: "PARTLABEL=USR-B", trialBoot: true });
+    expect(["assessing", "decided"]).toContain(during?.assessment?.status);
+    const [after] = statusAt(m, "decided").map((s) => statusSchema.parse(s));
+    expect(after).toMatchObject({
+      state: "good",
+      nextBoot: "PARTLABEL=USR-B",
+      assessment: { status: "decided", verdict: { verdict: "healthy" } },
+    });
+    expect(after?.os).toMatch(/Debian GNU\/Linux 12/);
     expect(m.file("var/lib/bootwarden-test/cc.txt")).toBe(
       "bootwarden: warning: assessment.wanted.units: nope.service: no such unit (LoadState=not-found); every trial would be degraded\n" +
         "bootwarden: config: assessment.critical.units: sshd.service: no such unit (LoadState=not-found); every trial would be unhealthy\n" +
@@ -132,6 +155,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
   it("bad upgrade: the critical unit fails on B, B is marked bad, the machine reboots into A and says so", async () => {
     const m = machine("bad", { config: config(), badSlots: ["USR-B"] });
     m.arm("USR-B");
+    captureStatus(m, "decided");
     const first = await m.boot();
     expect(first).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
     expect(m.slots()[1]).toMatchObject({ priority: 0, tries: 0, successful: false });
@@ -147,6 +171,16 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
       /after a failed trial boot of PARTLABEL=USR-B: unhealthy/,
     );
     expect(byId(j2, MessageId.trialBoot)).toHaveLength(0);
+    // The fallback's status --json: valid, a normal boot with no assessment, and what it fell back from.
+    const fallback = statusSchema.parse(statusAt(m, "decided").at(-1));
+    expect(fallback).toMatchObject({
+      bootedSlot: "PARTLABEL=USR-A",
+      trialBoot: false,
+      state: "good",
+      nextBoot: "PARTLABEL=USR-A",
+      rolledBackFrom: { slot: "PARTLABEL=USR-B" },
+    });
+    expect(fallback.assessment).toBeUndefined();
   });
 
   it("normal boot: nothing is marked, the healthy flag is written at once; idle, the daemon collects its heap", async () => {
