@@ -1,5 +1,7 @@
 // The command line as an operator meets it: the version, one-line usage errors with a way on, the exit statuses.
+
 import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CLI, cli, makeFlatcarDisk, tempDir, writeConfig } from "../helpers/tools.js";
@@ -84,5 +86,23 @@ describe("the command line", () => {
         `${cmd} needs root: it writes the boot state`,
       );
     }
+  });
+
+  it("history as a user: the records are root's, so it says so (exit 77), never that there are none", () => {
+    mkdirSync(path.join(dir, "var/lib/bootwarden"), { recursive: true, mode: 0o700 });
+    writeFileSync(path.join(dir, "var/lib/bootwarden/history.json"), "[]");
+    chmodSync(dir, 0o755);
+    chmodSync(path.join(dir, "var"), 0o755);
+    chmodSync(path.join(dir, "var/lib"), 0o755);
+    const r = spawnSync(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI, "history"],
+      { encoding: "utf8", env: { ...process.env, BOOTWARDEN_ROOT: dir } },
+    );
+    oneLine(
+      { status: r.status ?? -1, stderr: r.stderr, stdout: r.stdout },
+      77,
+      "history needs root: /var/lib/bootwarden is readable by root only",
+    );
   });
 });

@@ -151,7 +151,7 @@ describe("uboot backend, Mender's variables", () => {
   it("an image builder arms B with no rauc.slot= on its kernel command line; B's last try is still a trial", () => {
     const { fwcfg } = env(RAUC);
     expect(ok(["arm", "--slot", "B", "--tries", "1"], config(fwcfg, "rauc"))).toMatch(
-      /^armed B for a trial boot with 1 tries in /,
+      /^armed B for a trial boot with 1 try in /,
     );
     expect(get(fwcfg, "BOOT_ORDER")).toBe("B A");
     sh("fw_setenv", ["-c", fwcfg, "BOOT_B_LEFT", "0"]); // U-Boot took the one try

@@ -1,5 +1,6 @@
 import { BootwardenError } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
+import { nTries } from "../../base/plural.js";
 import type { BlsStateConfig } from "../../config/schema.js";
 import { prepareLock, withLock } from "../lock.js";
 import type { ArmOptions, BootState, BootStateBackend, MarkResult, SlotStatus } from "../types.js";
@@ -179,7 +180,7 @@ export class BlsBackend implements BootStateBackend {
     return withLock("bls", entryDir(target), target.dir, async () => {
       const to = formatEntryName(armed(target.name, n));
       if (to === target.file)
-        return { changed: false, message: `${idOf(target)} is armed with ${n} tries: nothing to do` };
+        return { changed: false, message: `${idOf(target)} is armed with ${nTries(n)}: nothing to do` };
       await renameEntry(target, to);
       // A counter does not make an entry preferred: say how it becomes the default, and when a glob is a trap.
       const how =
@@ -190,7 +191,7 @@ export class BlsBackend implements BootStateBackend {
             : "the boot loader boots it if the sort order (sort-key, then version, descending) puts it first";
       return {
         changed: true,
-        message: `armed ${idOf(target)} for a trial boot with ${n} tries: ${target.file} -> ${to}; ${how}`,
+        message: `armed ${idOf(target)} for a trial boot with ${nTries(n)}: ${target.file} -> ${to}; ${how}`,
       };
     });
   }

@@ -1,5 +1,6 @@
 import { BootwardenError } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
+import { nTries } from "../../base/plural.js";
 import type { GptStateConfig } from "../../config/schema.js";
 import { prepareLock, withLock } from "../lock.js";
 import type { ArmOptions, BootState, BootStateBackend, MarkResult } from "../types.js";
@@ -181,7 +182,7 @@ export class GptBackend implements BootStateBackend {
     if (!Number.isInteger(n) || n < 1 || n > 15) throw err("usage", `--tries ${n}: must be 1..15`);
     return this.write(
       ref,
-      (t) => `armed ${t.ref} for a trial boot with ${n} tries`,
+      (t) => `armed ${t.ref} for a trial boot with ${nTries(n)}`,
       (target) => (slots) => {
         // Only a slot that booted well before is a fallback; a trial of the only good slot risks everything.
         if (!opts.force && !slots.some((s) => s !== target && s.successful && s.priority > 0))

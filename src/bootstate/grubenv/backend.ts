@@ -2,6 +2,7 @@ import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
+import { nTries } from "../../base/plural.js";
 import { readRegular } from "../../base/read-regular.js";
 import type { GrubenvStateConfig } from "../../config/schema.js";
 import { prepareLock, withLock } from "../lock.js";
@@ -81,6 +82,6 @@ export class GrubenvBackend implements BootStateBackend {
     const n = tries ?? this.cfg.tries;
     if (!Number.isInteger(n) || n < 1 || n > 9)
       throw new BootwardenError("grubenv", "usage", `--tries ${n}: must be 1..9`);
-    return this.edit(`armed a trial boot with ${n} tries`, () => this.scheme.arm(n));
+    return this.edit(`armed a trial boot with ${nTries(n)}`, () => this.scheme.arm(n));
   }
 }

@@ -1,5 +1,6 @@
 import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
+import { nTries } from "../../base/plural.js";
 import { readRegular } from "../../base/read-regular.js";
 import type { UbootStateConfig } from "../../config/schema.js";
 import { prepareLock, withLock } from "../lock.js";
@@ -124,7 +125,7 @@ export class UbootBackend implements BootStateBackend {
     if (!known.includes(slot))
       throw new BootwardenError("uboot", "not-found", `no slot ${slot} among ${known.join(", ") || "none"}`);
     return this.edit(
-      () => `armed ${slot} for a trial boot with ${n} tries`,
+      () => `armed ${slot} for a trial boot with ${nTries(n)}`,
       (env) => this.scheme.arm(env, slot, n, this.opts),
       false,
     );
