@@ -60,7 +60,8 @@ async function scenario(title, m) {
  * as a trial's assessment has started ("trial"), or once this boot's verdict is in ("after"); printed by view().
  */
 function captureView(m, when) {
-  const wait = when === "trial" ? "until grep -q assessing /run/bootwarden/status.json; do sleep 0.05; done; " : "";
+  const wait =
+    when === "trial" ? "until grep -q assessing /run/bootwarden/status.json; do sleep 0.05; done; " : "";
   const out = `/var/lib/bootwarden-test/view-${when}.txt`;
   writeFileSync(
     path.join(m.dir, `etc/systemd/system/demo-view-${when}.service`),
