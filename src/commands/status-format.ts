@@ -16,7 +16,7 @@ export function formatStatus(s: StatusJson): string[] {
   const lines = [`bootwarden ${VERSION}: ${s.backend} (${s.source})`];
   lines.push(`booted:     ${s.bootedSlot}${s.os ? ` (${s.os})` : ""}`);
   const tries = [
-    s.try && `try ${s.try.n} of ${s.try.of}`,
+    s.try && s.try.of > 1 && `try ${s.try.n} of ${s.try.of}`, // as the journal: nothing for a trial of one try
     s.triesLeft !== undefined && `${s.triesLeft} ${s.triesLeft === 1 ? "try" : "tries"} left`,
   ].filter(Boolean);
   lines.push(
@@ -24,7 +24,10 @@ export function formatStatus(s: StatusJson): string[] {
       ? `state:      trial boot${tries.length ? ` (${tries.join(", ")})` : ""}: ${s.state}`
       : `state:      ${s.state} (normal boot: nothing to assess)`,
   );
-  if (s.nextBoot) lines.push(`next boot:  ${s.nextBoot}`);
+  if (s.nextBoot)
+    lines.push(
+      `next boot:  ${s.nextBoot}${s.trialBoot && s.nextBoot !== s.bootedSlot ? " (as the boot state stands: this trial is not blessed yet)" : ""}`,
+    );
   if (s.rolledBackFrom)
     lines.push(`rolled back: the trial of ${s.rolledBackFrom.slot} failed: ${s.rolledBackFrom.reason}`);
   for (const p of s.problems ?? []) lines.push(`problem:    ${p}`);
