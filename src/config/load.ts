@@ -1,10 +1,10 @@
 import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { type Document, isScalar, parseDocument, type Scalar, visit } from "yaml";
-import type { z } from "zod";
 import { BootwardenError, describeError, errnoText } from "../base/errors.js";
 import { DEFAULT_CONFIG, DEFAULT_CONFIG_DIR, sysPath } from "../base/paths.js";
 import { readRegular } from "../base/read-regular.js";
+import { formatIssues } from "./issues.js";
 import { type Config, configSchema } from "./schema.js";
 
 type Plain = Record<string, unknown>;
@@ -76,34 +76,9 @@ async function readYaml(file: string, shownAs: string): Promise<Plain> {
   return value;
 }
 
-/**
- * A union's "Invalid input" says nothing: report the branch the value was meant for (the one whose type matched,
- * e.g. the object form of a command check), at its full path.
- */
-function unfold(i: z.core.$ZodIssue): z.core.$ZodIssue[] {
-  if (i.code !== "invalid_union" || i.errors.length === 0) return [i];
-  const meant =
-    i.errors.find((b) => b.every((x) => !(x.code === "invalid_type" && x.path.length === 0))) ?? i.errors[0]!;
-  return meant.flatMap((x) => unfold({ ...x, path: [...i.path, ...x.path] } as z.core.$ZodIssue));
-}
-
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .flatMap(unfold)
-    .map((i) => {
-      const key = i.path.length ? i.path.join(".") : "(top level)";
-      const msg =
-        i.code === "unrecognized_keys"
-          ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}`
-          : i.message;
-      return `${key}: ${msg}`;
-    })
-    .join("; ");
-}
-
 export function validateConfig(raw: unknown, shownAs: string): Config {
   const r = configSchema.safeParse(raw);
-  if (!r.success) throw bad(`${shownAs}: ${formatIssues(r.error.issues)}`);
+  if (!r.success) throw bad(`${shownAs}: ${formatIssues(r.error.issues, raw)}`);
   return r.data;
 }
 

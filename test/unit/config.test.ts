@@ -107,3 +107,37 @@ describe("loading", () => {
     expect(config.assessment.deadline).toBe(120_000);
   });
 });
+
+describe("schema errors in plain words", () => {
+  const problem = (raw: object) => {
+    try {
+      validateConfig(raw, "c.yaml");
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error("validated");
+  };
+  it("name the key, the form it wants and what it got; never the library's own text", () => {
+    expect(problem({ assessment: { critical: { units: "sshd.service" } } })).toBe(
+      'config: c.yaml: assessment.critical.units: must be a list, e.g. [a, b]; got the text "sshd.service"',
+    );
+    expect(problem({ bootState: { backend: "grub" } })).toBe(
+      'config: c.yaml: bootState.backend: must be one of "gpt", "grubenv", "bls", "uboot"; got the text "grub"',
+    );
+    expect(problem({ assessment: { action: "nuke" } })).toBe(
+      'config: c.yaml: assessment.action: must be one of "rollback", "retry", "report"; got the text "nuke"',
+    );
+    expect(problem({ assessment: { maxFailedTrials: -1 } })).toBe(
+      "config: c.yaml: assessment.maxFailedTrials: too small: at least 1; got number -1",
+    );
+    expect(problem({ bootState: { backend: "uboot" } })).toBe(
+      'config: c.yaml: bootState.scheme: must be one of "rauc", "mender", "swupdate"; got nothing',
+    );
+    for (const raw of [
+      { hooks: { green: "x" } },
+      { assessment: { noFailedUnits: "yes" } },
+      { bootState: { tries: 99 } },
+    ])
+      expect(problem(raw)).not.toMatch(/Invalid|expected \w+, received/);
+  });
+});
