@@ -52,7 +52,10 @@ function words(i: z.core.$ZodIssue, raw: unknown): string {
       return `must be ${i.values.length > 1 ? "one of " : ""}${i.values.map((v) => JSON.stringify(v)).join(", ")}; got ${got}`;
     case "invalid_union":
       // A discriminated union: the discriminator's value is not one of the options.
-      return `${i.message.replace(/^Invalid discriminator value\. Expected /, "must be one of ").replace(/'/g, '"').replace(/ \| /g, ", ")}; got ${got}`;
+      return `${i.message
+        .replace(/^Invalid discriminator value\. Expected /, "must be one of ")
+        .replace(/'/g, '"')
+        .replace(/ \| /g, ", ")}; got ${got}`;
     case "too_small":
       return i.origin === "array" || i.origin === "string"
         ? `too short: at least ${i.minimum} ${i.origin === "array" ? "item(s)" : "character(s)"}`
