@@ -1,7 +1,7 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cli, NO_BUS, NO_BUS_WARNING, tempDir, writeConfig } from "../helpers/tools.js";
+import { cli, NO_BUS, NO_BUS_WARNING, REPO, tempDir, writeConfig } from "../helpers/tools.js";
 
 let dir: string;
 let cleanup: () => void;
@@ -101,5 +101,32 @@ monitor:
     const r = cli(["status", "--slot", "PARTLABEL=A"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--slot does not apply/);
+  });
+
+  it("check-config: a boot state that is not there, or not of its kind, is an error naming the key (exit 78)", () => {
+    const missing = check("bootState:\n  backend: grubenv\n  path: /boot/grub2/grubenv\n", {
+      BOOTWARDEN_ROOT: dir,
+    });
+    expect(missing.status).toBe(78);
+    expect(missing.stderr).toBe("bootwarden: config: bootState.path: /boot/grub2/grubenv: does not exist\n");
+    const sdz = check("bootState:\n  backend: gpt\n  disk: /dev/sdz\n", { BOOTWARDEN_ROOT: dir });
+    expect(sdz.stderr).toBe("bootwarden: config: bootState.disk: /dev/sdz: does not exist\n");
+    mkdirSync(path.join(dir, "efi"));
+    const kind = check("bootState:\n  backend: grubenv\n  path: /efi\n", { BOOTWARDEN_ROOT: dir });
+    expect(kind.stderr).toBe("bootwarden: config: bootState.path: /efi is not a file\n");
+    expect(kind.status).toBe(78);
+  });
+
+  it("check-config on the shipped default config: valid, with a warning that no critical check would bless every trial", () => {
+    mkdirSync(path.join(dir, "dev"));
+    writeFileSync(path.join(dir, "dev/vda"), "");
+    const shipped = readFileSync(path.join(REPO, "packaging/config/config.yaml"), "utf8");
+    const r = check(shipped.replace("backend: gpt", "backend: gpt\n  disk: /dev/vda"), {
+      BOOTWARDEN_ROOT: dir,
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(
+      "bootwarden: warning: no critical check (assessment.critical is empty): every trial would be blessed as soon as it starts; name the units the machine must run, e.g. critical: {units: [ssh.service]}\n",
+    );
   });
 });
