@@ -22,7 +22,8 @@ export async function checkConfig(
   const { config, files } = loaded;
   const warn = (m: string) => process.stderr.write(`bootwarden: warning: ${m}\n`);
   const paths = await checkPaths(config.bootState);
-  if (paths.length) throw new BootwardenError("config", "invalid", paths.join("; "));
+  if (paths.errors.length) throw new BootwardenError("config", "invalid", paths.errors.join("; "));
+  paths.warnings.forEach(warn);
   await enforceFlagTrust(config.assessment, (p) => warn(`flag path other users can write: ${p}`));
   const scripts = await findScripts(config, warn);
   const c = config.assessment.critical;

@@ -24,16 +24,22 @@ function pathsOf(cfg: BootStateConfig): [key: string, path: string, kind: Kind][
 const isKind = (k: Kind, s: Awaited<ReturnType<typeof stat>>) =>
   k === "directory" ? s.isDirectory() : k === "file" ? s.isFile() : s.isFile() || s.isBlockDevice();
 
-/** `check-config`: each path the boot state is read from exists and is of the right kind; one line per problem. */
-export async function checkPaths(cfg: BootStateConfig): Promise<string[]> {
-  const problems: string[] = [];
+/**
+ * `check-config`: each path the boot state is read from exists and is of the right kind; one line per problem. A
+ * path under /run that is not there yet is only a warning: /run is filled at boot (Kairos mounts its state
+ * partition under /run/initramfs), and an image build checks the configuration before any boot.
+ */
+export async function checkPaths(cfg: BootStateConfig): Promise<{ errors: string[]; warnings: string[] }> {
+  const out = { errors: [] as string[], warnings: [] as string[] };
   for (const [key, p, kind] of pathsOf(cfg)) {
     try {
-      if (!isKind(kind, await stat(sysPath(p)))) problems.push(`${key}: ${p} is not a ${kind}`);
+      if (!isKind(kind, await stat(sysPath(p)))) out.errors.push(`${key}: ${p} is not a ${kind}`);
     } catch (err) {
       const code = errnoText(err);
-      problems.push(`${key}: ${p}: ${code === "ENOENT" ? "does not exist" : code}`);
+      if (code === "ENOENT" && p.startsWith("/run/"))
+        out.warnings.push(`${key}: ${p} is not there now (under /run, it may appear at boot)`);
+      else out.errors.push(`${key}: ${p}: ${code === "ENOENT" ? "does not exist" : code}`);
     }
   }
-  return problems;
+  return out;
 }

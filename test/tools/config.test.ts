@@ -115,6 +115,16 @@ monitor:
     const kind = check("bootState:\n  backend: grubenv\n  path: /efi\n", { BOOTWARDEN_ROOT: dir });
     expect(kind.stderr).toBe("bootwarden: config: bootState.path: /efi is not a file\n");
     expect(kind.status).toBe(78);
+    // Under /run a path may appear at boot (Kairos' state partition): a warning, for image builds.
+    const run = check(
+      "bootState:\n  backend: grubenv\n  path: /run/initramfs/cos-state/boot_assessment\nassessment:\n  critical:\n    flags: [/run/app/ready]\n",
+      { BOOTWARDEN_ROOT: dir },
+    );
+    // (then the sandbox's refusal: /run is not writable to the units without the drop-in)
+    expect(run.stderr.split("\n")[0]).toBe(
+      "bootwarden: warning: bootState.path: /run/initramfs/cos-state/boot_assessment is not there now (under /run, it may appear at boot)",
+    );
+    expect(run.stderr).not.toMatch(/does not exist/);
   });
 
   it("check-config on the shipped default config: valid, with a warning that no critical check would bless every trial", () => {
