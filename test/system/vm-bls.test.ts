@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { statusSchema } from "../../src/config/status-schema.js";
 import { REPO, runTierScript } from "../helpers/tools.js";
 
 const OUT = path.join(REPO, ".cache/vm-bls");
@@ -33,10 +34,10 @@ function boots(plan: string) {
       // bootwarden's journal as the agent dumped it, and its warnings as journald forwarded them to the console
       // (an unhealthy boot reboots before the agent gets to dump anything).
       log: [...b.matchAll(/BWLOG: (.*)|bootwarden\[\d+\]: (.*)/g)].map((m) => (m[1] ?? m[2])!),
-      status: JSON.parse(/BWSTATUS: (.*)/.exec(b)?.[1] ?? "null") as {
-        bootedSlot: string;
-        trialBoot: boolean;
-      } | null,
+      // status --json after the verdict, as the guest printed it: valid against its schema (version 1) at every boot.
+      status: ((raw) => (raw === undefined ? null : statusSchema.parse(JSON.parse(raw))))(
+        /BWSTATUS: (.*)/.exec(b)?.[1],
+      ),
       blessBoot: /bless-boot=(.*)/.exec(b)?.[1] ?? "",
       blessLog: [...b.matchAll(/BWBLESS: (.*)/g)].map((m) => m[1]!).join("\n"),
     }));
