@@ -84,3 +84,30 @@ export function runTierScript(script: string, out: string): Promise<{ code: numb
     child.on("exit", (code) => resolve({ code: code ?? -1, output }));
   });
 }
+
+/**
+ * The CLI with `args`, and with `inject` (strace's inject=SYSCALL:error=...:when=N) the Nth such call failing. One
+ * libuv thread: strace counts per thread, so the Nth write is the Nth of the operation.
+ */
+export function cliWithFault(args: string[], inject?: string) {
+  const strace = inject
+    ? ["-f", "-qq", "-o", "/dev/null", "-e", `trace=${inject.split(":")[0]}`, "-e", `inject=${inject}`]
+    : [];
+  const argv = [...strace, process.execPath, CLI, ...args];
+  return spawnSync(inject ? "strace" : argv[0]!, inject ? argv : argv.slice(1), {
+    encoding: "utf8",
+    env: { ...process.env, UV_THREADPOOL_SIZE: "1" },
+  });
+}
+
+/** The npm packages whose licences a shipped copyright file must carry (the bundle's and the addons'). */
+export const BUNDLED_PACKAGES = [
+  "dbus-next",
+  "zod",
+  "yaml",
+  "pino",
+  "chokidar",
+  "node-cron",
+  "systemd-journald",
+  "unix-dgram",
+];

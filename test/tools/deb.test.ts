@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { REPO, requireTool, sh } from "../helpers/tools.js";
+import { BUNDLED_PACKAGES, REPO, requireTool, sh } from "../helpers/tools.js";
 
 let deb: string;
 beforeAll(() => {
@@ -43,16 +43,7 @@ describe("the .deb", () => {
       expect(copyright).toMatch(
         /^Format: https:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.0\/$/m,
       );
-      for (const p of [
-        "dbus-next",
-        "zod",
-        "yaml",
-        "pino",
-        "chokidar",
-        "node-cron",
-        "systemd-journald",
-        "unix-dgram",
-      ])
+      for (const p of BUNDLED_PACKAGES)
         expect(copyright, p).toMatch(new RegExp(`^Comment: .*: ${p} \\d`, "m"));
       const files = contents();
       const built = files.filter((f) => /\.(o|h|cc|gyp|gypi|mk)$|\/Makefile$|\/\.github\/|\/nan\//.test(f));

@@ -11,6 +11,7 @@ import { gptprioNext } from "../../src/bootstate/gpt/attributes.js";
 import {
   CLI,
   cgptAttrs,
+  cliWithFault,
   makeFlatcarDisk,
   requireTool,
   sgdiskVerify,
@@ -61,17 +62,7 @@ function chosen(cfg: string): string | undefined {
   return gptprioNext(slots)?.name;
 }
 
-function run(op: Op, cfg: string, inject?: string) {
-  const strace = inject
-    ? ["-f", "-qq", "-o", "/dev/null", "-e", `trace=${inject.split(":")[0]}`, "-e", `inject=${inject}`]
-    : [];
-  const argv = [...strace, process.execPath, CLI, ...op.args, "--config", cfg];
-  // One libuv thread: strace counts per thread, so the Nth write is the Nth of the operation.
-  return spawnSync(inject ? "strace" : argv[0]!, inject ? argv : argv.slice(1), {
-    encoding: "utf8",
-    env: { ...process.env, UV_THREADPOOL_SIZE: "1" },
-  });
-}
+const run = (op: Op, cfg: string, inject?: string) => cliWithFault([...op.args, "--config", cfg], inject);
 
 describe.each(OPS)("$name with a fault at every write", (op) => {
   const base = () => path.join(dir, `${op.name}.base.img`);

@@ -2,11 +2,10 @@
 // the fsync of a real `bootwarden` run fail with EIO (a pwrite64 that fails never reaches the disk). Whatever the
 // point, libubootenv's fw_printenv must read the environment of before or of after the operation (never a mix, never
 // a bad CRC), bootwarden says so in one line naming the file, and the same operation run again completes it.
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, requireTool, sh, tempDir, writeConfig } from "../helpers/tools.js";
+import { cliWithFault, requireTool, sh, tempDir, writeConfig } from "../helpers/tools.js";
 
 const SIZE = 0x400;
 let dir: string;
@@ -70,16 +69,7 @@ function config(fw: string, op: Op, name: string): string {
   );
 }
 
-function run(op: Op, cfg: string, inject?: string) {
-  const strace = inject
-    ? ["-f", "-qq", "-o", "/dev/null", "-e", `trace=${inject.split(":")[0]}`, "-e", `inject=${inject}`]
-    : [];
-  const argv = [...strace, process.execPath, CLI, ...op.args, "--config", cfg];
-  return spawnSync(inject ? "strace" : argv[0]!, inject ? argv : argv.slice(1), {
-    encoding: "utf8",
-    env: { ...process.env, UV_THREADPOOL_SIZE: "1" },
-  });
-}
+const run = (op: Op, cfg: string, inject?: string) => cliWithFault([...op.args, "--config", cfg], inject);
 
 const printenv = (fw: string) => sh("fw_printenv", ["-c", fw]);
 
