@@ -51,10 +51,7 @@ for p in systemd-journald unix-dgram; do
   (cd "$lib/node_modules/$p" && rm -rf build &&
     node "$OLDPWD/node_modules/node-gyp/bin/node-gyp.js" rebuild --nodedir="$OLDPWD/$NODE_PKG" --loglevel=error \
       >"$OLDPWD/$work/gyp-$p.log" 2>&1) || { cat "$work/gyp-$p.log" >&2; exit 1; }
-  find "$lib/node_modules/$p/build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
-  find "$lib/node_modules/$p/build/Release" -mindepth 1 ! -name '*.node' -exec rm -rf {} +
 done
-rm -rf "$lib/node_modules/nan"
 # The image is useless if its own Node cannot load them: check with that Node, from the image's tree.
 "$lib/node" -e '
   const r = require("node:module").createRequire(process.argv[1] + "/x.js");
