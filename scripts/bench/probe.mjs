@@ -1,11 +1,13 @@
 // Runs inside a benchmark container after the boot's verdict: reads systemd's timestamps, the daemon's /proc figures
 // and both designs' flag files, idles to measure idle CPU, writes /var/lib/bench/result.json, powers off.
 // Usage: probe.mjs <idle seconds> <wait for the tutorial's mark: 0|1> <MESSAGE_ID of bootwarden's "marked good">
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 
 const [idleSeconds = "0", waitTutorialMark = "0", markedGoodId = ""] = process.argv.slice(2);
-const sh = (cmd, ...args) => execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20 }).trim();
+// A bounded wait on each call: a call that hangs must leave the probe's own timer room to write what it has.
+const sh = (cmd, ...args) =>
+  execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, timeout: 30_000 }).trim();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 // Offset between CLOCK_REALTIME and CLOCK_MONOTONIC, to put file mtimes on systemd's monotonic clock.
@@ -56,7 +58,12 @@ try {
 // The unrelated units' burst is over before the daemon's CPU is read: its cost is part of the figure.
 partial.stage = "waiting for bench-units.target";
 if (existsSync("/etc/systemd/system/bench-units.target"))
-  while (sh("systemctl", "is-active", "bench-units.target").trim() !== "active") await sleep(100);
+  // is-active exits 3 while the target is still activating: its output is the answer, not its exit status.
+  while (
+    spawnSync("systemctl", ["is-active", "bench-units.target"], { encoding: "utf8" }).stdout.trim() !==
+    "active"
+  )
+    await sleep(100);
 if (waitTutorialMark === "1") while (!existsSync("/run/bench/marked")) await sleep(100);
 const r = { units: units.length };
 partial.r = r;
