@@ -183,7 +183,7 @@ row(
   "≤ 150 ms",
 );
 row(
-  "  of which: exec -> the daemon's first journal record (config and boot state read) / -> READY=1 (watchers subscribed, first reads)",
+  "  of which: exec -> the daemon's first journal record (bus connected, config and boot state read) / -> READY=1 (watchers subscribed, first reads)",
   perRuntimeJoined(
     [(key) => pick(key, 0, (r) => ms(r.firstRecordUs, r.execUs)), "ms"],
     [(key) => pick(key, 0, (r) => ms(r.readyUs, r.firstRecordUs)), "ms"],

@@ -138,10 +138,18 @@ for (let i = 0; markedGoodId && r.trialBoot && i < 50 && r.markedUs === null; i+
 const pid = prop("bootwarden.service", "MainPID");
 r.execUs = prop("bootwarden.service", "ExecMainStartTimestampMonotonic");
 r.readyUs = prop("bootwarden.service", "ActiveEnterTimestampMonotonic");
-// The daemon's first journal record (the boot's announcement, once the config and the boot state are read), by
+// The daemon's first journal record (the boot's announcement, once the bus is connected and the config and the boot state read), by
 // journald's clock: splits exec -> READY into the start itself and the watchers' subscription and first reads.
 try {
-  const first = sh("journalctl", "-b", "-q", "-o", "json", `_PID=${pid}`).split("\n")[0];
+  const first = sh(
+    "journalctl",
+    "-b",
+    "-q",
+    "-o",
+    "json",
+    `_PID=${pid}`,
+    "SYSLOG_IDENTIFIER=bootwarden",
+  ).split("\n")[0];
   r.firstRecordUs = first ? Number(JSON.parse(first).__MONOTONIC_TIMESTAMP) : null;
 } catch {
   r.firstRecordUs = null;
