@@ -67,7 +67,7 @@ for (const rt of RUNTIMES) {
       );
   }
 }
-// cgroup v2 figures from a QEMU guest: full runs only (about 4 min per runtime under TCG), or BENCH_VM=1.
+// cgroup v2 figures from a QEMU guest: full runs only (about 2 min per runtime under TCG), or BENCH_VM=1.
 const VM = process.env.BENCH_VM === "1" || (!QUICK && process.env.BENCH_VM !== "0");
 const vm = VM
   ? vmMemory(

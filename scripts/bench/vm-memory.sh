@@ -86,11 +86,8 @@ echo "BWMEM-DONE"
 systemctl poweroff
 SH
 chmod 0755 "$RT/usr/local/bin/bench-agent"
-chroot "$RT" systemctl -q enable app.service bench-agent.service
-chroot "$RT" systemctl -q set-default multi-user.target
-chroot "$RT" systemctl -q mask serial-getty@ttyS0.service getty@tty1.service systemd-logind.service \
-  apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer \
-  systemd-timesyncd.service 2>/dev/null || true
+. "$REPO/scripts/e2e/vm-guest.sh"
+guest_enable "$RT" app.service bench-agent.service
 kernel=$(ls "$RT"/boot/vmlinuz-* | head -n1) initrd=$(ls "$RT"/boot/initrd.img-* | head -n1)
 cp "$kernel" "$OUT/vmlinuz"; cp "$initrd" "$OUT/initrd.img"
 mkfs.ext4 -q -F -L root -d "$RT" "$OUT/root.img" 1200M

@@ -1,4 +1,5 @@
-# The guest set-up the QEMU tiers share (sourced by vm-grub.sh, vm-bls.sh, vm-flatcar.sh, vm-uboot.sh; needs REPO and TAR):
+# The guest set-up the QEMU tiers share (sourced by vm-grub.sh, vm-bls.sh, vm-flatcar.sh, vm-uboot.sh, and
+# guest_enable by scripts/bench/vm-memory.sh; needs REPO and TAR):
 #   guest_root DIR          the rootfs unpacked into DIR with the host's node, bootwarden (scripts/install.sh --enable),
 #                           a hostname, the ESP in fstab, and the units of the test: app.service (the critical unit,
 #                           /usr/local/bin/test-app) and test-agent.service (/usr/local/bin/test-agent, after
