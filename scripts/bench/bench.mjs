@@ -229,6 +229,15 @@ row(
   ),
 );
 row(
+  "  bound: a bare node as the binary's first reader (bootwarden stopped, clean caches dropped, 15 s later), same guest: memory.current / anon / file; the binary's pages cached before that",
+  perRuntimeJoined(
+    [vmCell("bench-first-node.current"), "MB"],
+    [vmCell("bench-first-node.anon"), "MB"],
+    [vmCell("bench-first-node.file"), "MB"],
+    [vmCell("binaryCached"), "MB"],
+  ),
+);
+row(
   "RSS / RssAnon when the verdict is in (the daemon collects its heap 6 s later)",
   perRuntimeJoined(
     [(key) => pick(key, 0, (r) => r.verdictRss / 1e6), "MB"],
@@ -271,9 +280,18 @@ row(
   "bound: bare node of the same binary whose only work is a 15 s timer (the watchdog's period), same window: main thread's CPU / wake-ups per 60 s",
   perRuntimeJoined([bareIdle((b) => b.cpuMs), "ms", 2], [bareIdle((b) => b.wakeups), "wake-ups", 0]),
 );
+/** The node binary's resident pages (kB) in the segments whose permissions start with `perm` ("" for all). */
+const binaryKb = (r, perm = "") =>
+  Object.entries(r.rssByMappingKb ?? {})
+    .filter(([k]) => k.startsWith(`${r.execPath} ${perm}`))
+    .reduce((sum, [, kb]) => sum + kb, 0) || Number.NaN;
 row(
-  "resident memory of the node binary's own pages (file-backed, part of RSS)",
-  perRuntime((r) => (r.rssByMappingKb?.[r.execPath] ?? Number.NaN) / 1e3, "MB"),
+  "resident memory of the node binary's own pages (file-backed, part of RSS): all / its code (r-x) / its read-only data (r--: V8's snapshot, ICU's data)",
+  perRuntimeJoined(
+    [(key) => pick(key, 0, (r) => binaryKb(r) / 1e3), "MB"],
+    [(key) => pick(key, 0, (r) => binaryKb(r, "r-x") / 1e3), "MB"],
+    [(key) => pick(key, 0, (r) => binaryKb(r, "r--") / 1e3), "MB"],
+  ),
 );
 
 // The bound Node itself sets, measured by the probe in the same containers: a bare process of the same binary
@@ -295,11 +313,13 @@ row(
   perRuntimeJoined([ready((x) => x.nodeMs), "ms"]),
 );
 row(
-  "bound: bare node idling 1 s, same binary, same container: RSS / RssAnon / the binary's pages",
+  "bound: bare node idling 1 s, same binary, same container: RSS / RssAnon / the binary's pages / their code (r-x) / their read-only data (r--)",
   perRuntimeJoined(
     [bare((b) => b.rss / 1e6), "MB"],
     [bare((b) => b.anon / 1e6), "MB"],
     [bare((b) => b.bin / 1e6), "MB"],
+    [bare((b) => (b.binCode ?? Number.NaN) / 1e6), "MB"],
+    [bare((b) => (b.binData ?? Number.NaN) / 1e6), "MB"],
   ),
 );
 
@@ -544,7 +564,7 @@ const targetRows = [
             guest,
             30,
             "MB",
-            `cgroup v2 QEMU guest; a bare node there ${mb(vm[rt.key]?.["bench-bare-node.current"] ?? null).toFixed(1)} MB`,
+            `cgroup v2 QEMU guest; a bare node there ${mb(vm[rt.key]?.["bench-bare-node.current"] ?? null).toFixed(1)} MB, ${mb(vm[rt.key]?.["bench-first-node.current"] ?? null).toFixed(1)} MB as the binary's first reader`,
           );
     }),
   ],

@@ -81,6 +81,15 @@ for u in bootwarden bench-bare-node; do
     "$u.rssAnon=$(kb "/proc/$pid/status" RssAnon) $u.rss=$(kb "/proc/$pid/status" VmRSS)" \
     "$u.pss=$(kb "/proc/$pid/smaps_rollup" Pss)"
 done
+# The binary's pages in the page cache now (fincore), and what a bare node pays as their first reader: with
+# bootwarden stopped and the clean caches dropped, the next node to start reads the binary back and is charged for it.
+echo "BWMEM binaryCached=$(fincore -bno RES "$(readlink -f "$node")")"
+systemctl stop bootwarden.service bench-bare-node.service
+sync && echo 3 >/proc/sys/vm/drop_caches
+systemd-run -q --unit=bench-first-node -p Type=exec "$node" -e 'setInterval(() => {}, 15000)'
+sleep 15
+echo "BWMEM bench-first-node.current=$(cg bench-first-node.service memory.current)" \
+  "bench-first-node.anon=$(stat_of bench-first-node.service anon) bench-first-node.file=$(stat_of bench-first-node.service file)"
 echo "BWMEM wait=$rc blessed=$(grep -c '^boot_success=1' /boot/grubenv) idle=$idle node=$($node --version)"
 echo "BWMEM-DONE"
 systemctl poweroff

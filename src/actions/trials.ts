@@ -21,6 +21,7 @@ export async function bootId(file = sysPath("/proc/sys/kernel/random/boot_id")):
 }
 
 const MAX_SLOTS = 16;
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const COUNTERS = "counters.json";
 const DEPLOYMENT = "deployment-rollback.json"; // bounded: slots come and go with partition tables and entries, the record must not grow
 
@@ -80,7 +81,8 @@ export class TrialRecords {
     const h = { failures: (all[k.id]?.failures ?? 0) + 1, slot: k.slot, lastReason: reason, lastAt: at };
     all[k.id] = h;
     const kept = Object.entries(all)
-      .sort(([, a], [, b]) => String(b.lastAt ?? "").localeCompare(String(a.lastAt ?? "")))
+      // ISO times order as strings; a plain comparison, as localeCompare would load ICU's collation data (2 MB).
+      .sort(([, a], [, b]) => byText(String(b.lastAt ?? ""), String(a.lastAt ?? "")))
       .slice(0, MAX_SLOTS);
     await this.save("trials.json", Object.fromEntries(kept));
     return h.failures;
