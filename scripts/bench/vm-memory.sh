@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The bench's cgroup figures: systemd-nspawn on a cgroup v1 host keeps no memory accounting per unit, so
 # bootwarden.service's memory.current is read where it exists, in a QEMU guest (Debian 12, systemd 252, cgroup v2,
-# the kernel booted directly: no boot loader to wait for). Two boots, as in the nspawn bench: a normal boot (the caches
-# warm up; the agent arms a trial with `bootwarden arm`), then the trial boot, blessed; IDLE seconds after the
-# verdict the agent reads the unit's memory.current and memory.stat, the daemon's RssAnon and Pss, and the same for a
-# bare node of the same binary started right after the verdict with only the watchdog's 15 s timer.
+# the kernel booted directly: no boot loader to wait for). As in the nspawn bench, a normal boot (the caches warm up;
+# the agent arms a trial with `bootwarden arm`), then the trial boot, blessed; IDLE seconds after the verdict the
+# agent reads the unit's memory.current and memory.stat, the daemon's RssAnon and Pss, and the same for a bare node of
+# the same binary started right after the verdict with only the watchdog's 15 s timer. A third boot, with
+# bootwarden's units masked, gives the bound for the binary's page cache: a bare node as its first reader.
 #   vm-memory.sh host|lts [IDLE]   host: the host's node with scripts/install.sh; lts: the system extension image
 # Prints "BWMEM key=value" lines; exit 0 once the trial boot reported. Needs root, qemu-system-x86_64, the rootfs cache.
 set -euo pipefail
@@ -61,8 +62,20 @@ mkdir -p "$RT/usr/local/bin"
 cat >"$RT/usr/local/bin/bench-agent" <<'SH'
 #!/bin/sh
 # Boot 1 (normal): arm a trial and power off. Boot 2 (trial): after the verdict and IDLE seconds, the figures.
+# Boot 3: a bare node alone.
 exec >/dev/console 2>&1
 idle=$1 node=$2
+cg() { cat "/sys/fs/cgroup/system.slice/$1/$2"; }
+stat_of() { awk -v k="$2" '$1 == k {print $2}' "/sys/fs/cgroup/system.slice/$1/memory.stat"; }
+if [ -e /var/lib/bench-measured ]; then
+  # Boot 3, bootwarden's units masked: a bare node is the first in this boot to read the binary, and pays for it.
+  systemd-run -q --unit=bench-first-node -p Type=exec "$node" -e 'setInterval(() => {}, 15000)'
+  sleep 15
+  echo "BWMEM bench-first-node.current=$(cg bench-first-node.service memory.current)" \
+    "bench-first-node.anon=$(stat_of bench-first-node.service anon) bench-first-node.file=$(stat_of bench-first-node.service file)"
+  echo "BWMEM-DONE"
+  systemctl poweroff; exit 0
+fi
 bootwarden wait >/dev/null; rc=$?
 # A marker, not grubenv: by the time `wait` returns bootwarden has blessed the trial and dropped boot_counter.
 if [ ! -e /var/lib/bench-armed ]; then
@@ -71,8 +84,6 @@ if [ ! -e /var/lib/bench-armed ]; then
 fi
 systemd-run -q --unit=bench-bare-node -p Type=exec "$node" -e 'setInterval(() => {}, 15000)'
 sleep "$idle"
-cg() { cat "/sys/fs/cgroup/system.slice/$1/$2"; }
-stat_of() { awk -v k="$2" '$1 == k {print $2}' "/sys/fs/cgroup/system.slice/$1/memory.stat"; }
 kb() { awk -v k="$2:" '$1 == k {print $2 * 1024}' "$1"; }
 for u in bootwarden bench-bare-node; do
   pid=$(systemctl show -P MainPID "$u.service")
@@ -81,17 +92,11 @@ for u in bootwarden bench-bare-node; do
     "$u.rssAnon=$(kb "/proc/$pid/status" RssAnon) $u.rss=$(kb "/proc/$pid/status" VmRSS)" \
     "$u.pss=$(kb "/proc/$pid/smaps_rollup" Pss)"
 done
-# The binary's pages in the page cache now (fincore), and what a bare node pays as their first reader: with
-# bootwarden stopped and the clean caches dropped, the next node to start reads the binary back and is charged for it.
+# How much of the binary this boot has read into the page cache (fincore), bootwarden first.
 echo "BWMEM binaryCached=$(fincore -bno RES "$(readlink -f "$node")")"
-systemctl stop bootwarden.service bench-bare-node.service
-sync && echo 3 >/proc/sys/vm/drop_caches
-systemd-run -q --unit=bench-first-node -p Type=exec "$node" -e 'setInterval(() => {}, 15000)'
-sleep 15
-echo "BWMEM bench-first-node.current=$(cg bench-first-node.service memory.current)" \
-  "bench-first-node.anon=$(stat_of bench-first-node.service anon) bench-first-node.file=$(stat_of bench-first-node.service file)"
 echo "BWMEM wait=$rc blessed=$(grep -c '^boot_success=1' /boot/grubenv) idle=$idle node=$($node --version)"
-echo "BWMEM-DONE"
+systemctl mask -q bootwarden.service bootwarden-verdict.service bootwarden-catalog.service bootwarden-backstop.timer
+touch /var/lib/bench-measured
 systemctl poweroff
 SH
 chmod 0755 "$RT/usr/local/bin/bench-agent"
@@ -104,7 +109,7 @@ rm -rf "$RT"
 note "guest ready ($KIND)"
 
 : >"$OUT/serial.log"
-for n in 1 2; do
+for n in 1 2 3; do
   timeout $((240 + IDLE)) qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nodefaults -no-user-config \
     -display none -monitor none -serial stdio -no-reboot -kernel "$OUT/vmlinuz" -initrd "$OUT/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0,115200 quiet loglevel=3 fsck.mode=skip systemd.firstboot=off systemd.show_status=false" \
