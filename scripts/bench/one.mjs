@@ -1,5 +1,5 @@
 // One benchmark boot, for looking into a figure: node scripts/bench/one.mjs host|lts <critical units> <unrelated units>
-// [--prof] [--node-options="..."] [--node-args="..."] [--unit="Nice=-5;..."]. Prints the probe's result; --node-options replaces the unit's NODE_OPTIONS (to
+// [--prof] [--node-options="..."] [--node-args="..."] [--unit="Nice=-5;..."]. Prints the probe's result; --node-options sets the daemon's NODE_OPTIONS (to
 // weigh V8 flags); with --prof the daemon runs under --cpu-prof and the trial boot's profile is
 // copied to bench/profiles/ (open it in Chrome's DevTools). Needs root, like `npm run bench`.
 import { cpSync, mkdirSync, readdirSync, statSync } from "node:fs";
