@@ -67,7 +67,7 @@ for (const rt of RUNTIMES) {
       );
   }
 }
-// cgroup v2 figures from a QEMU guest: full runs only (about 2 min per runtime under TCG), or BENCH_VM=1.
+// cgroup v2 figures from a QEMU guest: full runs only (three boots, about 2.5 min per runtime under TCG), or BENCH_VM=1.
 const VM = process.env.BENCH_VM === "1" || (!QUICK && process.env.BENCH_VM !== "0");
 const vm = VM
   ? vmMemory(
@@ -229,7 +229,7 @@ row(
   ),
 );
 row(
-  "  bound: a bare node as the binary's first reader (bootwarden stopped, clean caches dropped, 15 s later), same guest: memory.current / anon / file; the binary's pages cached before that",
+  "  bound: a bare node as the binary's first reader (a third boot of the same guest, bootwarden's units masked, 15 s after its start): memory.current / anon / file; the binary's pages in the page cache at the end of bootwarden's boot",
   perRuntimeJoined(
     [vmCell("bench-first-node.current"), "MB"],
     [vmCell("bench-first-node.anon"), "MB"],

@@ -7,7 +7,7 @@
 # the same binary started right after the verdict with only the watchdog's 15 s timer. A third boot, with
 # bootwarden's units masked, gives the bound for the binary's page cache: a bare node as its first reader.
 #   vm-memory.sh host|lts [IDLE]   host: the host's node with scripts/install.sh; lts: the system extension image
-# Prints "BWMEM key=value" lines; exit 0 once the trial boot reported. Needs root, qemu-system-x86_64, the rootfs cache.
+# Prints "BWMEM key=value" lines; exit 0 once the third boot reported. Needs root, qemu-system-x86_64, the rootfs cache.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 KIND=${1:?usage: vm-memory.sh host|lts [IDLE]} IDLE=${2:-60}
