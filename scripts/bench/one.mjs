@@ -1,7 +1,8 @@
 // One benchmark boot, for looking into a figure: node scripts/bench/one.mjs host|lts <critical units> <unrelated units>
 // [--prof] [--node-options="..."] [--node-args="..."] [--unit="Nice=-5;..."]. Prints the probe's result; --node-options sets the daemon's NODE_OPTIONS (to
 // weigh V8 flags); with --prof the daemon runs under --cpu-prof and the trial boot's profile is
-// copied to bench/profiles/ (open it in Chrome's DevTools). Needs root, like `npm run bench`.
+// copied to bench/profiles/ (open it in Chrome's DevTools). BENCH_DUMP=1 copies the idle daemon's smaps and its
+// threads' names to /tmp/smaps-<runtime>.txt. Needs root, like `npm run bench`.
 import { cpSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { ensureRootfs, REPO, requireRoot } from "../lib/harness.mjs";
@@ -34,6 +35,7 @@ const r = await bootOnce(
   {
     // Node refuses --cpu-prof in NODE_OPTIONS: the daemon's command line gets it.
     prepare: (m) => {
+      if (process.env.BENCH_DUMP) addFiles(m, { "var/lib/bench/dump": "1" });
       // --unit="Key=value;..." adds [Service] settings (e.g. Nice=) to the daemon's unit.
       if (unitSettings)
         addFiles(m, {
@@ -47,11 +49,13 @@ const r = await bootOnce(
       if (!args.length) return;
       addFiles(m, {
         "etc/systemd/system/bootwarden.service.d/node-args.conf": `[Service]\nExecStart=\nExecStart=${
-          key === "host" ? "/usr/bin/node" : "/usr/lib/bootwarden/node"
+          key === "host" ? "/usr/bin/node" : "/usr/lib/bootwarden/node --no-short-builtin-calls" // as scripts/build/sysext.sh
         } --no-memory-reducer ${args.join(" ")} /usr/lib/bootwarden/bootwarden.mjs daemon\n`,
       });
     },
     collect: (m) => {
+      if (process.env.BENCH_DUMP)
+        cpSync(path.join(m.dir, "var/lib/bench/smaps.txt"), `/tmp/smaps-${key}.txt`);
       if (!prof) return;
       // The probe powers the machine off: the daemon's profile of the trial boot is the newest.
       const dir = path.join(m.dir, PROF_DIR);

@@ -230,6 +230,14 @@ for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
   const rss = /^Rss:\s+(\d+) kB/.exec(line);
   if (rss) byMapping[current] = (byMapping[current] ?? 0) + Number(rss[1]);
 }
+// one.mjs with BENCH_DUMP=1 asks for the whole map and the threads' names (what each anonymous mapping is).
+if (existsSync("/var/lib/bench/dump"))
+  writeFileSync(
+    "/var/lib/bench/smaps.txt",
+    `${readFileSync(`/proc/${pid}/smaps`, "utf8")}\nTHREADS ${readdirSync(`/proc/${pid}/task`)
+      .map((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, "utf8").trim())
+      .join(",")}\n`,
+  );
 r.rssByMappingKb = Object.fromEntries(
   Object.entries(byMapping)
     .sort((a, b) => b[1] - a[1])

@@ -2,7 +2,7 @@
 // scripts/install-sysext.sh from the built image; systemd-sysext merges it at boot, bootwarden-sysext.service
 // reloads PID 1, and the healthy and the bad upgrade play out as with the .deb.
 import { spawnSync } from "node:child_process";
-import { existsSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -52,6 +52,13 @@ describe("the sysext on a Debian 12 tree without Node", { timeout: 300_000 }, ()
   it("healthy upgrade: merged at boot, the daemon blesses B, then collects its heap", async () => {
     const m = machine("healthy");
     m.awaitRelease();
+    // Before it powers off: the daemon's anonymous executable mappings (Rss in kB), and how many mappings it has.
+    const end = path.join(m.dir, "usr/local/bin/test-end");
+    const smaps = `f=/proc/$(systemctl show -P MainPID bootwarden.service)/smaps
+{ grep -c '^[0-9a-f]*-[0-9a-f]* ' "$f"
+  awk '/^[0-9a-f]+-[0-9a-f]+ /{x = ($2 ~ /x/ && NF == 5)} x && /^Rss:/{print $2}' "$f"; } > /var/lib/bootwarden-test/anon-exec
+`;
+    writeFileSync(end, readFileSync(end, "utf8").replace("systemctl poweroff", `${smaps}systemctl poweroff`));
     m.arm("USR-B");
     explainJournal(m);
     const boot = await m.boot();
@@ -71,6 +78,14 @@ describe("the sysext on a Debian 12 tree without Node", { timeout: 300_000 }, ()
     expect(
       j.filter((e) => /idle: collected|could not collect the heap/.test(e.MESSAGE)).map((e) => e.MESSAGE),
     ).toEqual([expect.stringMatching(/^idle: collected the heap \(\d+\.\d MB in use\)$/)]);
+    // /usr is an overlay here, as on Flatcar: without --no-short-builtin-calls V8 copies its builtins into 2 MB of
+    // anonymous memory (an r-xp mapping with no file). Only the JIT's own code may be anonymous and executable.
+    const [count, ...anonExec] = (m.file("var/lib/bootwarden-test/anon-exec") ?? "")
+      .trim()
+      .split("\n")
+      .map(Number);
+    expect(count).toBeGreaterThan(50);
+    expect(anonExec.filter((kb) => kb >= 1024)).toEqual([]);
   });
 
   it("bad upgrade: B is marked bad, the machine reboots into A, which reports the failed trial", async () => {
