@@ -9,6 +9,7 @@ import {
   type UnitSnapshot,
 } from "../core/unit-rules.js";
 import { SERVICE_IFACE, type SystemdApi, UNIT_IFACE } from "../systemd/api.js";
+import { unitNameOfPath } from "../systemd/names.js";
 
 /** A unit to watch; a command check's transient unit is judged by the command rules. */
 export interface WatchedUnit {
@@ -19,6 +20,8 @@ export interface WatchedUnit {
 
 interface Watched extends WatchedUnit {
   path?: string;
+  /** The unit's own name, which JobRemoved carries: the configured name may be an alias. */
+  own?: string;
   unit: PropertyBag;
   svc: PropertyBag;
   jobResult?: string;
@@ -42,6 +45,7 @@ const TOGETHER = 16;
 export class UnitWatcher {
   private readonly byPath = new Map<string, Watched>();
   private readonly byName = new Map<string, Watched>();
+  private readonly byOwnName = new Map<string, Watched>();
 
   constructor(
     private readonly systemd: SystemdApi,
@@ -67,7 +71,7 @@ export class UnitWatcher {
       else this.evaluate(w);
     });
     this.systemd.on("jobRemoved", (unit, result) => {
-      const w = this.byName.get(unit);
+      const w = this.byOwnName.get(unit);
       if (!w || !TELLING_JOB_RESULTS.has(result)) return;
       w.jobResult = result;
       this.evaluate(w);
@@ -78,14 +82,16 @@ export class UnitWatcher {
       await Promise.all(
         all.slice(i, i + READ_BATCH).map(async (w) => {
           w.path = await this.systemd.loadUnit(w.name);
+          w.own = unitNameOfPath(w.path) ?? w.name;
           this.byPath.set(w.path, w);
+          this.byOwnName.set(w.own, w);
         }),
       );
     }
     // Subscribed before the first read: a change between the two is not lost. dbus-daemon handles a connection's
     // messages in order, so the match rules are in place before systemd sees the first read even when both go out
     // together; a few units do so (one round trip, not two).
-    const subscribed = this.systemd.watchUnits(all.map((w) => ({ name: w.name, path: w.path! })));
+    const subscribed = this.systemd.watchUnits(all.map((w) => ({ name: w.own!, path: w.path! })));
     subscribed.catch(() => undefined); // awaited below; not an unhandled rejection while the reads run
     if (all.length > TOGETHER) await subscribed;
     // dbus-daemon allows a limited number of pending replies per connection (128 on the system bus): read in

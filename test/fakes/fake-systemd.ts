@@ -23,6 +23,8 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdC
   readonly stopped: string[] = [];
   /** What runTransient answers per unit name (default "done"); a hook's run is recorded in `transient`. */
   readonly jobResults = new Map<string, string>();
+  /** Alias -> the unit's own name: LoadUnit answers with the own name's path, as systemd does. */
+  readonly aliases = new Map<string, string>();
 
   private path(name: string) {
     return `/org/freedesktop/systemd1/unit/${name.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}`;
@@ -45,7 +47,8 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdC
     throw new Error(`fake systemd: no property ${name}`);
   }
 
-  async loadUnit(name: string): Promise<string> {
+  async loadUnit(alias: string): Promise<string> {
+    const name = this.aliases.get(alias) ?? alias;
     if (!this.units.has(name))
       this.units.set(name, {
         unit: { LoadState: "loaded", ActiveState: "inactive", SubState: "dead" },
@@ -55,7 +58,7 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdC
   }
 
   async readUnit(name: string): Promise<{ unit: PropertyBag; svc: PropertyBag }> {
-    const u = this.units.get(name)!;
+    const u = this.units.get(this.aliases.get(name) ?? name)!;
     return { unit: { ...u.unit }, svc: { ...u.svc } };
   }
 

@@ -2,7 +2,7 @@
 // from units/ installed by scripts/install.sh, and a GPT image file whose attributes a gptprio simulator (cgpt)
 // reads and decrements between boots. Needs root; CI runs it as root.
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { symlinkSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
@@ -256,6 +256,33 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     ]) {
       expect(m.file(p), p).toBeUndefined();
     }
+  });
+
+  it("a critical unit named by an alias: its start job failing on a dependency is seen at once", async () => {
+    const m = machine("alias", {
+      config: machineConfig({ units: ["app.service", "database.service"], deadline: "60s" }),
+    });
+    // database.service is only a name of db.service (the symlink `systemctl enable` makes for Alias=); db.service
+    // needs a unit that fails once the assessment runs, so its start job ends with "dependency" then and it never
+    // leaves "inactive" (a job that ended before the daemon subscribed is only caught by the deadline).
+    putFile(
+      m,
+      "etc/systemd/system/broken.service",
+      "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until grep -q assessing /run/bootwarden/status.json; do sleep 0.1; done; exit 1'\n",
+    );
+    putUnit(
+      m,
+      "db.service",
+      "[Unit]\nRequires=broken.service\nAfter=broken.service\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    symlinkSync("db.service", `${m.dir}/etc/systemd/system/database.service`);
+    m.arm("USR-B");
+    expect(await m.boot()).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    const j: Entry[] = m.journal(0);
+    // Not "deadline passed": the JobRemoved signal, which names db.service, reached the check of database.service.
+    expect(byId(j, MessageId.verdict)[0]?.MESSAGE).toMatch(
+      /unhealthy: unit:database\.service failed: start job ended with "dependency"$/,
+    );
   });
 
   it("a flapping unit (NRestarts climbing) is a failure even while it is active", async () => {

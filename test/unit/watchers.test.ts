@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Observation } from "../../src/core/assessment.js";
 import type { PropertyBag } from "../../src/core/unit-rules.js";
 import { SERVICE_IFACE, UNIT_IFACE } from "../../src/systemd/api.js";
+import { unitNameOfPath } from "../../src/systemd/names.js";
 import { FailedUnitsWatcher } from "../../src/watch/failed-units.js";
 import { UnitWatcher } from "../../src/watch/units.js";
 import { FakeSystemd } from "../fakes/fake-systemd.js";
@@ -57,6 +58,40 @@ describe("UnitWatcher round trips", () => {
     s.emit("changed", path, SERVICE_IFACE, {}, ["NRestarts"]);
     await tick();
     expect(s.reads).toBe(2);
+  });
+});
+
+describe("UnitWatcher and an alias", () => {
+  it("subscribes to the unit's own name, which systemd's JobRemoved carries, and sees its start job fail", async () => {
+    const s = new CountingSystemd();
+    s.aliases.set("database.service", "db.service");
+    const seen: Observation[] = [];
+    const w = new UnitWatcher(
+      s,
+      [{ id: "unit:database.service", name: "database.service" }],
+      (_, o) => seen.push(o),
+      (e) => {
+        throw e;
+      },
+    );
+    await w.start();
+    expect(s.watched).toEqual(["db.service"]);
+    s.emit("jobRemoved", "db.service", "dependency");
+    expect(seen.at(-1)).toEqual({ kind: "failed", detail: 'start job ended with "dependency"' });
+  });
+});
+
+describe("unitNameOfPath", () => {
+  it("decodes systemd's object paths (every byte but [A-Za-z0-9] as _xx) and refuses other paths", () => {
+    const unit = "/org/freedesktop/systemd1/unit/";
+    expect(unitNameOfPath(`${unit}dbus_2eservice`)).toBe("dbus.service");
+    expect(unitNameOfPath(`${unit}getty_40tty1_2eservice`)).toBe("getty@tty1.service");
+    expect(unitNameOfPath(`${unit}_2d_2emount`)).toBe("-.mount");
+    expect(unitNameOfPath(`${unit}caf_c3_a9_2eservice`)).toBe("café.service");
+    expect(unitNameOfPath("/org/freedesktop/systemd1/job/42")).toBeUndefined();
+    expect(unitNameOfPath(`${unit}a_zz`)).toBeUndefined();
+    expect(unitNameOfPath(`${unit}a.service`)).toBeUndefined();
+    expect(unitNameOfPath(unit)).toBeUndefined();
   });
 });
 
