@@ -1,4 +1,4 @@
-import type { DaemonStatus } from "./status.js";
+import { bootVerdict, type DaemonStatus } from "./status.js";
 
 /**
  * The D-Bus API's read-only properties, from the status the daemon saved (the same source as the metrics and the
@@ -33,7 +33,7 @@ export const API_SIGNATURES: Record<keyof ApiProperties, string> = {
 const usec = (ms: number | undefined) => (ms === undefined ? 0n : BigInt(Math.round(ms)) * 1000n);
 
 export function apiProperties(s: DaemonStatus): ApiProperties {
-  const v = s.phase === "normal" ? { verdict: "healthy", reason: "normal boot" } : s.assessment?.verdict;
+  const v = bootVerdict(s);
   return {
     Phase: s.phase,
     Verdict: v?.verdict ?? "",

@@ -1,4 +1,4 @@
-import type { DaemonStatus } from "./status.js";
+import { bootVerdict, type DaemonStatus } from "./status.js";
 
 /** What the metrics say, all of it taken from the status the daemon saved (and the persistent counters). */
 export interface MetricsInput {
@@ -23,9 +23,8 @@ const labels = (l: Record<string, string>): string =>
 
 /** The verdict of this boot as the metrics name it: a normal boot is healthy, no verdict yet is pending. */
 export function verdictOf(s: DaemonStatus): (typeof VERDICTS)[number] | undefined {
-  if (s.phase === "normal") return "healthy";
   if (s.phase === "config-error" || s.phase === "error") return undefined;
-  return s.assessment?.verdict?.verdict ?? "pending";
+  return bootVerdict(s)?.verdict ?? "pending";
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Assessment, DoneKey } from "./assessment.js";
+import { type Assessment, type DoneKey, NORMAL_BOOT, type Verdict } from "./assessment.js";
 
 /** What the daemon keeps in /run/bootwarden/status.json: enough to resume after a crash and to answer `status`. */
 export interface DaemonStatus {
@@ -20,6 +20,11 @@ export interface DaemonStatus {
   notes: string[];
   /** This boot is the fallback of a failed trial (ours, as last-trial.json said at the start of the boot). */
   rolledBackFrom?: { slot: string; reason: string };
+}
+
+/** This boot's verdict, for what reports it (the API, the metrics): a normal boot counts as healthy. */
+export function bootVerdict(s: DaemonStatus): { verdict: Verdict; reason: string } | undefined {
+  return s.phase === "normal" ? { verdict: "healthy", reason: NORMAL_BOOT } : s.assessment?.verdict;
 }
 
 /** The last trial that ended in a rollback, kept in /var/lib/bootwarden across the reboot. */
