@@ -1,34 +1,23 @@
 import { DeploymentRollback } from "../actions/deployment-rollback.js";
-import { FileFlagWriter } from "../actions/flag-writer.js";
 import { TransientHookRunner } from "../actions/hooks.js";
-import { TextfileMetrics } from "../actions/metrics.js";
-import { FileMotd } from "../actions/motd.js";
 import { announceNormalBoot } from "../actions/normal-boot.js";
-import type { FlagWriter, Motd, StatusStore } from "../actions/ports.js";
 import { type Publisher, publishedStore } from "../actions/published-store.js";
-import { FileStatusStore } from "../actions/status-store.js";
 import { TrialRecords } from "../actions/trials.js";
 import { writeAtomic } from "../base/atomic-write.js";
-import { type Clock, realClock } from "../base/clock.js";
 import { describeError } from "../base/errors.js";
-import { createLogger, type Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import { sysPath } from "../base/paths.js";
 import { createBackend } from "../bootstate/registry.js";
 import type { BootState } from "../bootstate/types.js";
 import { writePath, writeProblem } from "../bootstate/writable.js";
 import { loadConfigFast } from "../config/cache.js";
-import { DEFAULT_TEXTFILE_DIRECTORY } from "../config/defaults.js";
 import type { Config } from "../config/schema.js";
 import type { DaemonStatus } from "../core/status.js";
 import { Daemon } from "../daemon/daemon.js";
-import { collectGarbage } from "../memory/heap.js";
-import type { SystemdConnection } from "../systemd/api.js";
-import { connectSystemd } from "../systemd/bus.js";
-import { createNotifier, type Notifier } from "../systemd/notify.js";
 import { enforceFlagTrust } from "../trust/flags.js";
 import { findScripts } from "../trust/scripts.js";
 import { ApiLink } from "./api.js";
+import { type DaemonPorts, damaged, realPorts } from "./daemon-ports.js";
 import { withFleetLock } from "./fleetlock.js";
 import { sandboxAdvice } from "./sandbox.js";
 
@@ -60,60 +49,11 @@ function failedStatus(phase: "config-error" | "error", error: string, pid: numbe
   return { phase, updatedAt: new Date().toISOString(), pid, done: [], error, notes: [] };
 }
 
-/** A damaged record of ours, said under its MESSAGE_ID (once per file and reader). */
-const damaged = (log: Logger) => (p: string) =>
-  log.warn({ MESSAGE_ID: MessageId.recordDamaged }, `${p}; ignored, replaced at the next write`);
-
-/** What `bootwarden daemon` is built from: the real ones (realPorts), or fakes in the in-process tests. */
-export interface DaemonPorts {
-  log: Logger;
-  notifier: Notifier;
-  store: StatusStore;
-  flags: FlagWriter;
-  motd: Motd;
-  clock: Clock;
-  /** Created at once: its handshake runs while the config and the boot state are read. */
-  systemd: () => SystemdConnection;
-  collectHeap?: () => number;
-  /** Who learns each saved status (the metrics); the config's, or the defaults' when it is invalid. */
-  publishers?: (config: Config | undefined) => Publisher[];
-  /** Resolves when the daemon is asked to stop (SIGTERM). */
-  stopSignal: Promise<void>;
-  exit(code: number): void;
-  pid: number;
-}
-
-export function realPorts(): DaemonPorts {
-  const log = createLogger();
-  return {
-    log,
-    notifier: createNotifier(process.env, (err) => log.warn(`sd_notify failed: ${err.message}`)),
-    store: new FileStatusStore(undefined, undefined, damaged(log)),
-    flags: new FileFlagWriter(),
-    motd: new FileMotd(),
-    clock: realClock,
-    systemd: connectSystemd,
-    collectHeap: () => {
-      collectGarbage();
-      return process.memoryUsage().heapUsed;
-    },
-    publishers: (config) => {
-      const dir = config ? config.metrics.textfileDirectory : DEFAULT_TEXTFILE_DIRECTORY;
-      if (!dir) return [];
-      const metrics = new TextfileMetrics(dir, new TrialRecords(undefined, damaged(log)), (m) => log.info(m));
-      return [(s) => metrics.update(s)];
-    },
-    stopSignal: new Promise<void>((resolve) => {
-      for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
-    }),
-    exit: (code) => process.exit(code),
-    pid: process.pid,
-  };
-}
-
 /** `bootwarden daemon`: wires systemd, files and timers into a Daemon; returns the exit status. */
 export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts()): Promise<number> {
   const { log, notifier } = p;
+  const unraised = p.raisePriority?.();
+  if (unraised) log.info(`kept the default CPU weight: ${unraised}`);
   const publishing = (config?: Config, more: Publisher[] = []) =>
     publishedStore(p.store, [...(p.publishers?.(config) ?? []), ...more], (m) => log.warn(m));
   let store = publishing();

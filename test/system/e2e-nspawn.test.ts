@@ -96,7 +96,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
       m,
       "test-check-config.service",
       "[Unit]\nAfter=bootwarden.service\nBefore=test-end.service\n[Service]\nType=oneshot\n" +
-        "ExecStart=/bin/sh -c 'bootwarden check-config --config /etc/bootwarden/typo.yaml >/var/lib/bootwarden-test/cc.txt 2>&1; echo rc=$? >>/var/lib/bootwarden-test/cc.txt; cat /proc/$(systemctl show -P MainPID bootwarden.service)/comm >/var/lib/bootwarden-test/comm.txt'\n" +
+        "ExecStart=/bin/sh -c 'bootwarden check-config --config /etc/bootwarden/typo.yaml >/var/lib/bootwarden-test/cc.txt 2>&1; echo rc=$? >>/var/lib/bootwarden-test/cc.txt; p=$(systemctl show -P MainPID bootwarden.service); cat /proc/$p/comm >/var/lib/bootwarden-test/comm.txt; cat /proc/$p/autogroup >/var/lib/bootwarden-test/autogroup.txt'\n" +
         "[Install]\nWantedBy=multi-user.target\n",
     );
     const boot = await m.boot();
@@ -131,6 +131,8 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     // The process is titled bootwarden (read from /proc: journald keeps a sender's _COMM for up to a second, and
     // it first saw the daemon as systemd's "(node)" when it connected stdout before exec), and says who it is.
     expect(m.file("var/lib/bootwarden-test/comm.txt")).toBe("bootwarden\n");
+    // The daemon raised its own scheduling group's weight under the unit's sandbox (CAP_SYS_NICE only).
+    expect(m.file("var/lib/bootwarden-test/autogroup.txt")).toMatch(/^\/autogroup-\d+ nice -10\n$/);
     expect(byId(j, MessageId.verdict).map((e) => e.SYSLOG_IDENTIFIER)).toEqual(["bootwarden"]);
     expect(
       j.filter((e) => e._SYSTEMD_UNIT === "bootwarden-verdict.service" && /^healthy/.test(e.MESSAGE)),

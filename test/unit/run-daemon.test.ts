@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileStatusStore } from "../../src/actions/status-store.js";
 import { MessageId } from "../../src/base/message-ids.js";
 import { runBackstop } from "../../src/commands/backstop.js";
-import { type DaemonPorts, runDaemon } from "../../src/commands/daemon.js";
+import { runDaemon } from "../../src/commands/daemon.js";
+import type { DaemonPorts } from "../../src/commands/daemon-ports.js";
 import {
   FakeClock,
   MemoryFlags,
