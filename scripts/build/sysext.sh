@@ -67,7 +67,7 @@ chmod 0755 "$stage/usr/bin/bootwarden"
 # The units exec the bundled Node directly: no shell between systemd and the daemon on the start path.
 # --no-short-builtin-calls for the daemon: an extension's /usr is an overlay, where V8 cannot map its builtins from
 # the binary (the device in /proc/self/maps is not the one stat gives) and copies them, 2 MB of anonymous memory for
-# the daemon's whole life. The flag keeps them in the binary's pages; it costs CPU in long bursts (README, Memory).
+# the daemon's whole life. The flag keeps them in the binary's pages; it costs CPU at each start (README, Memory).
 for u in units/*; do
   daemon_flags=
   [ "$u" = units/bootwarden.service ] && daemon_flags='--no-short-builtin-calls '

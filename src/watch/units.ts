@@ -43,9 +43,10 @@ const TOGETHER = 16;
  * burst, seconds later with a thousand units), or after daemon-reexec. Repeats that mean the same are dropped.
  */
 export class UnitWatcher {
-  private readonly byPath = new Map<string, Watched>();
   private readonly byName = new Map<string, Watched>();
-  private readonly byOwnName = new Map<string, Watched>();
+  // Lists: an alias and the unit's own name, both configured, are one unit to systemd and two checks here.
+  private readonly byPath = new Map<string, Watched[]>();
+  private readonly byOwnName = new Map<string, Watched[]>();
 
   constructor(
     private readonly systemd: SystemdApi,
@@ -59,22 +60,14 @@ export class UnitWatcher {
 
   async start(): Promise<void> {
     this.systemd.on("changed", (p, iface, changed, invalidated) => {
-      const w = this.byPath.get(p);
-      if (!w) return;
-      // systemd 252 invalidates Conditions, Asserts and the Exec* lists on every change; only the read ones count.
-      if (invalidated.some((p) => READ_PROPERTIES.has(p))) return this.reread(w);
-      if (iface === UNIT_IFACE) Object.assign(w.unit, changed);
-      else if (iface === SERVICE_IFACE) Object.assign(w.svc, changed);
-      else return;
-      // While a full read is in flight its answer may be older than this signal: read again after it.
-      if (w.reading) w.again = true;
-      else this.evaluate(w);
+      for (const w of this.byPath.get(p) ?? []) this.changed(w, iface, changed, invalidated);
     });
     this.systemd.on("jobRemoved", (unit, result) => {
-      const w = this.byOwnName.get(unit);
-      if (!w || !TELLING_JOB_RESULTS.has(result)) return;
-      w.jobResult = result;
-      this.evaluate(w);
+      if (!TELLING_JOB_RESULTS.has(result)) return;
+      for (const w of this.byOwnName.get(unit) ?? []) {
+        w.jobResult = result;
+        this.evaluate(w);
+      }
     });
     this.systemd.on("reconnected", () => this.refreshAll());
     const all = [...this.byName.values()];
@@ -83,8 +76,8 @@ export class UnitWatcher {
         all.slice(i, i + READ_BATCH).map(async (w) => {
           w.path = await this.systemd.loadUnit(w.name);
           w.own = unitNameOfPath(w.path) ?? w.name;
-          this.byPath.set(w.path, w);
-          this.byOwnName.set(w.own, w);
+          this.byPath.set(w.path, [...(this.byPath.get(w.path) ?? []), w]);
+          this.byOwnName.set(w.own, [...(this.byOwnName.get(w.own) ?? []), w]);
         }),
       );
     }
@@ -100,6 +93,17 @@ export class UnitWatcher {
       await Promise.all(all.slice(i, i + READ_BATCH).map((w) => this.read(w)));
     }
     await subscribed;
+  }
+
+  private changed(w: Watched, iface: string, changed: PropertyBag, invalidated: string[]): void {
+    // systemd 252 invalidates Conditions, Asserts and the Exec* lists on every change; only the read ones count.
+    if (invalidated.some((p) => READ_PROPERTIES.has(p))) return this.reread(w);
+    if (iface === UNIT_IFACE) Object.assign(w.unit, changed);
+    else if (iface === SERVICE_IFACE) Object.assign(w.svc, changed);
+    else return;
+    // While a full read is in flight its answer may be older than this signal: read again after it.
+    if (w.reading) w.again = true;
+    else this.evaluate(w);
   }
 
   refreshAll(): void {

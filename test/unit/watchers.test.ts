@@ -79,6 +79,37 @@ describe("UnitWatcher and an alias", () => {
     s.emit("jobRemoved", "db.service", "dependency");
     expect(seen.at(-1)).toEqual({ kind: "failed", detail: 'start job ended with "dependency"' });
   });
+
+  it("an alias and the unit's own name, both configured, are two checks that each see the unit's signals", async () => {
+    const s = new CountingSystemd();
+    s.aliases.set("database.service", "db.service");
+    const seen: [string, Observation][] = [];
+    const w = new UnitWatcher(
+      s,
+      [
+        { id: "unit:database.service", name: "database.service" },
+        { id: "unit:db.service", name: "db.service" },
+      ],
+      (id, o) => seen.push([id, o]),
+      (e) => {
+        throw e;
+      },
+    );
+    await w.start();
+    s.set("db.service", { ActiveState: "active", SubState: "exited" });
+    const up = (id: string) => seen.filter(([i, o]) => i === id && o.kind === "up");
+    expect(up("unit:database.service")).toHaveLength(1);
+    expect(up("unit:db.service")).toHaveLength(1);
+    s.set("db.service", { ActiveState: "inactive", SubState: "dead" });
+    s.emit("jobRemoved", "db.service", "timeout");
+    const failed = seen
+      .filter(([, o]) => o.kind === "failed")
+      .map(([id, o]) => `${id} ${o.kind === "failed" && o.detail}`);
+    expect(failed.sort()).toEqual([
+      'unit:database.service start job ended with "timeout"',
+      'unit:db.service start job ended with "timeout"',
+    ]);
+  });
 });
 
 describe("unitNameOfPath", () => {
