@@ -97,7 +97,10 @@ export class UnitWatcher {
 
   private changed(w: Watched, iface: string, changed: PropertyBag, invalidated: string[]): void {
     // systemd 252 invalidates Conditions, Asserts and the Exec* lists on every change; only the read ones count.
-    if (invalidated.some((p) => READ_PROPERTIES.has(p))) return this.reread(w);
+    if (invalidated.some((p) => READ_PROPERTIES.has(p))) {
+      this.reread(w);
+      return;
+    }
     if (iface === UNIT_IFACE) Object.assign(w.unit, changed);
     else if (iface === SERVICE_IFACE) Object.assign(w.svc, changed);
     else return;
