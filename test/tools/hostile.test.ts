@@ -142,6 +142,41 @@ describe("concurrent writers", () => {
   });
 });
 
+describe("a read overlapping a write", () => {
+  it("both copies invalid while another writer holds the lock: read again under it, not refused as corrupt", () => {
+    const lock = path.join(dir, "run/bootwarden/boot-state.lock");
+    mkdirSync(path.dirname(lock), { recursive: true });
+    writeFileSync(lock, "", { mode: 0o600 });
+    // What a reader can see halfway through two writes (each rewrites the backup, then the primary): both entry
+    // arrays changed under their headers. The holder puts the finished table back, then lets go of the lock.
+    const good = path.join(dir, "good.img");
+    writeFileSync(good, readFileSync(disk));
+    const torn = readFileSync(disk);
+    for (const arr of [1024, torn.length - 512 - 16384]) torn[arr + 56] = torn[arr + 56]! ^ 0xff; // the first entry's name: the array's CRC no longer matches
+    writeFileSync(disk, torn);
+    expect(() => sh("cgpt", ["show", disk])).toThrow();
+    const holder = spawn("flock", ["--exclusive", lock, "sh", "-c", `sleep 1; cp ${good} ${disk}`], {
+      stdio: "ignore",
+    });
+    try {
+      spawnSync("sleep", ["0.3"]);
+      const cfg = writeConfig(
+        dir,
+        "bootState:\n  backend: gpt\n  disk: /disk.img\n  booted: PARTLABEL=USR-A\n",
+        "torn.yaml",
+      );
+      const r = cli(["arm", "--slot", "PARTLABEL=USR-B", "--tries", "2", "--config", cfg], {
+        BOOTWARDEN_ROOT: dir,
+      });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(cgptAttrs(disk, 2)).toMatchObject({ tries: 2, successful: false });
+    } finally {
+      holder.kill();
+    }
+  });
+});
+
 describe("slot references and fallbacks", () => {
   it("an ambiguous PARTLABEL is refused, naming both partitions; nothing is written", () => {
     sh("sgdisk", ["-c", "3:USR-B", disk]);

@@ -1,4 +1,4 @@
-import { BootwardenError } from "../../base/errors.js";
+import { BootwardenError, isCode } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import { nTries } from "../../base/plural.js";
 import type { GptStateConfig } from "../../config/schema.js";
@@ -87,10 +87,26 @@ export class GptBackend implements BootStateBackend {
     return s;
   }
 
+  /**
+   * A read outside the lock. Both copies invalid at once is what a read that overlaps another writer's (backup, then
+   * primary) can see: then it is read again under the lock, where no write is half done. Where the lock cannot be
+   * had (not root), the first answer stands.
+   */
+  private async readDisk(file: string, shown: string): Promise<GptDisk> {
+    try {
+      return await readGptDisk(file);
+    } catch (err) {
+      if (!isCode(err, "corrupt")) throw err;
+      return withLock("gpt", file, shown, () => readGptDisk(file)).catch((again: unknown) => {
+        throw isCode(again, "corrupt") ? again : err;
+      });
+    }
+  }
+
   async read(): Promise<BootState> {
     const ref = await this.bootedRef();
     const { file, shown } = await this.locate(ref);
-    const disk = await readGptDisk(file);
+    const disk = await this.readDisk(file, shown);
     const slots = this.slotsOf(disk, shown);
     const state = assess(slots, this.find(disk, slots, ref, shown), shown);
     const problem = damage(disk);
@@ -100,7 +116,7 @@ export class GptBackend implements BootStateBackend {
   async identify(slot: string | undefined): Promise<string> {
     const ref = this.armRef(slot);
     const { file, shown } = await this.locate(ref);
-    const disk = await readGptDisk(file);
+    const disk = await this.readDisk(file, shown);
     return slotId(this.find(disk, this.slotsOf(disk, shown), ref, shown));
   }
 
