@@ -123,6 +123,35 @@ describe("uboot backend, RAUC's variables", () => {
     );
   });
 
+  it("a single copy read halfway through fw_setenv's rewrite: read again under the locks, not refused as corrupt", async () => {
+    const { img, fwcfg } = env(RAUC);
+    const good = readFileSync(img);
+    const torn = Buffer.from(good);
+    torn.writeUInt8(torn.readUInt8(20) ^ 1, 20); // what a reader sees while the copy is rewritten in place
+    writeFileSync(img, torn);
+    // A writer as fw_setenv is one (libubootenv's lock held around its rewrite) puts the whole env back, then lets go.
+    const lock = "/var/lock/fw_printenv.lock";
+    writeFileSync(`${img}.good`, good);
+    const holder = spawn("flock", [
+      "--exclusive",
+      lock,
+      "sh",
+      "-c",
+      `echo held; sleep 1; cp ${img}.good ${img}`,
+    ]);
+    try {
+      await new Promise((r) => holder.stdout.once("data", r));
+      const cfg = config(fwcfg, "rauc", "rauc.slot=A");
+      expect(status(cfg)).toMatchObject({ bootedSlot: "A" });
+      expect(ok(["arm", "--slot", "B", "--tries", "2"], cfg)).toMatch(
+        /^armed B for a trial boot with 2 tries/,
+      );
+      expect(get(fwcfg, "BOOT_B_LEFT")).toBe("2");
+    } finally {
+      holder.kill();
+    }
+  });
+
   it("fw_setenv writing at the same time never loses bootwarden's update, nor bootwarden its", async () => {
     const { fwcfg } = env(RAUC);
     const cfgA = config(fwcfg, "rauc", "rauc.slot=A");

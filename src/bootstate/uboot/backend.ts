@@ -1,11 +1,18 @@
-import { BootwardenError, errnoText } from "../../base/errors.js";
+import { BootwardenError, errnoText, isCode } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import { nTries } from "../../base/plural.js";
 import { readRegular } from "../../base/read-regular.js";
 import type { UbootStateConfig } from "../../config/schema.js";
 import { prepareLock, withLock } from "../lock.js";
 import type { BootState, BootStateBackend, MarkResult } from "../types.js";
-import { type EnvLocation, readEnv, readFwEnvConfig, withLibubootenvLock, writeEnv } from "./env-file.js";
+import {
+  type EnvLocation,
+  type EnvState,
+  readEnv,
+  readFwEnvConfig,
+  withLibubootenvLock,
+  writeEnv,
+} from "./env-file.js";
 import { type EnvChanges, type SchemeOptions, type UbootScheme, ubootSchemes } from "./schemes.js";
 
 /**
@@ -42,9 +49,27 @@ export class UbootBackend implements BootStateBackend {
     }
   }
 
+  /**
+   * A single copy is rewritten in place (by fw_setenv or by us), so a read outside the locks can overlap a write and
+   * see a bad CRC: read again under them, where no write is half done, before calling the env corrupt. Where the
+   * locks cannot be had (not root), the first answer stands.
+   */
+  private async readSettled(locs: readonly EnvLocation[], shown: string): Promise<EnvState> {
+    try {
+      return await readEnv(locs, shown);
+    } catch (err) {
+      if (!isCode(err, "corrupt")) throw err;
+      return withLock("uboot", sysPath(locs[0]!.device), shown, () =>
+        withLibubootenvLock(() => readEnv(locs, shown)),
+      ).catch((again: unknown) => {
+        throw isCode(again, "corrupt") ? again : err;
+      });
+    }
+  }
+
   async read(): Promise<BootState> {
     const locs = await this.locations();
-    const env = await readEnv(locs, this.source(locs));
+    const env = await this.readSettled(locs, this.source(locs));
     const view = this.scheme.assess(env.current.vars, await this.cmdline(), this.opts);
     return { backend: "uboot", source: this.source(locs), ...view };
   }
@@ -121,7 +146,11 @@ export class UbootBackend implements BootStateBackend {
         "usage",
         "uboot: arm needs --slot <slot> (a RAUC slot name, a Mender part)",
       );
-    const known = this.scheme.slots((await readEnv(await this.locations(), "")).current.vars, this.opts);
+    const locs = await this.locations();
+    const known = this.scheme.slots(
+      (await this.readSettled(locs, this.source(locs))).current.vars,
+      this.opts,
+    );
     if (!known.includes(slot))
       throw new BootwardenError("uboot", "not-found", `no slot ${slot} among ${known.join(", ") || "none"}`);
     return this.edit(
