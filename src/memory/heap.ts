@@ -1,6 +1,3 @@
-import v8 from "node:v8";
-import vm from "node:vm";
-
 let gc: ((options?: object) => void) | undefined;
 
 /** V8 12 (Node 22) and later collect everything and return the freed pages at once only when asked for it. */
@@ -24,8 +21,9 @@ const LAST_RESORT = Number(process.versions.v8.split(".")[0]) >= 12;
  */
 export function collectGarbage(): void {
   if (!gc) {
-    v8.setFlagsFromString("--expose-gc");
-    gc = vm.runInNewContext("gc") as (options?: object) => void;
+    // Loaded here, seconds after the verdict, not on the start path.
+    process.getBuiltinModule("node:v8").setFlagsFromString("--expose-gc");
+    gc = process.getBuiltinModule("node:vm").runInNewContext("gc") as (options?: object) => void;
   }
   if (LAST_RESORT) gc({ type: "major", execution: "sync", flavor: "last-resort" });
   else gc();
