@@ -97,6 +97,25 @@ describe("runDaemon, in process", () => {
     expect(systemd.closed).toBe(true);
   });
 
+  it("a kernel that refuses the raised CPU weight: said in one info line, and the trial goes on to its verdict", async () => {
+    const env = grubenv("boot_counter=2\nboot_success=0\n");
+    const { p, systemd, stop } = ports();
+    const run = runDaemon(config(CONFIG), { ...p, raisePriority: () => "/proc/self/autogroup: EACCES" });
+    await until(() => p.notifier.sent.some((s) => s.startsWith("READY=1")));
+    expect(p.records.filter((r) => /CPU weight/.test(String(r.msg)))).toMatchObject([
+      { level: 30, msg: "kept the default CPU weight: /proc/self/autogroup: EACCES" },
+    ]);
+    systemd.set("app.service", {
+      ActiveState: "active",
+      SubState: "running",
+      ActiveEnterTimestampMonotonic: 4_000_000n,
+    });
+    await until(() => p.flags.writes.length > 0);
+    expect(envOf(env)).toBe("# GRUB Environment Block\nboot_success=1\n");
+    stop();
+    expect(await run).toBe(0);
+  });
+
   it("an invalid config on a normal boot: exit 78, the healthy flag all the same, the error in the status", async () => {
     grubenv("saved_entry=default\n");
     const { p, systemd } = ports();

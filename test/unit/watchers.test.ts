@@ -25,20 +25,22 @@ class CountingSystemd extends FakeSystemd {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
+const rethrow = (e: Error) => {
+  throw e;
+};
+
+/** A started UnitWatcher over `units`, and what it observed, by check id. */
+async function watching(s: FakeSystemd, units: ConstructorParameters<typeof UnitWatcher>[1]) {
+  const seen: [string, Observation][] = [];
+  const w = new UnitWatcher(s, units, (id, o) => seen.push([id, o]), rethrow);
+  await w.start();
+  return { seen, last: () => seen.at(-1)?.[1], all: () => seen.map(([, o]) => o) };
+}
 
 describe("UnitWatcher round trips", () => {
   it("subscribes to the watched units before reading them, and merges signals without re-reading", async () => {
     const s = new CountingSystemd();
-    const seen: Observation[] = [];
-    const w = new UnitWatcher(
-      s,
-      [{ id: "unit:app.service", name: "app.service" }],
-      (_, o) => seen.push(o),
-      (e) => {
-        throw e;
-      },
-    );
-    await w.start();
+    const { last } = await watching(s, [{ id: "unit:app.service", name: "app.service" }]);
     expect(s.watched).toEqual(["app.service"]);
     expect(s.reads).toBe(1);
     const path = await s.loadUnit("app.service");
@@ -53,7 +55,7 @@ describe("UnitWatcher round trips", () => {
     ]);
     await tick();
     expect(s.reads).toBe(1);
-    expect(seen.at(-1)).toMatchObject({ kind: "up" });
+    expect(last()).toMatchObject({ kind: "up" });
     // A property the checks read, invalidated: read again.
     s.emit("changed", path, SERVICE_IFACE, {}, ["NRestarts"]);
     await tick();
@@ -65,37 +67,19 @@ describe("UnitWatcher and an alias", () => {
   it("subscribes to the unit's own name, which systemd's JobRemoved carries, and sees its start job fail", async () => {
     const s = new CountingSystemd();
     s.aliases.set("database.service", "db.service");
-    const seen: Observation[] = [];
-    const w = new UnitWatcher(
-      s,
-      [{ id: "unit:database.service", name: "database.service" }],
-      (_, o) => seen.push(o),
-      (e) => {
-        throw e;
-      },
-    );
-    await w.start();
+    const { last } = await watching(s, [{ id: "unit:database.service", name: "database.service" }]);
     expect(s.watched).toEqual(["db.service"]);
     s.emit("jobRemoved", "db.service", "dependency");
-    expect(seen.at(-1)).toEqual({ kind: "failed", detail: 'start job ended with "dependency"' });
+    expect(last()).toEqual({ kind: "failed", detail: 'start job ended with "dependency"' });
   });
 
   it("an alias and the unit's own name, both configured, are two checks that each see the unit's signals", async () => {
     const s = new CountingSystemd();
     s.aliases.set("database.service", "db.service");
-    const seen: [string, Observation][] = [];
-    const w = new UnitWatcher(
-      s,
-      [
-        { id: "unit:database.service", name: "database.service" },
-        { id: "unit:db.service", name: "db.service" },
-      ],
-      (id, o) => seen.push([id, o]),
-      (e) => {
-        throw e;
-      },
-    );
-    await w.start();
+    const { seen } = await watching(s, [
+      { id: "unit:database.service", name: "database.service" },
+      { id: "unit:db.service", name: "db.service" },
+    ]);
     s.set("db.service", { ActiveState: "active", SubState: "exited" });
     const up = (id: string) => seen.filter(([i, o]) => i === id && o.kind === "up");
     expect(up("unit:database.service")).toHaveLength(1);
@@ -139,19 +123,10 @@ describe("UnitWatcher and a failed service", () => {
       // The Service bag answers from the second read on.
       return s.reads > 1 ? { ...r, svc: { Result: "exit-code", ExecMainStatus: 4 } } : r;
     };
-    const seen: Observation[] = [];
-    const w = new UnitWatcher(
-      s,
-      [{ id: "command:x", name: "x.service", command: true }],
-      (_, o) => seen.push(o),
-      (e) => {
-        throw e;
-      },
-    );
-    await w.start();
+    const { all } = await watching(s, [{ id: "command:x", name: "x.service", command: true }]);
     await tick();
     expect(s.reads).toBe(2);
-    expect(seen).toEqual([{ kind: "failed", detail: "exited with status 4" }]);
+    expect(all()).toEqual([{ kind: "failed", detail: "exited with status 4" }]);
   });
 });
 
@@ -163,9 +138,7 @@ describe("FailedUnitsWatcher", () => {
       s,
       (o) => seen.push(o),
       () => 1,
-      (e) => {
-        throw e;
-      },
+      rethrow,
     );
     await w.start();
     expect(s.gets).toBe(1);
