@@ -3,7 +3,7 @@
 // weigh V8 flags); with --prof the daemon runs under --cpu-prof and the trial boot's profile is
 // copied to bench/profiles/ (open it in Chrome's DevTools). BENCH_DUMP=1 copies the idle daemon's smaps and its
 // threads' names to /tmp/smaps-<runtime>.txt. Needs root, like `npm run bench`.
-import { cpSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { ensureRootfs, REPO, requireRoot } from "../lib/harness.mjs";
 import { addFiles, bootOnce, RUNTIMES } from "./machine.mjs";
@@ -23,6 +23,16 @@ ensureRootfs((s) => process.stderr.write(`${s}\n`));
 const n = Number(critical);
 const units = n === 1 ? ["app.service"] : Array.from({ length: n }, (_, k) => `bench-u${k + 1}.service`);
 const PROF_DIR = "var/lib/bootwarden/prof";
+// An ExecStart= of our own keeps the daemon's flags: the unit's, and the ones scripts/build/sysext.sh adds for the sysext.
+const read = (p) => readFileSync(path.join(REPO, p), "utf8");
+const UNIT_FLAGS = /^ExecStart=node (.*)\/usr\/lib\/bootwarden\/bootwarden\.mjs daemon$/m.exec(
+  read("units/bootwarden.service"),
+)?.[1];
+const SYSEXT_FLAGS = /daemon_flags='([^']*)'/.exec(read("scripts/build/sysext.sh"))?.[1];
+if (UNIT_FLAGS === undefined || SYSEXT_FLAGS === undefined)
+  throw new Error(
+    "units/bootwarden.service or scripts/build/sysext.sh: the daemon's flags are not where one.mjs looks",
+  );
 const r = await bootOnce(
   `one-${key}`,
   {
@@ -49,8 +59,8 @@ const r = await bootOnce(
       if (!args.length) return;
       addFiles(m, {
         "etc/systemd/system/bootwarden.service.d/node-args.conf": `[Service]\nExecStart=\nExecStart=${
-          key === "host" ? "/usr/bin/node" : "/usr/lib/bootwarden/node --no-short-builtin-calls" // as scripts/build/sysext.sh
-        } --no-memory-reducer ${args.join(" ")} /usr/lib/bootwarden/bootwarden.mjs daemon\n`,
+          key === "host" ? "/usr/bin/node " : `/usr/lib/bootwarden/node ${SYSEXT_FLAGS}`
+        }${UNIT_FLAGS}${args.join(" ")} /usr/lib/bootwarden/bootwarden.mjs daemon\n`,
       });
     },
     collect: (m) => {
