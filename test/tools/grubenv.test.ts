@@ -1,7 +1,9 @@
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readEnvFile } from "../../src/bootstate/grubenv/file.js";
 import { cli, requireTool, sh, tempDir, writeConfig } from "../helpers/tools.js";
 
 // Needs grub-editenv (Debian: grub-common); .ci/run installs it.
@@ -123,6 +125,27 @@ describe("grubenv greenboot scheme against grub-editenv", () => {
       expect(r.stderr).toMatch(/block holds 1024/);
       expect(hash(env)).toBe(before);
     });
+  });
+});
+
+describe("grubenv read while grub-editenv rewrites it", () => {
+  it("never calls the block corrupt: grub-editenv truncates it, then writes it, with no lock", async () => {
+    const writer = spawn("sh", ["-c", `for i in $(seq 1 400); do grub-editenv ${env} set n=$i; done`], {
+      stdio: "ignore",
+    });
+    const done = new Promise<number | null>((r) => writer.on("exit", r));
+    let running = true;
+    void done.then(() => (running = false));
+    const failures: string[] = [];
+    let reads = 0;
+    while (running) {
+      reads++;
+      await readEnvFile(env, "grubenv").catch((e: Error) => failures.push(e.message));
+    }
+    expect(await done).toBe(0);
+    expect(reads).toBeGreaterThan(100);
+    expect(failures).toEqual([]);
+    expect(list().n).toBe("400");
   });
 });
 
