@@ -53,6 +53,13 @@ const until = async (pred: () => boolean) => {
   }
 };
 
+const appComesUp = (systemd: FakeSystemd) =>
+  systemd.set("app.service", {
+    ActiveState: "active",
+    SubState: "running",
+    ActiveEnterTimestampMonotonic: 4_000_000n,
+  });
+
 function ports() {
   const systemd = new FakeSystemd();
   let stop!: () => void;
@@ -80,11 +87,7 @@ describe("runDaemon, in process", () => {
     const { p, systemd, stop } = ports();
     const run = runDaemon(config(CONFIG), p);
     await until(() => p.notifier.sent.some((s) => s.startsWith("READY=1")));
-    systemd.set("app.service", {
-      ActiveState: "active",
-      SubState: "running",
-      ActiveEnterTimestampMonotonic: 4_000_000n,
-    });
+    appComesUp(systemd);
     await until(() => p.flags.writes.length > 0);
     expect(envOf(env)).toBe("# GRUB Environment Block\nboot_success=1\n");
     expect(p.flags.writes).toEqual([{ which: "healthy", reason: "all critical checks passed" }]);
@@ -105,11 +108,7 @@ describe("runDaemon, in process", () => {
     expect(p.records.filter((r) => /CPU weight/.test(String(r.msg)))).toMatchObject([
       { level: 30, msg: "kept the default CPU weight: /proc/self/autogroup: EACCES" },
     ]);
-    systemd.set("app.service", {
-      ActiveState: "active",
-      SubState: "running",
-      ActiveEnterTimestampMonotonic: 4_000_000n,
-    });
+    appComesUp(systemd);
     await until(() => p.flags.writes.length > 0);
     expect(envOf(env)).toBe("# GRUB Environment Block\nboot_success=1\n");
     stop();
@@ -142,11 +141,7 @@ describe("runDaemon, in process", () => {
       `${path.join(root, "run/bootwarden/status.json")}: not a status record of bootwarden's`,
     ]);
     expect((await store.read())?.phase).toBe("assessing");
-    systemd.set("app.service", {
-      ActiveState: "active",
-      SubState: "running",
-      ActiveEnterTimestampMonotonic: 4_000_000n,
-    });
+    appComesUp(systemd);
     await until(() => p.flags.writes.length > 0);
     stop();
     expect(await run).toBe(0);
