@@ -224,7 +224,8 @@ const byMapping = {};
 let current = "";
 // The node binary by segment: its code (r-xp) and its read-only data (r--p: V8's snapshot, ICU's data), which a
 // bare node touches less of.
-for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+const smaps = readFileSync(`/proc/${pid}/smaps`, "utf8");
+for (const line of smaps.split("\n")) {
   const head = /^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
   if (head) current = head[2] === process.execPath ? `${head[2]} ${head[1]}` : head[2] || "[anon]";
   const rss = /^Rss:\s+(\d+) kB/.exec(line);
@@ -234,7 +235,7 @@ for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
 if (existsSync("/var/lib/bench/dump"))
   writeFileSync(
     "/var/lib/bench/smaps.txt",
-    `${readFileSync(`/proc/${pid}/smaps`, "utf8")}\nTHREADS ${readdirSync(`/proc/${pid}/task`)
+    `${smaps}\nTHREADS ${readdirSync(`/proc/${pid}/task`)
       .map((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, "utf8").trim())
       .join(",")}\n`,
   );
