@@ -1,11 +1,30 @@
 import { closeSync, constants as fsc, fstatSync, mkdirSync, openSync, statSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { BootwardenError, describeError, type ErrorDomain, errnoText } from "../base/errors.js";
+import { BootwardenError, describeError, type ErrorDomain, errnoText, isCode } from "../base/errors.js";
 import { RUN_DIR, sysPath } from "../base/paths.js";
 import { type NativeAddon, nativeAddon } from "../native/addon.js";
 
 export const LOCK_WAIT_MS = 10_000;
+
+/**
+ * A read outside the lock that finds the boot state corrupt may have overlapped a writer's rewrite (GPT: backup,
+ * then primary; a single U-Boot copy: in place): it is read again through `locked` (under the lock), where no write
+ * is half done, before it is called corrupt. Where the lock cannot be had (not root), the first answer stands.
+ */
+export async function readSettled<T>(
+  read: () => Promise<T>,
+  locked: (read: () => Promise<T>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!isCode(err, "corrupt")) throw err;
+    return locked(read).catch((again: unknown) => {
+      throw isCode(again, "corrupt") ? again : err;
+    });
+  }
+}
 /** How often a waiter tries again while another writer holds the lock. */
 const RETRY_MS = 20;
 /** bootwarden's own lock: one per machine, as there is one boot state. */

@@ -1,8 +1,8 @@
-import { BootwardenError, isCode } from "../../base/errors.js";
+import { BootwardenError } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import { nTries } from "../../base/plural.js";
 import type { GptStateConfig } from "../../config/schema.js";
-import { prepareLock, withLock } from "../lock.js";
+import { prepareLock, readSettled, withLock } from "../lock.js";
 import type { ArmOptions, BootState, BootStateBackend, MarkResult } from "../types.js";
 import { decodeAttributes, encodeAttributes, type SlotAttributes } from "./attributes.js";
 import {
@@ -87,20 +87,12 @@ export class GptBackend implements BootStateBackend {
     return s;
   }
 
-  /**
-   * A read outside the lock. Both copies invalid at once is what a read that overlaps another writer's (backup, then
-   * primary) can see: then it is read again under the lock, where no write is half done. Where the lock cannot be
-   * had (not root), the first answer stands.
-   */
-  private async readDisk(file: string, shown: string): Promise<GptDisk> {
-    try {
-      return await readGptDisk(file);
-    } catch (err) {
-      if (!isCode(err, "corrupt")) throw err;
-      return withLock("gpt", file, shown, () => readGptDisk(file)).catch((again: unknown) => {
-        throw isCode(again, "corrupt") ? again : err;
-      });
-    }
+  /** Both copies invalid at once is what a read overlapping another writer's (backup, then primary) can see. */
+  private readDisk(file: string, shown: string): Promise<GptDisk> {
+    return readSettled(
+      () => readGptDisk(file),
+      (read) => withLock("gpt", file, shown, read),
+    );
   }
 
   async read(): Promise<BootState> {

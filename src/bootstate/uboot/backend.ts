@@ -1,9 +1,9 @@
-import { BootwardenError, errnoText, isCode } from "../../base/errors.js";
+import { BootwardenError, errnoText } from "../../base/errors.js";
 import { sysPath } from "../../base/paths.js";
 import { nTries } from "../../base/plural.js";
 import { readRegular } from "../../base/read-regular.js";
 import type { UbootStateConfig } from "../../config/schema.js";
-import { prepareLock, withLock } from "../lock.js";
+import { prepareLock, readSettled, withLock } from "../lock.js";
 import type { BootState, BootStateBackend, MarkResult } from "../types.js";
 import {
   type EnvLocation,
@@ -49,22 +49,12 @@ export class UbootBackend implements BootStateBackend {
     }
   }
 
-  /**
-   * A single copy is rewritten in place (by fw_setenv or by us), so a read outside the locks can overlap a write and
-   * see a bad CRC: read again under them, where no write is half done, before calling the env corrupt. Where the
-   * locks cannot be had (not root), the first answer stands.
-   */
-  private async readSettled(locs: readonly EnvLocation[], shown: string): Promise<EnvState> {
-    try {
-      return await readEnv(locs, shown);
-    } catch (err) {
-      if (!isCode(err, "corrupt")) throw err;
-      return withLock("uboot", sysPath(locs[0]!.device), shown, () =>
-        withLibubootenvLock(() => readEnv(locs, shown)),
-      ).catch((again: unknown) => {
-        throw isCode(again, "corrupt") ? again : err;
-      });
-    }
+  /** A single copy is rewritten in place (by fw_setenv or by us): a read overlapping that sees a bad CRC. */
+  private readSettled(locs: readonly EnvLocation[], shown: string): Promise<EnvState> {
+    return readSettled(
+      () => readEnv(locs, shown),
+      (read) => withLock("uboot", sysPath(locs[0]!.device), shown, () => withLibubootenvLock(read)),
+    );
   }
 
   async read(): Promise<BootState> {
