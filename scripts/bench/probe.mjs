@@ -170,10 +170,22 @@ const faultsBefore = minflt(pid);
 const wakeups = (p) =>
   Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${p}/task/${p}/status`, "utf8"))[1]);
 const wakeupsBefore = wakeups(pid);
+// The daemon's watchdog timeout now, as systemd has it (the unit's 30 s, longer once the daemon has settled).
+r.watchdogUsec = Number(
+  sh(
+    "busctl",
+    "get-property",
+    "org.freedesktop.systemd1",
+    "/org/freedesktop/systemd1/unit/bootwarden_2eservice",
+    "org.freedesktop.systemd1.Service",
+    "WatchdogUSec",
+  ).split(" ")[1],
+);
 // The bound Node sets on idle CPU, over the same window: a bare process of the same binary whose only work is a
-// timer every 15 s, as the daemon's watchdog ping (WatchdogSec=30s).
+// timer at the daemon's ping period (half the timeout).
+const pingMs = Math.max(1000, Math.floor(r.watchdogUsec / 2000) || 15_000);
 const bareIdle =
-  Number(idleSeconds) > 0 ? spawn(process.execPath, ["-e", "setInterval(() => {}, 15000)"]) : null;
+  Number(idleSeconds) > 0 ? spawn(process.execPath, ["-e", `setInterval(() => {}, ${pingMs})`]) : null;
 await sleep(bareIdle ? 500 : 0);
 const bareCpu = (p) => taskCpuNs(p, p); // its main thread
 const bareBefore = bareIdle ? { cpu: bareCpu(bareIdle.pid), wakeups: wakeups(bareIdle.pid) } : null;

@@ -322,6 +322,8 @@ export class Machine {
   journalctl -b -q -o cat -u bootwarden.service | grep -q -e "idle: collected" -e "could not collect the heap" && break
   sleep 0.5
 done
+mkdir -p /var/lib/bootwarden-test
+systemctl show -p WatchdogUSec --value bootwarden.service > /var/lib/bootwarden-test/watchdog-idle
 `;
     writeFileSync(
       path.join(this.dir, "usr/local/bin/test-end"),

@@ -100,7 +100,8 @@ export class Daemon {
     this.publisher.ready();
     this.dispatch({ type: "tick", now: clock.now() });
     await this.runner.idle();
-    if (!this.assessment.verdict)
+    if (this.assessment.verdict) this.publisher.settled();
+    else
       this.publisher.refreshEvery(
         () => void showNotice(this.d, trialNotice(this.assessment, this.d.clock.now())),
       );
@@ -160,6 +161,10 @@ export class Daemon {
     const unfinished = new Set(a.checks.filter((c) => c.status !== "passed").map((c) => c.def.id));
     void this.watchers?.verdictReached(unfinished);
     void showNotice(this.d, trialNotice(a, this.d.clock.now()));
+    void this.runner.idle().then(
+      () => this.publisher.settled(),
+      () => undefined,
+    );
     this.d.store
       .trialDecided(this.key, verdict, reason, "daemon")
       .catch((err: Error) => this.d.log.warn(`could not record the verdict in the history: ${err.message}`));

@@ -5,9 +5,15 @@ import type { Notifier } from "../systemd/notify.js";
 const COALESCE_MS = 100;
 /** While no verdict exists: STATUS= (its time left) and the login notice refreshed this often. */
 const EVERY_MS = 5000;
+/**
+ * Once the verdict's actions are done: the watchdog's timeout (the unit's 30 s is for the trial). Left with late
+ * failures to report and the API to answer, a hung daemon is restarted within this; its pings, which woke the idle
+ * daemon four times a minute, come every 5 minutes.
+ */
+export const SETTLED_WATCHDOG_USEC = 10 * 60 * 1e6;
 
 /**
- * What systemd shows of the assessment (`systemctl status`: STATUS=, READY=1, the watchdog). STATUS= goes out only
+ * What systemd shows of the assessment (`systemctl status`: STATUS=, READY=1) and the watchdog. STATUS= goes out only
  * after READY (which carries the first one) and only on change; while checks come up at most every COALESCE_MS (the
  * latest text wins), the first change of a burst at once; the verdict's at once.
  */
@@ -29,6 +35,11 @@ export class StatusPublisher {
     this.notifier.ready(this.last);
     this.isReady = true;
     this.notifier.startWatchdog();
+  }
+
+  /** Nothing left to carry out (a verdict, its actions done): the watchdog's longer timeout. */
+  settled(): void {
+    if (this.isReady) this.notifier.startWatchdog(SETTLED_WATCHDOG_USEC);
   }
 
   /** Something changed; `final`: the verdict, sent at once and the end of the periodic refresh. */

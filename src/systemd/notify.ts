@@ -9,11 +9,17 @@ export interface Notifier {
   ready(status?: string): void;
   status(text: string): void;
   stopping(): void;
-  startWatchdog(): void;
+  /**
+   * Pings from now on; `timeoutUsec`: a longer timeout than the unit's, told to systemd (WATCHDOG_USEC=), pinged at
+   * half of it only once the message is delivered (until then the unit's cadence goes on). Never shorter than the
+   * unit's, and nothing where the unit has no watchdog.
+   */
+  startWatchdog(timeoutUsec?: number): void;
   close(): void;
 }
 
-type Sender = (msg: string) => void;
+/** `delivered` runs once the message is in systemd's queue. */
+type Sender = (msg: string, delivered?: () => void) => void;
 
 interface DgramSocket {
   send(buf: Buffer, offset: number, length: number, path: string, cb: (err?: Error) => void): void;
@@ -31,13 +37,13 @@ function dgramSender(
     const sock = unix.createSocket("unix_dgram");
     sock.on("error", onError);
     return {
-      send: (msg) => {
+      send: (msg, delivered) => {
         const b = Buffer.from(msg);
         // A full notify queue (EAGAIN) must not lose READY=1 or STOPPING=1: retry those for a few seconds.
         const vital = /^(READY|STOPPING)=1/.test(msg);
         const attempt = (left: number) =>
           sock.send(b, 0, b.length, socketPath, (err) => {
-            if (!err) return;
+            if (!err) return delivered?.();
             if (vital && left > 0) setTimeout(() => attempt(left - 1), 100).unref();
             else onError(err);
           });
@@ -52,10 +58,11 @@ function dgramSender(
 
 /** For abstract sockets (unix-dgram cannot address them) or without the addon: systemd-notify, NotifyAccess=all. */
 function toolSender(onError: (e: Error) => void): Sender {
-  return (msg) => {
+  return (msg, delivered) => {
     const { spawn } = process.getBuiltinModule("node:child_process");
     const child = spawn("systemd-notify", [`--pid=${process.pid}`, ...msg.split("\n")], { stdio: "ignore" });
     child.on("error", onError);
+    child.on("exit", (code) => code === 0 && delivered?.());
   };
 }
 
@@ -74,16 +81,25 @@ export function createNotifier(env = process.env, onError: (e: Error) => void = 
     if (dgram) ({ send, close } = dgram);
     else send = toolSender(report);
   }
-  const watchdogUsec = Number(env.WATCHDOG_USEC ?? 0);
+  const unitUsec = Number(env.WATCHDOG_USEC ?? 0);
   const watchdogOurs = !env.WATCHDOG_PID || Number(env.WATCHDOG_PID) === process.pid;
+  let asked = 0;
+  const pingEvery = (usec: number) => {
+    if (timer) clearInterval(timer);
+    timer = setInterval(() => send("WATCHDOG=1"), Math.max(1, Math.floor(usec / 2000)));
+    timer.unref();
+  };
   return {
     ready: (status) => send(status ? `READY=1\nSTATUS=${status}` : "READY=1"),
     status: (text) => send(`STATUS=${text.replace(/\n/g, " ")}`),
     stopping: () => send("STOPPING=1"),
-    startWatchdog() {
-      if (!socketPath || !watchdogUsec || !watchdogOurs || timer) return;
-      timer = setInterval(() => send("WATCHDOG=1"), Math.max(1, Math.floor(watchdogUsec / 2000)));
-      timer.unref();
+    startWatchdog(timeoutUsec = 0) {
+      if (!socketPath || !unitUsec || !watchdogOurs) return;
+      if (!timer) pingEvery(unitUsec);
+      const usec = Math.max(unitUsec, Math.floor(timeoutUsec));
+      if (usec === unitUsec || usec === asked) return;
+      asked = usec;
+      send(`WATCHDOG_USEC=${usec}`, () => timer && pingEvery(usec));
     },
     close() {
       if (timer) clearInterval(timer);

@@ -116,7 +116,11 @@ export class RecordingNotifier implements Notifier {
   stopping() {
     this.sent.push("STOPPING=1");
   }
-  startWatchdog() {}
+  /** Each startWatchdog call's timeout (0: the unit's). */
+  readonly watchdog: number[] = [];
+  startWatchdog(timeoutUsec = 0) {
+    this.watchdog.push(timeoutUsec);
+  }
   close() {}
 }
 

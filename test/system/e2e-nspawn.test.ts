@@ -185,7 +185,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(fallback.assessment).toBeUndefined();
   });
 
-  it("normal boot: nothing is marked, the healthy flag is written at once; idle, the daemon collects its heap", async () => {
+  it("normal boot: nothing is marked, the flag is written at once; idle, the daemon collects its heap and the watchdog is 10 min", async () => {
     const m = machine("normal", { config: config() });
     m.awaitRelease();
     const before = m.slots();
@@ -201,6 +201,8 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(collected.map((e) => e.MESSAGE)).toEqual([
       expect.stringMatching(/^idle: collected the heap \(\d+\.\d MB in use\)$/),
     ]);
+    // systemd's own view of the timeout (the unit says 30s; the daemon asked for 10 min once it had nothing left to do).
+    expect(m.file("var/lib/bootwarden-test/watchdog-idle")).toBe("10min\n");
   });
 
   it("a unit that does not exist and a deadline that passes both roll back, and the latency is logged", async () => {

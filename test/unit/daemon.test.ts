@@ -4,6 +4,7 @@ import { MessageId } from "../../src/base/message-ids.js";
 import { configSchema } from "../../src/config/schema.js";
 import { Daemon } from "../../src/daemon/daemon.js";
 import { RELEASE_QUIET_MS } from "../../src/daemon/memory-release.js";
+import { SETTLED_WATCHDOG_USEC } from "../../src/daemon/status-publisher.js";
 import {
   FakeClock,
   MemoryFlags,
@@ -485,6 +486,28 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
       "READY=1 STATUS=trial boot of B: 0/1 critical checks up, 26s left",
       "STATUS=trial boot of B: healthy: all critical checks passed",
     ]);
+  });
+
+  it("the watchdog: the unit's timeout during the trial, the settled one once the verdict's actions are done", async () => {
+    const m = machine();
+    const notifier = new RecordingNotifier();
+    const d = new Daemon({ ...m, notifier, exit: () => undefined, pid: 1 });
+    await d.start(await m.backend.read());
+    expect(notifier.watchdog).toEqual([0]);
+    m.systemd.set("app.service", active());
+    await settle();
+    await d.idle();
+    await settle();
+    expect(m.backend.slots.B).toEqual({ good: true, bad: false });
+    expect(notifier.watchdog).toEqual([0, SETTLED_WATCHDOG_USEC]);
+    // A normal boot has nothing to decide: settled once its flag is written.
+    const normal = machine();
+    normal.backend.booted = "A";
+    const n2 = new RecordingNotifier();
+    await new Daemon({ ...normal, notifier: n2, exit: () => undefined, pid: 1 }).start(
+      await normal.backend.read(),
+    );
+    expect(n2.watchdog).toEqual([0, SETTLED_WATCHDOG_USEC]);
   });
 
   it("a burst of checks coming up sends STATUS= at most every 100 ms, the latest text; the verdict's at once", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,9 +15,10 @@ const unix = createRequire(import.meta.url)("unix-dgram") as {
 };
 
 /** A real NOTIFY_SOCKET: a datagram socket in a temp dir that records what the notifier sends. */
-function notifySocket() {
-  const dir = mkdtempSync(path.join(tmpdir(), "bw-notify-"));
+function notifySocket(at?: string) {
+  const dir = at ? path.dirname(at) : mkdtempSync(path.join(tmpdir(), "bw-notify-"));
   const file = path.join(dir, "notify");
+  if (at) mkdirSync(dir, { recursive: true });
   const got: string[] = [];
   const server = unix.createSocket("unix_dgram", (buf) => got.push(buf.toString()));
   server.bind(file);
@@ -89,5 +90,43 @@ describe("sd_notify", () => {
     await settle();
     expect(errors).toHaveLength(1);
     n.close();
+  });
+
+  it("a longer timeout is told to systemd and pinged at half of it once delivered; never shorter than the unit's", async () => {
+    const s = notifySocket();
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const n = createNotifier({ NOTIFY_SOCKET: s.file, WATCHDOG_USEC: "2000000" });
+    n.startWatchdog();
+    n.startWatchdog(1_000_000); // shorter than the unit's: nothing changes
+    n.startWatchdog(20_000_000);
+    n.startWatchdog(20_000_000); // asked once
+    await settle();
+    // Delivered: the cadence is 10 s now (it was 1 s), so 9.5 s bring no ping, 10.5 s one.
+    vi.advanceTimersByTime(9_500);
+    await settle();
+    expect(s.got).toEqual(["WATCHDOG_USEC=20000000"]);
+    vi.advanceTimersByTime(1_000);
+    await settle();
+    expect(s.got).toEqual(["WATCHDOG_USEC=20000000", "WATCHDOG=1"]);
+    n.close();
+    s.close();
+  });
+
+  it("a longer timeout that is not delivered leaves the unit's cadence", async () => {
+    const s = notifySocket();
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const errors: Error[] = [];
+    const n = createNotifier({ NOTIFY_SOCKET: s.file, WATCHDOG_USEC: "2000000" }, (e) => errors.push(e));
+    n.startWatchdog();
+    s.close(); // systemd gone for a moment: the message is refused
+    n.startWatchdog(20_000_000);
+    await settle();
+    expect(errors).toHaveLength(1);
+    const back = notifySocket(s.file);
+    vi.advanceTimersByTime(1_100);
+    await settle();
+    expect(back.got).toEqual(["WATCHDOG=1"]);
+    n.close();
+    back.close();
   });
 });
