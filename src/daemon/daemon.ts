@@ -100,11 +100,10 @@ export class Daemon {
     this.publisher.ready();
     this.dispatch({ type: "tick", now: clock.now() });
     await this.runner.idle();
-    if (this.assessment.verdict) this.publisher.settled();
-    else
-      this.publisher.refreshEvery(
-        () => void showNotice(this.d, trialNotice(this.assessment, this.d.clock.now())),
-      );
+    if (this.assessment.verdict) return this.publisher.settled();
+    this.publisher.refreshEvery(
+      () => void showNotice(this.d, trialNotice(this.assessment, this.d.clock.now())),
+    );
   }
 
   private async startWatchers(defs: Parameters<typeof watchChecks>[0]): Promise<void> {
@@ -161,10 +160,7 @@ export class Daemon {
     const unfinished = new Set(a.checks.filter((c) => c.status !== "passed").map((c) => c.def.id));
     void this.watchers?.verdictReached(unfinished);
     void showNotice(this.d, trialNotice(a, this.d.clock.now()));
-    void this.runner.idle().then(
-      () => this.publisher.settled(),
-      () => undefined,
-    );
+    this.publisher.settledAfter(this.runner.idle());
     this.d.store
       .trialDecided(this.key, verdict, reason, "daemon")
       .catch((err: Error) => this.d.log.warn(`could not record the verdict in the history: ${err.message}`));

@@ -42,6 +42,14 @@ export class StatusPublisher {
     if (this.isReady) this.notifier.startWatchdog(SETTLED_WATCHDOG_USEC);
   }
 
+  /** settled() once `actions` are done (a failure is the daemon's to handle: it exits). */
+  settledAfter(actions: Promise<unknown>): void {
+    actions.then(
+      () => this.settled(),
+      () => undefined,
+    );
+  }
+
   /** Something changed; `final`: the verdict, sent at once and the end of the periodic refresh. */
   changed(final: boolean): void {
     if (!this.isReady) return;
