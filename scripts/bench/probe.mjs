@@ -204,15 +204,6 @@ r.idleCpuMs = (cpuNs(pid) - before) / 1e6;
 r.idleCpuByThreadMs = Object.fromEntries(
   Object.entries(cpuByThread(pid)).map(([k, v]) => [k, (v - (threadsBefore[k] ?? 0)) / 1e6]),
 );
-r.idleSeconds = (monoUs() - t0) / 1e6;
-r.idleMinorFaults = minflt(pid) - faultsBefore;
-r.idleWakeups = wakeups(pid) - wakeupsBefore;
-r.steadyRss = status(pid, "VmRSS");
-r.steadyRssAnon = status(pid, "RssAnon");
-r.steadyRssFile = status(pid, "RssFile");
-// What the machine pays: the proportional share of every page (Pss; shared library and binary pages split between
-// their users), and the unit's cgroup as the kernel charges it (anonymous memory, page cache it brought in, kernel
-// memory), which a trick on the process's own mappings cannot lower.
 const orNaN = (f) => {
   try {
     return f();
@@ -221,6 +212,23 @@ const orNaN = (f) => {
     return Number.NaN;
   }
 };
+r.idleSeconds = (monoUs() - t0) / 1e6;
+r.idleMinorFaults = minflt(pid) - faultsBefore;
+r.idleWakeups = wakeups(pid) - wakeupsBefore;
+// What the daemon said from the verdict to the window's end (with BOOTWARDEN_LOG_LEVEL=debug: its collection too).
+r.recordsAfterVerdict = orNaN(() =>
+  sh("journalctl", "-b", "-q", "-o", "json", `_PID=${pid}`, "SYSLOG_IDENTIFIER=bootwarden")
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((e) => Number(e.__MONOTONIC_TIMESTAMP) >= (r.decidedUs ?? 0))
+    .map((e) => `${((Number(e.__MONOTONIC_TIMESTAMP) - (r.decidedUs ?? 0)) / 1e6).toFixed(3)} s ${e.MESSAGE}`),
+);
+r.steadyRss = status(pid, "VmRSS");
+r.steadyRssAnon = status(pid, "RssAnon");
+r.steadyRssFile = status(pid, "RssFile");
+// What the machine pays: the proportional share of every page (Pss; shared library and binary pages split between
+// their users), and the unit's cgroup as the kernel charges it (anonymous memory, page cache it brought in, kernel
+// memory), which a trick on the process's own mappings cannot lower.
 r.steadyPss = orNaN(
   () => Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1]) * 1024,
 );

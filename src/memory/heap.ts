@@ -8,13 +8,12 @@ const LAST_RESORT = Number(process.versions.v8.split(".")[0]) >= 12;
  * off in bootwarden.service (`--no-memory-reducer`): in an idle daemon it judged the allocation rate by samples that
  * had stopped coming, and on Node 24 found it "high" every 8 s for 100 s after the last collection, waking the
  * daemon each time without collecting (`--trace-memory-reducer`; bench: idle wake-ups). The daemon knows when it is
- * idle, and collects then (ReleaseSchedule).
+ * idle, and collects then (IdleCollector, src/daemon/memory-release.ts).
  *
  * How, per V8 (measured with a heap of 45 MB of garbage, RssAnon after): on Node 22 and 24 a plain major collection
  * keeps the freed pages pooled (55 -> 55 MB); the "last-resort" flavour, which also drops the compilation cache,
  * returns them before it ends (55 -> 11 MB). Node 20's V8 knows no flavours (an options object makes it a minor
- * collection); its plain major collection returns the pages from its own threads within a second (55 -> 13 MB),
- * hence the pause before the rest of the release.
+ * collection); its plain major collection returns the pages from its own threads within a second (55 -> 13 MB).
  *
  * `--expose-gc` set after start-up (v8.setFlagsFromString, which Node allows) only reaches contexts created after
  * it: hence the function taken from a new one, once.
