@@ -112,6 +112,18 @@ describe("sd_notify", () => {
     s.close();
   });
 
+  it("asks for no watchdog where the unit has none, or where WATCHDOG_PID is another process's", async () => {
+    const s = notifySocket();
+    for (const env of [{}, { WATCHDOG_USEC: "2000000", WATCHDOG_PID: "1" }]) {
+      const n = createNotifier({ NOTIFY_SOCKET: s.file, ...env });
+      n.startWatchdog(20_000_000);
+      n.close();
+    }
+    await settle();
+    expect(s.got).toEqual([]);
+    s.close();
+  });
+
   it("a longer timeout that is not delivered leaves the unit's cadence", async () => {
     const s = notifySocket();
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
