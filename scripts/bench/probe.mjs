@@ -221,7 +221,9 @@ r.recordsAfterVerdict = orNaN(() =>
     .split("\n")
     .map((l) => JSON.parse(l))
     .filter((e) => Number(e.__MONOTONIC_TIMESTAMP) >= (r.decidedUs ?? 0))
-    .map((e) => `${((Number(e.__MONOTONIC_TIMESTAMP) - (r.decidedUs ?? 0)) / 1e6).toFixed(3)} s ${e.MESSAGE}`),
+    .map(
+      (e) => `${((Number(e.__MONOTONIC_TIMESTAMP) - (r.decidedUs ?? 0)) / 1e6).toFixed(3)} s ${e.MESSAGE}`,
+    ),
 );
 r.steadyRss = status(pid, "VmRSS");
 r.steadyRssAnon = status(pid, "RssAnon");
