@@ -170,19 +170,30 @@ const faultsBefore = minflt(pid);
 const wakeups = (p) =>
   Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${p}/task/${p}/status`, "utf8"))[1]);
 const wakeupsBefore = wakeups(pid);
+// A figure the probe cannot read is NaN (n/a in the table) and noted, never the end of the probe's result.
+const orNaN = (f) => {
+  try {
+    return f();
+  } catch (err) {
+    r.probeProblems = [...(r.probeProblems ?? []), String(err.message ?? err)];
+    return Number.NaN;
+  }
+};
 // The daemon's watchdog timeout now, as systemd has it (the unit's 30 s, longer once the daemon has settled).
-r.watchdogUsec = Number(
-  sh(
-    "busctl",
-    "get-property",
-    "org.freedesktop.systemd1",
-    "/org/freedesktop/systemd1/unit/bootwarden_2eservice",
-    "org.freedesktop.systemd1.Service",
-    "WatchdogUSec",
-  ).split(" ")[1],
+r.watchdogUsec = orNaN(() =>
+  Number(
+    sh(
+      "busctl",
+      "get-property",
+      "org.freedesktop.systemd1",
+      "/org/freedesktop/systemd1/unit/bootwarden_2eservice",
+      "org.freedesktop.systemd1.Service",
+      "WatchdogUSec",
+    ).split(" ")[1],
+  ),
 );
 // The bound Node sets on idle CPU, over the same window: a bare process of the same binary whose only work is a
-// timer at the daemon's ping period (half the timeout).
+// timer at the daemon's ping period (half the timeout; the unit's 15 s where systemd's answer is missing).
 const pingMs = Math.max(1000, Math.floor(r.watchdogUsec / 2000) || 15_000);
 const bareIdle =
   Number(idleSeconds) > 0 ? spawn(process.execPath, ["-e", `setInterval(() => {}, ${pingMs})`]) : null;
@@ -204,14 +215,6 @@ r.idleCpuMs = (cpuNs(pid) - before) / 1e6;
 r.idleCpuByThreadMs = Object.fromEntries(
   Object.entries(cpuByThread(pid)).map(([k, v]) => [k, (v - (threadsBefore[k] ?? 0)) / 1e6]),
 );
-const orNaN = (f) => {
-  try {
-    return f();
-  } catch (err) {
-    r.probeProblems = [...(r.probeProblems ?? []), String(err.message ?? err)];
-    return Number.NaN;
-  }
-};
 r.idleSeconds = (monoUs() - t0) / 1e6;
 r.idleMinorFaults = minflt(pid) - faultsBefore;
 r.idleWakeups = wakeups(pid) - wakeupsBefore;
