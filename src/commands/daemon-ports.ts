@@ -11,7 +11,7 @@ import { MessageId } from "../base/message-ids.js";
 import { raiseAutogroup } from "../base/priority.js";
 import { DEFAULT_TEXTFILE_DIRECTORY } from "../config/defaults.js";
 import type { Config } from "../config/schema.js";
-import { collectGarbage } from "../memory/heap.js";
+import { collectGarbage, returnFreePages } from "../memory/heap.js";
 import type { SystemdConnection } from "../systemd/api.js";
 import { connectSystemd } from "../systemd/bus.js";
 import { createNotifier, type Notifier } from "../systemd/notify.js";
@@ -53,6 +53,7 @@ export function realPorts(): DaemonPorts {
     systemd: connectSystemd,
     collectHeap: () => {
       collectGarbage();
+      returnFreePages();
       return process.memoryUsage().heapUsed;
     },
     raisePriority: () => raiseAutogroup("/proc/self/autogroup"),

@@ -1,3 +1,5 @@
+import { nativeAddon } from "../native/addon.js";
+
 let gc: ((options?: object) => void) | undefined;
 
 /** V8 12 (Node 22) and later collect everything and return the freed pages at once only when asked for it. */
@@ -26,4 +28,14 @@ export function collectGarbage(): void {
   }
   if (LAST_RESORT) gc({ type: "major", execution: "sync", flavor: "last-resort" });
   else gc();
+}
+
+/**
+ * After the collection: glibc keeps what Node's C++ side freed (buffers' backing stores, V8's own malloc'd tables, the
+ * start's parse and compile buffers) in its arenas for reuse, one arena per thread that allocated; the kernel gets no
+ * page of it back. malloc_trim(0) returns every whole free page in every arena. After a minute idle (`one.mjs`,
+ * 1 critical unit): RssAnon 14.9 -> 13.6 MB on Node 24 in the sysext, 12.5 -> 12.0 MB on Node 20.
+ */
+export function returnFreePages(): boolean {
+  return nativeAddon().mallocTrim();
 }

@@ -2,10 +2,12 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-/** src/native/bootwarden.c: flock(2), which Node has no binding for. */
+/** src/native/bootwarden.c: flock(2) and malloc_trim(3), which Node has no binding for. */
 export interface NativeAddon {
   /** flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another open file holds it; throws otherwise. */
   tryLock(fd: number): boolean;
+  /** malloc_trim(0): glibc's free pages, in every arena, given back to the kernel; true when there were some. */
+  mallocTrim(): boolean;
 }
 
 /**

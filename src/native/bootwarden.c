@@ -1,10 +1,12 @@
 /*
- * flock(2), which Node has no binding for: the boot state's lock (src/bootstate/lock.ts) taken on a descriptor of
- * the process's own, without a helper process on the mark's path. Node-API only, so one build loads in every Node
- * the project runs on (20, 22, 24). How long to wait, and on what, is decided in TypeScript, where it is tested.
+ * Two calls Node has no binding for: flock(2), for the boot state's lock (src/bootstate/lock.ts) taken on a descriptor
+ * of the process's own, without a helper process on the mark's path; and glibc's malloc_trim(3), for the idle
+ * daemon's free heap pages (src/memory/heap.ts). Node-API only, so one build loads in every Node the project runs on
+ * (20, 22, 24). How long to wait, and on what, and when to trim, is decided in TypeScript, where it is tested.
  */
 #define NAPI_VERSION 8
 #include <errno.h>
+#include <malloc.h>
 #include <node_api.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,10 +39,21 @@ static napi_value try_lock(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* mallocTrim(): malloc_trim(0). true when it gave memory back to the kernel. */
+static napi_value malloc_trim_all(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_get_boolean(env, malloc_trim(0) == 1, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "tryLock", NAPI_AUTO_LENGTH, try_lock, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "tryLock", fn) != napi_ok)
+    return NULL;
+  if (napi_create_function(env, "mallocTrim", NAPI_AUTO_LENGTH, malloc_trim_all, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "mallocTrim", fn) != napi_ok)
     return NULL;
   return exports;
 }
