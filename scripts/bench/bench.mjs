@@ -5,7 +5,7 @@
 // BENCH_QUICK=1: one run per figure, fewer scales, a short idle: a reduced table in a few minutes (what CI prints).
 // BENCH_RUNS (default 3), BENCH_IDLE (default 60 s), BENCH_UNRELATED (default 0,300,1000) override.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { MessageId } from "../../dist/base/message-ids.js";
@@ -78,6 +78,8 @@ const vm = VM
   : {};
 /** A guest figure in MB per runtime (one boot each), "n/a" where the guest did not report it. */
 const vmCell = (name) => (key) => [mb(vm[key]?.[name] ?? null)];
+/** The guest kernel's transparent huge pages setting (Debian's: always; the container's host may differ). */
+const guestThp = Object.values(vm).find((v) => typeof v?.thp === "string")?.thp ?? "n/a";
 const pick = (key, n, f) => res[key][n].map(f);
 /**
  * One cell per runtime, and the empty tutorial cell. A cell may hold several figures side by side ("a / b"); each
@@ -217,8 +219,12 @@ row(
   "≤ 30 MB",
 );
 row(
-  "  the same guest: the daemon's RssAnon / Pss",
-  perRuntimeJoined([vmCell("bootwarden.rssAnon"), "MB"], [vmCell("bootwarden.pss"), "MB"]),
+  `  the same guest: the daemon's RssAnon / Pss / of its RssAnon, transparent huge pages (AnonHugePages; the guest's THP setting: ${guestThp})`,
+  perRuntimeJoined(
+    [vmCell("bootwarden.rssAnon"), "MB"],
+    [vmCell("bootwarden.pss"), "MB"],
+    [vmCell("bootwarden.anonHuge"), "MB"],
+  ),
 );
 row(
   "  bound: a bare node of the same binary with a 15 s timer, started after the verdict, same guest: memory.current / anon / file",
@@ -453,9 +459,19 @@ const cpu = os.cpus()[0]?.model ?? "unknown";
 const commit =
   spawnSync("git", ["-C", REPO, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout.trim() ||
   "unknown";
+/** The kernel's transparent huge pages setting: under "always" anonymous memory may be backed by 2 MB pages. */
+const thp = (() => {
+  try {
+    return (
+      /\[(\w+)\]/.exec(readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8"))?.[1] ?? "n/a"
+    );
+  } catch {
+    return "n/a";
+  }
+})();
 const header = `# bootwarden benchmarks
 
-Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}; host Node ${process.version}, bundled LTS Node from packaging/runtime.
+Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()} (transparent huge pages: ${thp}); host Node ${process.version}, bundled LTS Node from packaging/runtime.
 Date: ${new Date().toISOString()}. Code: commit ${commit}. Command: \`${QUICK ? "BENCH_QUICK=1 " : ""}npm run bench\` (BENCH_RUNS=${RUNS}, BENCH_IDLE=${IDLE}).
 Figures: median (min–max) of ${RUNS} run(s). Every figure comes from real boots of a Debian 12 container with systemd 252
 as PID 1 (systemd-nspawn) in which bootwarden and the Flatcar tutorial's units run side by side, on the same boots.
