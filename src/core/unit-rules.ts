@@ -65,7 +65,7 @@ const usToMs = (us: bigint) => Number(us / 1000n);
  * What a unit's properties say about its check. Any restart during the boot is a crash loop, even if the unit is
  * active again right now: NRestarts counts from the unit's first start in this boot, so no baseline is needed.
  */
-export function observeUnit(u: UnitSnapshot, jobResult?: string): Observation {
+export function observeUnit(u: UnitSnapshot, jobResult?: string, failedDependency?: string): Observation {
   switch (u.loadState) {
     case "not-found":
       return { kind: "failed", detail: "unit does not exist" };
@@ -92,6 +92,9 @@ export function observeUnit(u: UnitSnapshot, jobResult?: string): Observation {
     return u.execMainStatus === 0
       ? { kind: "up", since: usToMs(u.execMainExitMonotonic), detail: "ran successfully" }
       : { kind: "failed", detail: `exited with status ${u.execMainStatus}` };
+  }
+  if (u.activeState === "inactive" && failedDependency !== undefined) {
+    return { kind: "failed", detail: `not started: ${failedDependency}, which it requires, failed` };
   }
   if (u.activeState === "inactive" && jobResult !== undefined && TELLING_JOB_RESULTS.has(jobResult)) {
     return { kind: "failed", detail: `start job ended with "${jobResult}"` };

@@ -36,6 +36,16 @@ export interface TransientService {
   network?: boolean;
 }
 
+/** One method call on the system bus: the reply's body. */
+export type BusCall = (
+  destination: string,
+  path: string,
+  iface: string,
+  member: string,
+  signature?: string,
+  body?: unknown[],
+) => Promise<unknown[]>;
+
 /** The part of systemd's manager the daemon and the watchers use; SystemdClient speaks it over D-Bus. */
 export interface SystemdApi {
   on<K extends keyof SystemdEvents>(event: K, listener: (...args: SystemdEvents[K]) => void): unknown;
@@ -45,6 +55,11 @@ export interface SystemdApi {
   readUnit(name: string, path: string): Promise<{ unit: PropertyBag; svc: PropertyBag }>;
   /** Subscribes to these units' property changes and job ends; nothing else is delivered. */
   watchUnits(units: readonly { name: string; path: string }[]): Promise<void>;
+  /**
+   * Of these inactive units, those that will not start: no job left, nothing that starts them on demand, and a unit
+   * they require (Requires=, Requisite=, BindsTo=) failed. Unit name -> that failed unit.
+   */
+  strandedUnits(units: readonly { name: string; path: string }[]): Promise<Map<string, string>>;
   /** Subscribes to every job's end (noFailedUnits). */
   watchAllJobs(): Promise<void>;
   startUnit(name: string, mode: string): Promise<void>;

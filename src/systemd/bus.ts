@@ -11,6 +11,7 @@ import {
 } from "./api.js";
 import { BUS, JOBS_RULE, MANAGER, MANAGER_PATH, PROPS, PROPS_RULE, SYSTEMD } from "./names.js";
 import { unwrap, unwrapRead } from "./properties.js";
+import { strandedUnits } from "./stranded.js";
 import { runTransient, startTransient } from "./transient.js";
 
 const { Message } = dbus;
@@ -74,13 +75,8 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     return this.call(BUS, "/org/freedesktop/DBus", BUS, member, "s", [arg]);
   }
 
-  addMatch(rule: string) {
-    return this.busCall("AddMatch", rule);
-  }
-
-  removeMatch(rule: string) {
-    return this.busCall("RemoveMatch", rule);
-  }
+  addMatch = (rule: string) => this.busCall("AddMatch", rule);
+  removeMatch = (rule: string) => this.busCall("RemoveMatch", rule);
 
   close(): void {
     this.closed = true;
@@ -122,6 +118,10 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     }
     for (let i = 0; i < rules.length; i += CALL_BATCH)
       await Promise.all(rules.slice(i, i + CALL_BATCH).map((r) => this.addMatch(r)));
+  }
+
+  strandedUnits(units: readonly { name: string; path: string }[]): Promise<Map<string, string>> {
+    return strandedUnits((...m) => this.call(...m), units);
   }
 
   /** Every job's end (the noFailedUnits check: a unit only fails through a job). */

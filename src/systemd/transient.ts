@@ -1,19 +1,10 @@
 import type { EventEmitter } from "node:events";
 import dbus from "dbus-next";
 import { BootwardenError } from "../base/errors.js";
-import type { SystemdEvents, TransientService } from "./api.js";
+import type { BusCall, SystemdEvents, TransientService } from "./api.js";
 import { JOBS_RULE, MANAGER, MANAGER_PATH, SYSTEMD } from "./names.js";
 
 const { Variant } = dbus;
-
-type Call = (
-  destination: string,
-  path: string,
-  iface: string,
-  member: string,
-  signature?: string,
-  body?: unknown[],
-) => Promise<unknown[]>;
 
 /** StartTransientUnit's property array for a oneshot service. */
 export function transientProperties(svc: TransientService): [string, InstanceType<typeof Variant>][] {
@@ -40,7 +31,7 @@ export function transientProperties(svc: TransientService): [string, InstanceTyp
 }
 
 /** Starts a transient oneshot service (a check or a hook); code "exists" when it is already there in this boot. */
-export async function startTransient(call: Call, name: string, svc: TransientService): Promise<void> {
+export async function startTransient(call: BusCall, name: string, svc: TransientService): Promise<void> {
   try {
     await call(SYSTEMD, MANAGER_PATH, MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", [
       name,
@@ -56,7 +47,7 @@ export async function startTransient(call: Call, name: string, svc: TransientSer
 }
 
 interface Client extends EventEmitter<SystemdEvents> {
-  call: Call;
+  call: BusCall;
   addMatch(rule: string): Promise<unknown>;
   removeMatch(rule: string): Promise<unknown>;
 }

@@ -25,6 +25,9 @@ interface Watched extends WatchedUnit {
   unit: PropertyBag;
   svc: PropertyBag;
   jobResult?: string;
+  /** A unit it requires that failed while it had no job left: it will not start (src/systemd/stranded.ts). */
+  failedDependency?: string;
+  lastKind?: Observation["kind"];
   reading: boolean;
   again: boolean;
   retries: number;
@@ -93,6 +96,24 @@ export class UnitWatcher {
       await Promise.all(all.slice(i, i + READ_BATCH).map((w) => this.read(w)));
     }
     await subscribed;
+    // After READY, not before it: one call in a healthy boot, and the deadline judges these units all the same.
+    setImmediate(() => void this.findStranded().catch(() => undefined));
+  }
+
+  /** Units still pending and inactive after the first reads whose start job may have ended before the subscription. */
+  private async findStranded(): Promise<void> {
+    const idle = [...this.byName.values()].filter(
+      (w) => !w.command && w.lastKind === "pending" && w.unit.ActiveState === "inactive" && !w.jobResult,
+    );
+    if (idle.length === 0) return;
+    const units = [...new Map(idle.map((w) => [w.own!, { name: w.own!, path: w.path! }])).values()];
+    const stranded = await this.systemd.strandedUnits(units);
+    for (const w of idle) {
+      const dep = stranded.get(w.own!);
+      if (!dep || w.jobResult || w.unit.ActiveState !== "inactive") continue;
+      w.failedDependency = dep;
+      this.evaluate(w);
+    }
   }
 
   private changed(w: Watched, iface: string, changed: PropertyBag, invalidated: string[]): void {
@@ -151,7 +172,8 @@ export class UnitWatcher {
       }
     }
     const snap = toSnapshot(w.name, w.path, w.unit, w.svc);
-    const obs = w.command ? observeCommand(snap) : observeUnit(snap, w.jobResult);
+    const obs = w.command ? observeCommand(snap) : observeUnit(snap, w.jobResult, w.failedDependency);
+    w.lastKind = obs.kind;
     const key = JSON.stringify(obs);
     if (key === w.lastKey) return;
     w.lastKey = key;

@@ -78,6 +78,14 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdC
     this.watched.push(...units.map((u) => u.name));
   }
 
+  /** Unit name -> the failed unit it requires, for the units strandedUnits should name (none by default). */
+  readonly stranded = new Map<string, string>();
+  readonly strandedAsked: string[][] = [];
+  async strandedUnits(units: readonly { name: string }[]): Promise<Map<string, string>> {
+    this.strandedAsked.push(units.map((u) => u.name));
+    return new Map([...this.stranded].filter(([n]) => units.some((u) => u.name === n)));
+  }
+
   async watchAllJobs(): Promise<void> {}
 
   async stopUnit(name: string): Promise<void> {

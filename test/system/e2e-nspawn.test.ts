@@ -289,6 +289,35 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     );
   });
 
+  it("a critical unit whose required unit failed before the daemon started is unhealthy at once, not at the deadline", async () => {
+    const m = machine("stranded", {
+      config: machineConfig({ units: ["stranded.service"], deadline: "60s" }),
+    });
+    // early-broken.service fails before bootwarden.service may start (Before=), and with it the start job of
+    // stranded.service, which requires it: by the time the daemon subscribes, that job's end has been signalled.
+    putFile(
+      m,
+      "etc/systemd/system/early-broken.service",
+      "[Unit]\nDefaultDependencies=no\nBefore=bootwarden.service\n[Service]\nType=oneshot\nExecStart=/bin/false\n",
+    );
+    putUnit(
+      m,
+      "stranded.service",
+      "[Unit]\nRequires=early-broken.service\nAfter=early-broken.service\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    m.arm("USR-B");
+    expect(await m.boot()).toMatchObject({ slot: "USR-B", exit: EXIT_REBOOT });
+    const j: Entry[] = m.journal(0);
+    const started = byId(j, MessageId.trialBoot)[0];
+    const verdict = byId(j, MessageId.verdict)[0];
+    // Not "deadline passed"; and this detail comes only from what the daemon finds after subscribing: a dependency
+    // failure it watched happen reads 'start job ended with "dependency"' (the alias test above).
+    expect(verdict?.MESSAGE).toMatch(
+      /unhealthy: unit:stranded\.service failed: not started: early-broken\.service, which it requires, failed$/,
+    );
+    figures.push(`stranded unit: trial announced -> verdict ${(ms(verdict) - ms(started)).toFixed(0)} ms`);
+  });
+
   it("a flapping unit (NRestarts climbing) is a failure even while it is active", async () => {
     const m = machine("flap", {
       config: config("    units: [app.service, flappy.service]\n  settle: 20s\n").replace(

@@ -96,6 +96,40 @@ describe("UnitWatcher and an alias", () => {
   });
 });
 
+describe("UnitWatcher and a start job that ended before it subscribed", () => {
+  it("asks once, after the first reads, about the inactive units only, and fails those that will not start", async () => {
+    const s = new CountingSystemd();
+    s.aliases.set("database.service", "db.service");
+    s.set("web.service", { ActiveState: "active", SubState: "running" });
+    s.stranded.set("db.service", "data.mount");
+    const { seen } = await watching(s, [
+      { id: "unit:database.service", name: "database.service" },
+      { id: "unit:db.service", name: "db.service" },
+      { id: "unit:web.service", name: "web.service" },
+      { id: "unit:app.service", name: "app.service" },
+    ]);
+    await tick();
+    expect(s.strandedAsked).toEqual([["db.service", "app.service"]]);
+    const failed = seen.filter(([, o]) => o.kind === "failed").map(([id, o]) => [id, o]);
+    const detail = "not started: data.mount, which it requires, failed";
+    expect(failed).toEqual([
+      ["unit:database.service", { kind: "failed", detail }],
+      ["unit:db.service", { kind: "failed", detail }],
+    ]);
+    // Started after all (the mount came back): up, as any unit that becomes active.
+    s.set("db.service", { ActiveState: "active", SubState: "running" });
+    expect(seen.at(-1)).toEqual(["unit:db.service", expect.objectContaining({ kind: "up" })]);
+  });
+
+  it("does not ask when every unit is up or has a job result already", async () => {
+    const s = new CountingSystemd();
+    s.set("web.service", { ActiveState: "active", SubState: "running" });
+    await watching(s, [{ id: "unit:web.service", name: "web.service" }]);
+    await tick();
+    expect(s.strandedAsked).toEqual([]);
+  });
+});
+
 describe("unitNameOfPath", () => {
   it("decodes systemd's object paths (every byte but [A-Za-z0-9] as _xx) and refuses other paths", () => {
     const unit = "/org/freedesktop/systemd1/unit/";
