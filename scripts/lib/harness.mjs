@@ -324,6 +324,7 @@ export class Machine {
 done
 mkdir -p /var/lib/bootwarden-test
 systemctl show -p WatchdogUSec --value bootwarden.service > /var/lib/bootwarden-test/watchdog-idle
+grep THP_enabled "/proc/$(systemctl show -P MainPID bootwarden.service)/status" > /var/lib/bootwarden-test/thp-idle
 `;
     writeFileSync(
       path.join(this.dir, "usr/local/bin/test-end"),

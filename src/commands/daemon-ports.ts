@@ -11,7 +11,7 @@ import { MessageId } from "../base/message-ids.js";
 import { raiseAutogroup } from "../base/priority.js";
 import { DEFAULT_TEXTFILE_DIRECTORY } from "../config/defaults.js";
 import type { Config } from "../config/schema.js";
-import { collectGarbage, returnFreePages } from "../memory/heap.js";
+import { avoidHugePages, collectGarbage, returnFreePages } from "../memory/heap.js";
 import type { SystemdConnection } from "../systemd/api.js";
 import { connectSystemd } from "../systemd/bus.js";
 import { createNotifier, type Notifier } from "../systemd/notify.js";
@@ -31,6 +31,8 @@ export interface DaemonPorts {
   /** Created at once: its handshake runs while the config and the boot state are read. */
   systemd: () => SystemdConnection;
   collectHeap?: () => number;
+  /** Keeps the daemon's heap off transparent huge pages (memory/heap.ts): false when it could not. */
+  avoidHugePages?: () => boolean;
   /** The daemon's CPU weight in a busy boot (base/priority.ts): why it could not be raised, if it could not. */
   raisePriority?: () => string | undefined;
   /** Who learns each saved status (the metrics); the config's, or the defaults' when it is invalid. */
@@ -55,6 +57,14 @@ export function realPorts(): DaemonPorts {
       collectGarbage();
       returnFreePages();
       return process.memoryUsage().heapUsed;
+    },
+    // A missing addon is the lock's to report, with the boot state's name, when a write needs it.
+    avoidHugePages: () => {
+      try {
+        return avoidHugePages();
+      } catch {
+        return false;
+      }
     },
     raisePriority: () => raiseAutogroup("/proc/self/autogroup"),
     publishers: (config) => {

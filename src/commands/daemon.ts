@@ -52,6 +52,8 @@ function failedStatus(phase: "config-error" | "error", error: string, pid: numbe
 /** `bootwarden daemon`: wires systemd, files and timers into a Daemon; returns the exit status. */
 export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts()): Promise<number> {
   const { log, notifier } = p;
+  // First: what the heap touches from here on stays in 4 KiB pages.
+  if (p.avoidHugePages?.() === false) log.debug("transparent huge pages left as the kernel has them");
   const unraised = p.raisePriority?.();
   if (unraised) log.info(`kept the default CPU weight: ${unraised}`);
   const publishing = (config?: Config, more: Publisher[] = []) =>

@@ -2,12 +2,14 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-/** src/native/bootwarden.c: flock(2) and malloc_trim(3), which Node has no binding for. */
+/** src/native/bootwarden.c: flock(2), malloc_trim(3) and PR_SET_THP_DISABLE, which Node has no binding for. */
 export interface NativeAddon {
   /** flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another open file holds it; throws otherwise. */
   tryLock(fd: number): boolean;
   /** malloc_trim(0): glibc's free pages, in every arena, given back to the kernel; true when there were some. */
   mallocTrim(): boolean;
+  /** prctl(PR_SET_THP_DISABLE, 1): no transparent huge pages for this process from now on; true when set. */
+  noHugePages(): boolean;
 }
 
 /**

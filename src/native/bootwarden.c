@@ -1,7 +1,8 @@
 /*
- * Two calls Node has no binding for: flock(2), for the boot state's lock (src/bootstate/lock.ts) taken on a descriptor
- * of the process's own, without a helper process on the mark's path; and glibc's malloc_trim(3), for the idle
- * daemon's free heap pages (src/memory/heap.ts). Node-API only, so one build loads in every Node the project runs on
+ * Three calls Node has no binding for: flock(2), for the boot state's lock (src/bootstate/lock.ts) taken on a
+ * descriptor of the process's own, without a helper process on the mark's path; glibc's malloc_trim(3), for the idle
+ * daemon's free heap pages; and prctl(2)'s PR_SET_THP_DISABLE, to keep the daemon's heap off transparent huge pages
+ * (both src/memory/heap.ts). Node-API only, so one build loads in every Node the project runs on
  * (20, 22, 24). How long to wait, and on what, and when to trim, is decided in TypeScript, where it is tested.
  */
 #define NAPI_VERSION 8
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 
 /*
  * tryLock(fd: number): flock(fd, LOCK_EX | LOCK_NB). true: the lock is ours until the descriptor is closed (or the
@@ -47,6 +49,14 @@ static napi_value malloc_trim_all(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* noHugePages(): prctl(PR_SET_THP_DISABLE, 1): no transparent huge pages for this process from now on. true when set. */
+static napi_value no_huge_pages(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_get_boolean(env, prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "tryLock", NAPI_AUTO_LENGTH, try_lock, NULL, &fn) != napi_ok ||
@@ -54,6 +64,9 @@ NAPI_MODULE_INIT() {
     return NULL;
   if (napi_create_function(env, "mallocTrim", NAPI_AUTO_LENGTH, malloc_trim_all, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "mallocTrim", fn) != napi_ok)
+    return NULL;
+  if (napi_create_function(env, "noHugePages", NAPI_AUTO_LENGTH, no_huge_pages, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "noHugePages", fn) != napi_ok)
     return NULL;
   return exports;
 }

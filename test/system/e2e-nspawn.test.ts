@@ -203,6 +203,8 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     ]);
     // systemd's own view of the timeout (the unit says 30s; the daemon asked for 10 min once it had nothing left to do).
     expect(m.file("var/lib/bootwarden-test/watchdog-idle")).toBe("10min\n");
+    // The kernel's own view: the daemon turned transparent huge pages off for itself (memory/heap.ts).
+    expect(m.file("var/lib/bootwarden-test/thp-idle")).toBe("THP_enabled:\t0\n");
   });
 
   it("a unit that does not exist and a deadline that passes both roll back, and the latency is logged", async () => {

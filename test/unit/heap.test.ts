@@ -61,3 +61,21 @@ describe("returnFreePages", () => {
     expect(r.collected - r.trimmed).toBeGreaterThan(40e6);
   });
 });
+
+const HUGE_PAGES = `
+  const { readFileSync } = await import("node:fs");
+  const thp = () => /THP_enabled:\\s+(\\d)/.exec(readFileSync("/proc/self/status", "utf8"))[1];
+  const before = thp();
+  const { avoidHugePages } = await import(process.argv[1] + "/memory/heap.js");
+  const set = avoidHugePages();
+  console.log(JSON.stringify({ before, set, after: thp() }));
+`;
+
+describe("avoidHugePages", () => {
+  it("turns transparent huge pages off for the process, as the kernel reports it", () => {
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", HUGE_PAGES, DIST], {
+      encoding: "utf8",
+    });
+    expect(JSON.parse(out)).toEqual({ before: "1", set: true, after: "0" });
+  });
+});

@@ -11,7 +11,7 @@ describe("the native addon for real (its refusals; the lock itself: test/tools/l
   it("is built, and refuses what the kernel refuses, with the call and the reason, and a wrong argument by its signature", () => {
     expect(existsSync(ADDON)).toBe(true);
     const addon = createRequire(import.meta.url)(ADDON) as Record<string, (fd: unknown) => boolean>;
-    expect(Object.keys(addon)).toEqual(["tryLock", "mallocTrim"]);
+    expect(Object.keys(addon)).toEqual(["tryLock", "mallocTrim", "noHugePages"]);
     expect(() => addon.tryLock!(1 << 30)).toThrow("flock: Bad file descriptor");
     expect(() => addon.tryLock!(-1)).toThrow("tryLock(fd: number)");
     expect(() => addon.tryLock!("3")).toThrow("tryLock(fd: number)");
