@@ -155,10 +155,8 @@ try {
   r.firstRecordUs = null;
 }
 r.cpuToVerdictMs = cpuNs(pid) / 1e6;
-// When that was read, after the verdict: the later, the more of the verdict's tail (its actions, V8's compilation and
-// collection on its own threads) the figure holds. Per thread, to tell the main thread's part from V8's.
+// When that was read, after the verdict (one.mjs prints it): the later, the more of the verdict's tail it holds.
 r.cpuReadAfterVerdictMs = r.decidedUs ? (monoUs() - r.decidedUs) / 1000 : null;
-r.cpuToVerdictByThreadMs = Object.fromEntries(Object.entries(cpuByThread(pid)).map(([k, v]) => [k, v / 1e6]));
 r.peakRss = status(pid, "VmHWM");
 // The verdict's tail first (its actions after the mark, V8 compiling, the daemon's collection 6 s after the verdict),
 // reported apart; then the idle figure proper.

@@ -92,9 +92,9 @@ for u in bootwarden bench-bare-node; do
     "$u.rssAnon=$(kb "/proc/$pid/status" RssAnon) $u.rss=$(kb "/proc/$pid/status" VmRSS)" \
     "$u.pss=$(kb "/proc/$pid/smaps_rollup" Pss) $u.anonHuge=$(kb "/proc/$pid/smaps_rollup" AnonHugePages)"
 done
-# How much of the binary this boot has read into the page cache (fincore), bootwarden first.
 # Debian's kernel backs anonymous memory with transparent huge pages always (this kernel's own setting, beside).
 echo "BWMEM thp=$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled)"
+# How much of the binary this boot has read into the page cache (fincore), bootwarden first.
 echo "BWMEM binaryCached=$(fincore -bno RES "$(readlink -f "$node")")"
 echo "BWMEM wait=$rc blessed=$(grep -c '^boot_success=1' /boot/grubenv) idle=$idle node=$($node --version)"
 systemctl mask -q bootwarden.service bootwarden-verdict.service bootwarden-catalog.service bootwarden-backstop.timer
