@@ -5,6 +5,7 @@ import type { BootStateBackend } from "../bootstate/types.js";
 import type { ActionEffect, Verdict } from "../core/assessment.js";
 import type { SlotKey } from "../core/status.js";
 import type { TryCount } from "../core/trial-log.js";
+import { confirmMarkGood } from "./confirm-mark.js";
 import type { FlagWriter, HookRunner, StatusStore } from "./ports.js";
 import { logRepair, markedAt, recordSafely, retryTrial, rollBack } from "./rollback.js";
 
@@ -47,6 +48,7 @@ export async function runAction(deps: ActionDeps, e: ActionEffect, ctx: ActionCo
         `slot ${ctx.slot}: ${r.message}`,
       );
       logRepair(deps.log, ctx.slot, r);
+      if (r.changed) void confirmMarkGood(deps, ctx);
       // Bookkeeping for `arm`, off the path to the flag.
       void recordSafely(deps.log, "reset the failed-trial count", () => deps.store.resetFailedTrials(ctx));
       return true;

@@ -24,4 +24,5 @@ export const MessageId = {
   deploymentRollback: "4bf6e1b6b4a040f695d4352a57d9c31e",
   recordDamaged: "c52a065d723b43a984c7cdd624fa9fc4",
   trialRetry: "3babdd7ecd7340b7a33b7750f501f0c0",
+  markUndone: "667ff36a85c4453294c7cfa0b9aff5a5",
 } as const;

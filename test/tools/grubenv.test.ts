@@ -3,7 +3,11 @@ import { createHash } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { confirmMarkGood } from "../../src/actions/confirm-mark.js";
+import { GrubenvBackend } from "../../src/bootstate/grubenv/backend.js";
 import { readEnvFile } from "../../src/bootstate/grubenv/file.js";
+import { configSchema } from "../../src/config/schema.js";
+import { memoryLogger } from "../fakes/fake-ports.js";
 import { cli, requireTool, sh, tempDir, writeConfig } from "../helpers/tools.js";
 
 // Needs grub-editenv (Debian: grub-common); .ci/run installs it.
@@ -146,6 +150,43 @@ describe("grubenv read while grub-editenv rewrites it", () => {
     expect(reads).toBeGreaterThan(100);
     expect(failures).toEqual([]);
     expect(list().n).toBe("400");
+  });
+});
+
+describe("a mark good that another grubenv writer undid", () => {
+  it("is made again when read back, and the other writer's own change is kept", async () => {
+    const { bootState } = configSchema.parse({
+      bootState: { backend: "grubenv", path: env, scheme: "greenboot" },
+    });
+    if (bootState.backend !== "grubenv") throw new Error("not a grubenv config");
+    const backend = new GrubenvBackend(bootState);
+    editenv("set", "boot_counter=2", "boot_success=0"); // a trial, one boot counted
+    const stale = readFileSync(env);
+    const first = await backend.markGood();
+    expect(first.changed).toBe(true);
+    expect(list().boot_success).toBe("1");
+    // A tool without a lock (grub2-set-bootflag, a script's grub-editenv) read the block before the mark and writes
+    // it back after it, with its own change: grub-editenv's own write, in place, over the stale block.
+    writeFileSync(env, stale);
+    editenv("set", "menu_show_once=1");
+    expect(list()).toMatchObject({ boot_counter: "2", boot_success: "0" });
+    const { log, records } = memoryLogger();
+    const soon = {
+      now: () => 0,
+      after: (_ms: number, fn: () => void) => {
+        const t = setTimeout(fn, 1);
+        return { cancel: () => clearTimeout(t) };
+      },
+    };
+    await confirmMarkGood({ backend, log, clock: soon }, { slot: "default", id: "default" });
+    const after = list();
+    expect(after.boot_success).toBe("1");
+    expect(after.boot_counter).toBeUndefined();
+    expect(after.menu_show_once).toBe("1");
+    expect(after.saved_entry).toBe("Debian GNU/Linux, with Linux 6.1");
+    expect(records.map((r) => r.msg)).toEqual([
+      `slot default: another writer of ${env} undid the mark good (the slot was in its trial state again 2 s later); marked the boot good in ${env} (greenboot)`,
+    ]);
   });
 });
 

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { CONFIRM_AFTER_MS, CONFIRM_ROUNDS } from "../../src/actions/confirm-mark.js";
+import { MessageId } from "../../src/base/message-ids.js";
+import { configSchema } from "../../src/config/schema.js";
+import { Daemon } from "../../src/daemon/daemon.js";
+import {
+  FakeClock,
+  MemoryFlags,
+  MemoryMotd,
+  MemoryStore,
+  memoryLogger,
+  RecordingHooks,
+  RecordingNotifier,
+} from "../fakes/fake-ports.js";
+import { FakeSystemd } from "../fakes/fake-systemd.js";
+import { MemoryBackend } from "../fakes/memory-backend.js";
+
+/** A daemon that blessed slot B's trial; its clock at the moment of the mark. */
+async function blessed() {
+  const m = {
+    backend: new MemoryBackend("B"),
+    systemd: new FakeSystemd(),
+    clock: new FakeClock(5000),
+    ...memoryLogger(),
+  };
+  const d = new Daemon({
+    config: configSchema.parse({ assessment: { deadline: "30s", critical: { units: ["app.service"] } } }),
+    backend: m.backend,
+    systemd: m.systemd,
+    store: new MemoryStore(),
+    flags: new MemoryFlags(),
+    hooks: new RecordingHooks(),
+    motd: new MemoryMotd(),
+    notifier: new RecordingNotifier(),
+    collectHeap: () => 0,
+    log: m.log,
+    clock: m.clock,
+    exit: () => undefined,
+    pid: 4242,
+  });
+  await d.start(await m.backend.read());
+  m.systemd.set("app.service", { ActiveState: "active", SubState: "running" });
+  await new Promise((r) => setTimeout(r, 10));
+  await d.idle();
+  expect(m.backend.writes.good).toBe(1);
+  const undone = () => m.records.filter((r) => r.MESSAGE_ID === MessageId.markUndone);
+  /** Moves the clock one read-back further and lets the read and any write finish. */
+  const nextReadBack = async () => {
+    await m.clock.advanceTo(m.clock.now() + CONFIRM_AFTER_MS);
+    await new Promise((r) => setTimeout(r, 10));
+  };
+  return { ...m, undone, nextReadBack };
+}
+
+describe("the mark good, read back after the verdict", () => {
+  it("a mark that another writer undid (the slot in its trial state again) is made again, with a warning", async () => {
+    const m = await blessed();
+    m.backend.slots.B!.good = false; // a stale copy of the state written back over the mark
+    await m.nextReadBack();
+    expect(m.backend.writes.good).toBe(2);
+    expect(m.undone().map((r) => r.level)).toEqual([40]);
+    expect(m.undone()[0]?.msg).toMatch(
+      /^slot B: another writer of memory undid the mark good .*; marked B good$/,
+    );
+    await m.nextReadBack(); // read back again: it held this time
+    expect(m.backend.writes.good).toBe(2);
+    expect(m.undone()).toHaveLength(1);
+  });
+
+  it("a mark that held is read back once and nothing more happens", async () => {
+    const m = await blessed();
+    await m.nextReadBack();
+    await m.nextReadBack();
+    expect(m.backend.writes.good).toBe(1);
+    expect(m.undone()).toHaveLength(0);
+  });
+
+  it("a slot marked bad meanwhile (an operator's decision) is left bad", async () => {
+    const m = await blessed();
+    m.backend.slots.B!.bad = true;
+    m.backend.slots.B!.good = false;
+    await m.nextReadBack();
+    expect(m.backend.writes.good).toBe(1);
+    expect((await m.backend.read()).state).toBe("bad");
+    expect(m.undone()).toHaveLength(0);
+  });
+
+  it(`a mark undone every time is made again ${CONFIRM_ROUNDS} times, then an error and no more writes`, async () => {
+    const m = await blessed();
+    for (let i = 0; i <= CONFIRM_ROUNDS + 1; i++) {
+      m.backend.slots.B!.good = false;
+      await m.nextReadBack();
+    }
+    expect(m.backend.writes.good).toBe(1 + CONFIRM_ROUNDS);
+    expect(m.undone().map((r) => r.level)).toEqual([...Array(CONFIRM_ROUNDS).fill(40), 50]);
+    expect(m.undone().at(-1)?.msg).toBe(
+      `slot B: memory undid the mark good ${CONFIRM_ROUNDS} times; giving up`,
+    );
+  });
+
+  it("a read that fails is said once and never throws into the daemon", async () => {
+    const m = await blessed();
+    m.backend.read = () => Promise.reject(new Error("disk gone"));
+    await m.nextReadBack();
+    expect(m.records.filter((r) => r.level === 40).map((r) => r.msg)).toContain(
+      "slot B: could not read back the mark good: disk gone",
+    );
+    expect(m.backend.writes.good).toBe(1);
+  });
+});
