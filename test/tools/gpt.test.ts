@@ -3,6 +3,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { confirmMarkGood } from "../../src/actions/confirm-mark.js";
+import { GptBackend } from "../../src/bootstate/gpt/backend.js";
+import { configSchema } from "../../src/config/schema.js";
+import { hastyClock, memoryLogger } from "../fakes/fake-ports.js";
 import {
   cgptAttrs,
   cli,
@@ -82,6 +86,35 @@ describe("gpt backend against cgpt and sgdisk", () => {
     expect(second.stdout).toMatch(/nothing to do/);
     expect(hash(disk)).toBe(before);
     expect(json(cfgB)).toMatchObject({ trialBoot: false, state: "good" });
+  });
+
+  it("a mark good that a stale cgpt wrote over is made again when read back", async () => {
+    cli(["arm", "--slot", "PARTLABEL=USR-B", "--tries", "2", "--config", config("PARTLABEL=USR-A")]);
+    bootTrial();
+    const { bootState } = configSchema.parse({
+      bootState: { backend: "gpt", disk, booted: "PARTLABEL=USR-B" },
+    });
+    if (bootState.backend !== "gpt") throw new Error("not a gpt config");
+    const backend = new GptBackend(bootState);
+    const trial = cgptAttrs(disk, 2);
+    expect(trial).toEqual({ priority: 2, tries: 1, successful: false });
+    expect((await backend.markGood()).changed).toBe(true);
+    expect(cgptAttrs(disk, 2).successful).toBe(true);
+    // A cgpt that read the table before the mark writes USR-B's old attributes back after it (cgpt takes no lock).
+    sh("cgpt", ["add", "-i", "2", "-S", "0", "-T", String(trial.tries), "-P", String(trial.priority), disk]);
+    expect(cgptAttrs(disk, 2)).toEqual(trial);
+    const { log, records } = memoryLogger();
+    await confirmMarkGood(
+      { backend, log, clock: hastyClock },
+      { slot: "PARTLABEL=USR-B", id: (await backend.read()).bootedId },
+    );
+    expect(cgptAttrs(disk, 2)).toEqual({ priority: 2, tries: 0, successful: true });
+    expect(sgdiskVerify(disk)).toMatch(/No problems found/);
+    expect(records.map((r) => r.msg)).toEqual([
+      expect.stringMatching(
+        /^slot PARTLABEL=USR-B: another writer of .*disk\.img undid the mark good .*; marked PARTLABEL=USR-B good/,
+      ),
+    ]);
   });
 
   it("marks a failed trial bad so that the bootloader's rule picks the previous slot", () => {

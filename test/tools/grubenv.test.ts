@@ -7,7 +7,7 @@ import { confirmMarkGood } from "../../src/actions/confirm-mark.js";
 import { GrubenvBackend } from "../../src/bootstate/grubenv/backend.js";
 import { readEnvFile } from "../../src/bootstate/grubenv/file.js";
 import { configSchema } from "../../src/config/schema.js";
-import { memoryLogger } from "../fakes/fake-ports.js";
+import { hastyClock, memoryLogger } from "../fakes/fake-ports.js";
 import { cli, requireTool, sh, tempDir, writeConfig } from "../helpers/tools.js";
 
 // Needs grub-editenv (Debian: grub-common); .ci/run installs it.
@@ -171,14 +171,7 @@ describe("a mark good that another grubenv writer undid", () => {
     editenv("set", "menu_show_once=1");
     expect(list()).toMatchObject({ boot_counter: "2", boot_success: "0" });
     const { log, records } = memoryLogger();
-    const soon = {
-      now: () => 0,
-      after: (_ms: number, fn: () => void) => {
-        const t = setTimeout(fn, 1);
-        return { cancel: () => clearTimeout(t) };
-      },
-    };
-    await confirmMarkGood({ backend, log, clock: soon }, { slot: "default", id: "default" });
+    await confirmMarkGood({ backend, log, clock: hastyClock }, { slot: "default", id: "default" });
     const after = list();
     expect(after.boot_success).toBe("1");
     expect(after.boot_counter).toBeUndefined();
