@@ -1,49 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { CONFIRM_AFTER_MS, CONFIRM_ROUNDS } from "../../src/actions/confirm-mark.js";
 import { MessageId } from "../../src/base/message-ids.js";
-import { configSchema } from "../../src/config/schema.js";
-import { Daemon } from "../../src/daemon/daemon.js";
-import {
-  FakeClock,
-  MemoryFlags,
-  MemoryMotd,
-  MemoryStore,
-  memoryLogger,
-  RecordingHooks,
-  RecordingNotifier,
-} from "../fakes/fake-ports.js";
-import { FakeSystemd } from "../fakes/fake-systemd.js";
-import { MemoryBackend } from "../fakes/memory-backend.js";
+import { machine } from "../fakes/daemon-machine.js";
 
-/** A daemon that blessed slot B's trial; its clock at the moment of the mark. */
+/** A daemon that blessed slot B's trial, with a step to the next read back. */
 async function blessed() {
-  const m = {
-    backend: new MemoryBackend("B"),
-    systemd: new FakeSystemd(),
-    clock: new FakeClock(5000),
-    ...memoryLogger(),
-  };
-  const d = new Daemon({
-    config: configSchema.parse({ assessment: { deadline: "30s", critical: { units: ["app.service"] } } }),
-    backend: m.backend,
-    systemd: m.systemd,
-    store: new MemoryStore(),
-    flags: new MemoryFlags(),
-    hooks: new RecordingHooks(),
-    motd: new MemoryMotd(),
-    notifier: new RecordingNotifier(),
-    collectHeap: () => 0,
-    log: m.log,
-    clock: m.clock,
-    exit: () => undefined,
-    pid: 4242,
-  });
+  const m = machine();
+  const d = m.daemon();
   await d.start(await m.backend.read());
   m.systemd.set("app.service", { ActiveState: "active", SubState: "running" });
   await new Promise((r) => setTimeout(r, 10));
   await d.idle();
   expect(m.backend.writes.good).toBe(1);
-  const undone = () => m.records.filter((r) => r.MESSAGE_ID === MessageId.markUndone);
+  const undone = () => m.withId(MessageId.markUndone);
   /** Moves the clock one read-back further and lets the read and any write finish. */
   const nextReadBack = async () => {
     await m.clock.advanceTo(m.clock.now() + CONFIRM_AFTER_MS);
