@@ -31,7 +31,7 @@ export async function confirmMarkGood(
       if (round > CONFIRM_ROUNDS) {
         log.error(
           fields,
-          `slot ${key.slot}: ${boot.source} undid the mark good ${CONFIRM_ROUNDS} times; giving up`,
+          `slot ${key.slot}: the mark good was undone in ${boot.source} ${CONFIRM_ROUNDS} times over; giving up (the next boot is a trial again)`,
         );
         return;
       }

@@ -63,7 +63,7 @@ describe("the mark good, read back after the verdict", () => {
     expect(m.backend.writes.good).toBe(1 + CONFIRM_ROUNDS);
     expect(m.undone().map((r) => r.level)).toEqual([...Array(CONFIRM_ROUNDS).fill(40), 50]);
     expect(m.undone().at(-1)?.msg).toBe(
-      `slot B: memory undid the mark good ${CONFIRM_ROUNDS} times; giving up`,
+      `slot B: the mark good was undone in memory ${CONFIRM_ROUNDS} times over; giving up (the next boot is a trial again)`,
     );
   });
 
