@@ -4,7 +4,7 @@ import path from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { confirmMarkGood } from "../../src/actions/confirm-mark.js";
-import { GptBackend } from "../../src/bootstate/gpt/backend.js";
+import { createBackend } from "../../src/bootstate/registry.js";
 import { configSchema } from "../../src/config/schema.js";
 import { hastyClock, memoryLogger } from "../fakes/fake-ports.js";
 import {
@@ -91,11 +91,9 @@ describe("gpt backend against cgpt and sgdisk", () => {
   it("a mark good that a stale cgpt wrote over is made again when read back", async () => {
     cli(["arm", "--slot", "PARTLABEL=USR-B", "--tries", "2", "--config", config("PARTLABEL=USR-A")]);
     bootTrial();
-    const { bootState } = configSchema.parse({
-      bootState: { backend: "gpt", disk, booted: "PARTLABEL=USR-B" },
-    });
-    if (bootState.backend !== "gpt") throw new Error("not a gpt config");
-    const backend = new GptBackend(bootState);
+    const backend = createBackend(
+      configSchema.parse({ bootState: { backend: "gpt", disk, booted: "PARTLABEL=USR-B" } }).bootState,
+    );
     const trial = cgptAttrs(disk, 2);
     expect(trial).toEqual({ priority: 2, tries: 1, successful: false });
     expect((await backend.markGood()).changed).toBe(true);

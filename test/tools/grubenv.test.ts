@@ -4,8 +4,8 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { confirmMarkGood } from "../../src/actions/confirm-mark.js";
-import { GrubenvBackend } from "../../src/bootstate/grubenv/backend.js";
 import { readEnvFile } from "../../src/bootstate/grubenv/file.js";
+import { createBackend } from "../../src/bootstate/registry.js";
 import { configSchema } from "../../src/config/schema.js";
 import { hastyClock, memoryLogger } from "../fakes/fake-ports.js";
 import { cli, requireTool, sh, tempDir, writeConfig } from "../helpers/tools.js";
@@ -155,11 +155,9 @@ describe("grubenv read while grub-editenv rewrites it", () => {
 
 describe("a mark good that another grubenv writer undid", () => {
   it("is made again when read back, and the other writer's own change is kept", async () => {
-    const { bootState } = configSchema.parse({
-      bootState: { backend: "grubenv", path: env, scheme: "greenboot" },
-    });
-    if (bootState.backend !== "grubenv") throw new Error("not a grubenv config");
-    const backend = new GrubenvBackend(bootState);
+    const backend = createBackend(
+      configSchema.parse({ bootState: { backend: "grubenv", path: env, scheme: "greenboot" } }).bootState,
+    );
     editenv("set", "boot_counter=2", "boot_success=0"); // a trial, one boot counted
     const stale = readFileSync(env);
     const first = await backend.markGood();
