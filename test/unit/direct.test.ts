@@ -118,9 +118,8 @@ describe("DirectLink", () => {
     );
     await until(() => seen.length === 2);
     expect(seen[0]?.path).toBe(`${UNIT}app_2eservice`);
-    expect((seen[0]?.body[1] as Record<string, InstanceType<typeof Variant>>).ActiveState?.value).toBe(
-      "active",
-    );
+    const changed = (seen[0]?.body ?? [])[1] as Record<string, InstanceType<typeof Variant>>;
+    expect(changed.ActiveState?.value).toBe("active");
     expect(seen[1]?.member).toBe("JobRemoved");
     expect(seen[1]?.body[2]).toBe("app.service");
   });
