@@ -16,6 +16,7 @@ const SIGNAL = MessageType.SIGNAL;
 /** PID 1 re-executing itself drops its direct connections; it is back well within this. */
 const RECONNECT_MS = 20_000;
 const RECONNECT_STEP_MS = 100;
+const EMPTY: Buffer = Buffer.alloc(0);
 
 /** A signal's path, member and, for JobRemoved, its unit: enough to drop it before it is unmarshalled. */
 export type SignalFilter = (path: string, member: string, jobUnit: string | undefined) => boolean;
@@ -38,6 +39,7 @@ export class DirectLink extends EventEmitter<DirectEvents> {
   private serial = 1;
   private readonly pending = new Map<number, { resolve(m: Msg): void; reject(e: Error): void }>();
   private closed = false;
+  private buf = EMPTY;
 
   constructor(
     private readonly wants: SignalFilter,
@@ -50,23 +52,44 @@ export class DirectLink extends EventEmitter<DirectEvents> {
   async connect(): Promise<void> {
     const socket = await authenticate(this.socketPath);
     this.socket = socket;
-    let buf: Buffer = Buffer.alloc(0);
-    socket.on("data", (d: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, d]) : d;
-      let at = 0;
-      try {
-        for (let len = frameLength(buf, at); len > 0 && at + len <= buf.length; len = frameLength(buf, at)) {
-          this.onFrame(buf.subarray(at, at + len));
-          at += len;
-        }
-      } catch {
-        // A message that cannot be read: the stream cannot be trusted past it. Reconnecting reads every unit afresh.
-        return void socket.destroy();
-      }
-      buf = at === buf.length ? Buffer.alloc(0) : buf.subarray(at);
-    });
+    this.buf = EMPTY;
+    // A message that cannot be read: the stream cannot be trusted past it. Reconnecting reads every unit afresh.
+    socket.on("data", (d: Buffer) => this.read(d) || socket.destroy());
     socket.on("error", () => undefined); // "close" follows, and says it
     socket.once("close", () => this.onClose(socket));
+  }
+
+  /** A chunk of the stream in; false when a message in it cannot be read. */
+  read(d: Buffer): boolean {
+    try {
+      let at = 0;
+      if (this.buf.length) {
+        // Only the message the last chunk cut is copied together, not the whole chunk: a busy boot's flood of
+        // signals is read where it lies.
+        let head = this.buf;
+        const fill = (n: number) => {
+          const take = Math.min(n - head.length, d.length - at);
+          if (take <= 0) return;
+          head = Buffer.concat([head, d.subarray(at, at + take)]);
+          at += take;
+        };
+        fill(16);
+        if (head.length >= 16) fill(frameLength(head, 0));
+        if (head.length < 16 || head.length < frameLength(head, 0)) {
+          this.buf = head;
+          return true;
+        }
+        this.onFrame(head);
+      }
+      for (let len = frameLength(d, at); len > 0 && at + len <= d.length; len = frameLength(d, at)) {
+        this.onFrame(d.subarray(at, at + len));
+        at += len;
+      }
+      this.buf = at === d.length ? EMPTY : d.subarray(at);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   call(msg: Msg): Promise<Msg> {
@@ -89,13 +112,13 @@ export class DirectLink extends EventEmitter<DirectEvents> {
   private onFrame(frame: Buffer) {
     const type = frame[1];
     if (type !== SIGNAL && type !== REPLY && type !== ERROR) return;
-    const { fields, bodyAt } = headerFields(frame);
+    const { fields, bodyAt } = headerFields(frame, type === SIGNAL);
     if (type === SIGNAL) {
       const member = String(fields.member ?? "");
       const unit = member === "JobRemoved" ? jobRemovedUnit(frame, bodyAt) : undefined;
       if (!this.wants(String(fields.path ?? ""), member, unit)) return;
     }
-    // dbus-next's unmarshall reads a body even where there is none (a reply to ResetFailedUnit).
+    // dbus-next's unmarshall reads a body even where there is none (a reply to ResetFailedUnit); every signal has one.
     const raw = bodyAt < frame.length ? messageToJsFmt(unmarshall(frame)) : { ...fields, type, body: [] };
     const m = new Message(raw as ConstructorParameters<typeof Message>[0]);
     if (type === SIGNAL) return void this.emit("message", m);
@@ -151,14 +174,14 @@ function authenticate(path: string): Promise<net.Socket> {
   });
 }
 
-const u32 = (b: Buffer, at: number) => (b[0] === 0x6c ? b.readUInt32LE(at) : b.readUInt32BE(at));
+/** A 32-bit field in the message starting at `msg`, in the byte order its first byte names. */
+const u32 = (b: Buffer, at: number, msg = 0) => (b[msg] === 0x6c ? b.readUInt32LE(at) : b.readUInt32BE(at));
 const align = (n: number, to: number) => (n + to - 1) & ~(to - 1);
 
 /** A whole message's length from its fixed header, or 0 until 16 bytes are there. */
 function frameLength(b: Buffer, at: number): number {
   if (b.length - at < 16) return 0;
-  const view = b.subarray(at, at + 16);
-  return 16 + align(u32(view, 12), 8) + u32(view, 4);
+  return 16 + align(u32(b, at + 12, at), 8) + u32(b, at + 4, at);
 }
 
 const FIELDS = [
@@ -173,26 +196,33 @@ const FIELDS = [
   "signature",
 ];
 
-/** The header's a(yv) fields by name (dbus-next's), and where the body starts. */
-function headerFields(b: Buffer): { fields: Record<string, string | number>; bodyAt: number } {
+/**
+ * The header's a(yv) fields by name (dbus-next's), and where the body starts; for a signal that may yet be dropped
+ * only PATH and MEMBER: in a busy boot a thousand units' signals are read this way, nothing more.
+ */
+function headerFields(
+  b: Buffer,
+  signal: boolean,
+): { fields: Record<string, string | number>; bodyAt: number } {
   const end = 16 + u32(b, 12);
   const fields: Record<string, string | number> = {};
   for (let at = 16; at < end; ) {
     at = align(at, 8);
-    const name = FIELDS[b[at] ?? 0] ?? "";
-    const sig = String.fromCharCode(b[at + 2] ?? 0);
+    const code = b[at] ?? 0;
+    const sig = b[at + 2];
     at += 3 + (b[at + 1] ?? 0);
-    if (sig === "g") {
-      fields[name] = b.toString("latin1", at + 1, at + 1 + (b[at] ?? 0));
+    if (sig === 0x67 /* g */) {
+      if (!signal) fields[FIELDS[code] ?? ""] = b.toString("latin1", at + 1, at + 1 + (b[at] ?? 0));
       at += 2 + (b[at] ?? 0);
-    } else if (sig === "s" || sig === "o") {
+    } else if (sig === 0x73 /* s */ || sig === 0x6f /* o */) {
       at = align(at, 4);
       const len = u32(b, at);
-      fields[name] = b.toString("utf8", at + 4, at + 4 + len);
+      if (!signal || code === 1 || code === 3)
+        fields[FIELDS[code] ?? ""] = b.toString("utf8", at + 4, at + 4 + len);
       at += 5 + len;
     } else {
       at = align(at, 4); // u: REPLY_SERIAL, UNIX_FDS
-      fields[name] = u32(b, at);
+      fields[FIELDS[code] ?? ""] = u32(b, at);
       at += 4;
     }
   }

@@ -141,6 +141,28 @@ describe("DirectLink", () => {
     }
   });
 
+  it("reads the same messages whatever the chunks the stream comes in", () => {
+    const frames = [
+      wire(props(`${UNIT}other_2eservice`, "active")),
+      wire(props(`${UNIT}app_2eservice`, "activating")),
+      wire(jobRemoved("other.service")),
+      wire(jobRemoved("app.service")),
+      wire(props(`${UNIT}app_2eservice`, "active")),
+    ];
+    const all = Buffer.concat(frames);
+    for (const size of [1, 2, 7, 16, 17, 100, frames[0]?.length ?? 0, all.length]) {
+      const got: string[] = [];
+      const link = new DirectLink((p, member, unit) => p.endsWith("app_2eservice") || unit === "app.service");
+      link.on("message", (m) => got.push(`${m.member} ${m.path}`));
+      for (let at = 0; at < all.length; at += size) expect(link.read(all.subarray(at, at + size))).toBe(true);
+      expect(got).toEqual([
+        `PropertiesChanged ${UNIT}app_2eservice`,
+        "JobRemoved /org/freedesktop/systemd1",
+        `PropertiesChanged ${UNIT}app_2eservice`,
+      ]);
+    }
+  });
+
   it("answers each call with its own reply, and an error reply as a DBusError with its name", async () => {
     const { link } = await connected((c) =>
       c.member === "Fail"
