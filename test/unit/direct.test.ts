@@ -152,7 +152,9 @@ describe("DirectLink", () => {
     const all = Buffer.concat(frames);
     for (const size of [1, 2, 7, 16, 17, 100, frames[0]?.length ?? 0, all.length]) {
       const got: string[] = [];
-      const link = new DirectLink((p, member, unit) => p.endsWith("app_2eservice") || unit === "app.service");
+      const link = new DirectLink(
+        (p, _member, unit) => p.endsWith("app_2eservice") || unit === "app.service",
+      );
       link.on("message", (m) => got.push(`${m.member} ${m.path}`));
       for (let at = 0; at < all.length; at += size) expect(link.read(all.subarray(at, at + size))).toBe(true);
       expect(got).toEqual([
