@@ -14,7 +14,6 @@ import { loadConfigFast } from "../config/cache.js";
 import type { Config } from "../config/schema.js";
 import type { DaemonStatus } from "../core/status.js";
 import { Daemon } from "../daemon/daemon.js";
-import { PID1_SOCKET } from "../systemd/direct.js";
 import { enforceFlagTrust } from "../trust/flags.js";
 import { findScripts } from "../trust/scripts.js";
 import { ApiLink } from "./api.js";
@@ -68,7 +67,7 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
     if (!stopping) p.exit(code);
   };
   const lost = (reason: string) => {
-    log.error(`lost the connection to systemd (${reason}); exiting so that systemd restarts the assessment`);
+    log.error(`lost the system bus (${reason}); exiting so that systemd restarts the assessment`);
     exit(1);
   };
   // Until the config is accepted a lost bus is only noted: an invalid config still ends with its own exit status.
@@ -148,8 +147,6 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
     return leave(1);
   }
   await connected;
-  if (systemd.route === "bus")
-    log.info(`speaking to systemd through the system bus: ${PID1_SOCKET} could not be opened`);
   const daemon = new Daemon({
     config,
     backend,

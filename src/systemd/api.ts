@@ -75,8 +75,6 @@ export interface SystemdConnection extends SystemdApi {
   /** The match rules and the subscription; signals count from then on. */
   start(): Promise<void>;
   close(): void;
-  /** Once started: PID 1's own socket, or the system bus where that socket cannot be opened. */
-  readonly route?: "pid1" | "bus";
 }
 
 /** bootwarden's own D-Bus API (README "Fleets"): the names, and what the daemon answers through it. */

@@ -2,7 +2,7 @@ import type { EventEmitter } from "node:events";
 import dbus from "dbus-next";
 import { BootwardenError } from "../base/errors.js";
 import type { BusCall, SystemdEvents, TransientService } from "./api.js";
-import { MANAGER, MANAGER_PATH, SYSTEMD } from "./names.js";
+import { JOBS_RULE, MANAGER, MANAGER_PATH, SYSTEMD } from "./names.js";
 
 const { Variant } = dbus;
 
@@ -48,9 +48,8 @@ export async function startTransient(call: BusCall, name: string, svc: Transient
 
 interface Client extends EventEmitter<SystemdEvents> {
   call: BusCall;
-  /** This unit's JobRemoved delivered from now on, and no longer. */
-  watchJob(unit: string): Promise<unknown>;
-  unwatchJob(unit: string): Promise<unknown>;
+  addMatch(rule: string): Promise<unknown>;
+  removeMatch(rule: string): Promise<unknown>;
 }
 
 /** Starts a transient service and resolves with its job's result once it has run: "done", "failed", "timeout"... */
@@ -72,15 +71,16 @@ export function runTransient(
       done();
       resolve("timeout");
     }, svc.timeoutMs + callTimeoutMs);
+    const rule = `${JOBS_RULE},arg2='${name}'`;
     // dbus-daemon allows a connection 512 match rules: each run's own rule goes when the run does.
     const done = () => {
       clearTimeout(guard);
       client.off("jobRemoved", onJob);
-      client.unwatchJob(name).catch(() => undefined);
+      client.removeMatch(rule).catch(() => undefined);
     };
     client.on("jobRemoved", onJob);
     client
-      .watchJob(name)
+      .addMatch(rule)
       // A failed run of an earlier daemon in this boot would keep the name taken.
       .then(() =>
         client.call(SYSTEMD, MANAGER_PATH, MANAGER, "ResetFailedUnit", "s", [name]).catch(() => undefined),
