@@ -376,25 +376,22 @@ row(
   [...RUNTIMES.map((rt) => fmt(busy[rt.key].map(mark), "ms")), ""],
   "≤ 15 ms",
 );
-/** Two figures of each runtime's busy boots, in ms, as "a / b"; the tutorial's column empty. */
-const busyPair = (a, b) => [
-  ...RUNTIMES.map((rt) => [fmt(busy[rt.key].map(a), "ms"), fmt(busy[rt.key].map(b), "ms")].join(" / ")),
-  "",
-];
+/** A part of a perRuntimeJoined cell: a figure of each runtime's busy boots, in ms. */
+const busyMs = (f) => [(key) => busy[key].map(f), "ms"];
 // Where the daemon's start fell: PID 1 starts its job behind the thousand units', often just before the critical unit
 // is active, so the verdict comes from its first read of the unit, not from a signal (README, Where the time goes).
 row(
   "  busy boot: the daemon's exec / its READY, against the critical unit's activation",
-  busyPair(
-    (r) => ms(r.execUs, r.lastActiveUs),
-    (r) => ms(r.readyUs, r.lastActiveUs),
+  perRuntimeJoined(
+    busyMs((r) => ms(r.execUs, r.lastActiveUs)),
+    busyMs((r) => ms(r.readyUs, r.lastActiveUs)),
   ),
 );
 row(
   "  busy boot, of which: active -> verdict decided (systemd's signal, or the daemon's first read of the unit if it starts later) / verdict -> marked",
-  busyPair(
-    (r) => ms(r.decidedUs, r.lastActiveUs),
-    (r) => ms(r.markedUs, r.decidedUs),
+  perRuntimeJoined(
+    busyMs((r) => ms(r.decidedUs, r.lastActiveUs)),
+    busyMs((r) => ms(r.markedUs, r.decidedUs)),
   ),
 );
 
