@@ -1,6 +1,5 @@
 import { EventEmitter } from "node:events";
 import dbus from "dbus-next";
-import { BootwardenError } from "../base/errors.js";
 import { type PropertyBag, READ_PROPERTIES } from "../core/unit-rules.js";
 import {
   SERVICE_IFACE,
@@ -12,6 +11,7 @@ import {
 import { BUS, JOBS_RULE, MANAGER, MANAGER_PATH, PROPS, PROPS_RULE, SYSTEMD } from "./names.js";
 import { unwrap, unwrapRead } from "./properties.js";
 import { strandedUnits } from "./stranded.js";
+import { CALL_TIMEOUT_MS, timedCall } from "./timed-call.js";
 import { runTransient, startTransient } from "./transient.js";
 
 const { Message } = dbus;
@@ -42,7 +42,7 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
 
   constructor(
     readonly bus: MessageBus,
-    readonly callTimeoutMs = 10_000,
+    readonly callTimeoutMs = CALL_TIMEOUT_MS,
   ) {
     super();
     this.broken = new Promise<never>((_, reject) => bus.on("error", reject));
@@ -58,17 +58,8 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     body: unknown[] = [],
   ) {
     const msg = new Message({ destination, path, interface: iface, member, signature, body });
-    let timer: NodeJS.Timeout | undefined;
-    const late = `${iface}.${member} got no answer in ${this.callTimeoutMs} ms`;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BootwardenError("dbus", "timeout", late)), this.callTimeoutMs);
-    });
-    try {
-      const reply = (await Promise.race([this.bus.call(msg), timeout, this.broken])) as Msg | null;
-      return reply?.body ?? [];
-    } finally {
-      clearTimeout(timer);
-    }
+    const call = timedCall(this.bus.call(msg), this.broken, `${iface}.${member}`, this.callTimeoutMs);
+    return ((await call) as Msg | null)?.body ?? [];
   }
 
   private busCall(member: string, arg: string /* AddMatch, RemoveMatch, GetNameOwner */) {

@@ -2,7 +2,8 @@
 // from units/ installed by scripts/install.sh, and a GPT image file whose attributes a gptprio simulator (cgpt)
 // reads and decrements between boots. Needs root; CI runs it as root.
 import { spawnSync } from "node:child_process";
-import { symlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
 import { MessageId } from "../../src/base/message-ids.js";
@@ -37,6 +38,45 @@ function onceAssessing(m: Machine, name: string, command: string): void {
   run("systemctl", [`--root=${m.dir}`, "enable", `${name}.service`]);
 }
 const ms = (e: Entry | undefined) => Number(e?.__MONOTONIC_TIMESTAMP) / 1000;
+/** The container's processes: their root is the machine's tree (its path does not show through /proc). */
+function pidsOf(m: Machine): string[] {
+  const tree = statSync(m.dir);
+  return readdirSync("/proc").filter((p) => {
+    try {
+      const root = statSync(`/proc/${p}/root`);
+      return /^\d+$/.test(p) && root.ino === tree.ino && root.dev === tree.dev;
+    } catch {
+      return false; // gone, or not a process
+    }
+  });
+}
+/**
+ * Stops the container's PID 1 (SIGSTOP from the host, which its namespace cannot refuse) for `seconds` as soon as
+ * bootwarden.service's process exists, then continues it; false if the daemon did not appear within a minute.
+ */
+async function stopPid1WhenDaemonStarts(m: Machine, seconds: number): Promise<boolean> {
+  const read = (pid: string, f: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${f}`, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  for (const end = Date.now() + 60_000; Date.now() < end; await sleep(20)) {
+    const pids = pidsOf(m);
+    const daemon = pids.find((p) => /\/bootwarden\.service$/m.test(read(p, "cgroup")));
+    const init = pids.find((p) => /^NSpid:\s+\d+\s+1$/m.test(read(p, "status")));
+    if (!daemon || !init) continue;
+    process.kill(Number(init), "SIGSTOP");
+    try {
+      await sleep(seconds * 1000);
+    } finally {
+      process.kill(Number(init), "SIGCONT");
+    }
+    return true;
+  }
+  return false;
+}
 /** Measured figures, printed at the end for the closing note. */
 const figures: string[] = [];
 
@@ -371,6 +411,29 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     const j: Entry[] = m.journal(0);
     expect(j.some((e) => /Reexecuting/.test(e.MESSAGE))).toBe(true);
     expect(byId(j, MessageId.trialBoot)).toHaveLength(1); // the same daemon, not a restart
+    expect(byId(j, MessageId.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
+    expect(m.slots()[1]).toMatchObject({ successful: true });
+  });
+
+  it("PID 1 silent for 12 s while the daemon starts (as in a boot starting a thousand units): it waits, no failed start", async () => {
+    const m = machine("pid1-busy", { config: config(), appDelay: 1 });
+    m.arm("USR-B");
+    let frozen = false;
+    const boot = await m.boot({
+      during: async () => {
+        frozen = await stopPid1WhenDaemonStarts(m, 12);
+      },
+    });
+    expect(frozen).toBe(true);
+    expect(boot).toMatchObject({ slot: "USR-B", exit: 0 });
+    const j: Entry[] = m.journal(0);
+    const ofDaemon = j.filter((e) => e.UNIT === "bootwarden.service" && e.SYSLOG_IDENTIFIER === "systemd");
+    const at = (re: RegExp) => ms(ofDaemon.find((e) => re.test(e.MESSAGE)));
+    // The daemon waited longer than the 10 s a call had before, and started once.
+    expect(at(/^Started bootwarden\.service/) - at(/^Starting bootwarden\.service/)).toBeGreaterThan(11_000);
+    expect(ofDaemon.filter((e) => /^(Failed|Scheduled restart)/.test(e.MESSAGE))).toEqual([]);
+    expect(j.filter((e) => /got no answer/.test(e.MESSAGE))).toEqual([]);
+    expect(byId(j, MessageId.trialBoot)).toHaveLength(1);
     expect(byId(j, MessageId.verdict).map((e) => e.BOOTWARDEN_VERDICT)).toEqual(["healthy"]);
     expect(m.slots()[1]).toMatchObject({ successful: true });
   });
