@@ -59,6 +59,8 @@ export class Machine {
   journal(bootIndex: number, ...matches: string[]): JournalEntry[];
   file(p: string): string | undefined;
   chroot(...args: string[]): string;
+  /** The container's processes, as host pids. */
+  processes(): string[];
   killLeftovers(): void;
   destroy(): void;
 }

@@ -413,34 +413,43 @@ grep THP_enabled "/proc/$(systemctl show -P MainPID bootwarden.service)/status" 
   }
 
   /**
+   * The container's processes, as host pids. Inside the container's mount namespace a process's root reads as "/"
+   * (then "/ (deleted)"), so it is known by its root directory's device and inode, which are the tree's.
+   */
+  processes() {
+    let tree;
+    try {
+      tree = statSync(this.dir);
+    } catch {
+      return [];
+    }
+    return readdirSync("/proc").filter((pid) => {
+      if (!/^\d+$/.test(pid)) return false;
+      try {
+        if (readlinkSync(`/proc/${pid}/root`) === this.dir) return true;
+        const root = statSync(`/proc/${pid}/root`);
+        return root.ino === tree.ino && root.dev === tree.dev;
+      } catch {
+        return false; // gone already, or not ours to read
+      }
+    });
+  }
+
+  /**
    * Processes the container's systemd could not kill (cgroup kill fails under nspawn on this kind of host, "Failed to
    * kill control group ... Input/output error") outlive the container: end every process whose root is our tree.
    */
   killLeftovers() {
     // Repeated until none is left: a process may fork while we scan. Left alone, an orphaned journald or a test
     // loop whose tree was removed spins and starves everything after it on a two-core machine.
-    // Inside the container's mount namespace a process's root reads as "/" (then "/ (deleted)"), so it is known by
-    // its root directory's device and inode, which are the tree's.
-    let tree;
-    try {
-      tree = statSync(this.dir);
-    } catch {
-      return;
-    }
-    const ours = (pid) => {
-      if (readlinkSync(`/proc/${pid}/root`) === this.dir) return true;
-      const root = statSync(`/proc/${pid}/root`);
-      return root.ino === tree.ino && root.dev === tree.dev;
-    };
     for (let pass = 0; pass < 20; pass++) {
       let found = 0;
-      for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      for (const pid of this.processes()) {
         try {
-          if (!ours(pid)) continue;
           process.kill(Number(pid), "SIGKILL");
           found++;
         } catch {
-          // gone already, or not ours to read
+          // gone already
         }
       }
       if (found === 0) return;

@@ -2,7 +2,7 @@
 // from units/ installed by scripts/install.sh, and a GPT image file whose attributes a gptprio simulator (cgpt)
 // reads and decrements between boots. Needs root; CI runs it as root.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_REBOOT, type JournalEntry, Machine, machineConfig, run } from "../../scripts/lib/harness.mjs";
@@ -38,18 +38,6 @@ function onceAssessing(m: Machine, name: string, command: string): void {
   run("systemctl", [`--root=${m.dir}`, "enable", `${name}.service`]);
 }
 const ms = (e: Entry | undefined) => Number(e?.__MONOTONIC_TIMESTAMP) / 1000;
-/** The container's processes: their root is the machine's tree (its path does not show through /proc). */
-function pidsOf(m: Machine): string[] {
-  const tree = statSync(m.dir);
-  return readdirSync("/proc").filter((p) => {
-    try {
-      const root = statSync(`/proc/${p}/root`);
-      return /^\d+$/.test(p) && root.ino === tree.ino && root.dev === tree.dev;
-    } catch {
-      return false; // gone, or not a process
-    }
-  });
-}
 /**
  * Stops the container's PID 1 (SIGSTOP from the host, which its namespace cannot refuse) for `seconds` as soon as
  * bootwarden.service's process exists, then continues it; false if the daemon did not appear within a minute.
@@ -63,7 +51,7 @@ async function stopPid1WhenDaemonStarts(m: Machine, seconds: number): Promise<bo
     }
   };
   for (const end = Date.now() + 60_000; Date.now() < end; await sleep(20)) {
-    const pids = pidsOf(m);
+    const pids = m.processes();
     const daemon = pids.find((p) => /\/bootwarden\.service$/m.test(read(p, "cgroup")));
     const init = pids.find((p) => /^NSpid:\s+\d+\s+1$/m.test(read(p, "status")));
     if (!daemon || !init) continue;
