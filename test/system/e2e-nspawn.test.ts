@@ -108,7 +108,7 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
       config: config(
         '    flags: [/run/app/ready]\nhooks:\n  green: ["echo green hook: $BOOTWARDEN_VERDICT $BOOTWARDEN_SLOT"]\n',
       ),
-      appDelay: 1,
+      appDelay: 3,
     });
     m.arm("USR-B");
     explainJournal(m);
@@ -134,9 +134,17 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
     expect(journalX(m)).toMatch(/Subject: Trial boot of PARTLABEL=USR-B: assessment started/);
     expect(journalX(m)).toMatch(/Defined-By: bootwarden/);
     // status --json (through the daemon's D-Bus API) validates against its schema while assessing and once decided.
+    // The capture starts once the daemon says "assessing"; a CLI that starts slowly may read after the verdict's mark,
+    // when the boot state no longer shows a trial (CI met it once, with appDelay 1): only a capture made while
+    // assessing must show the trial.
     const [during] = statusAt(m, "assessing").map((s) => statusSchema.parse(s));
-    expect(during).toMatchObject({ version: 1, bootedSlot: "PARTLABEL=USR-B", trialBoot: true });
     expect(["assessing", "decided"]).toContain(during?.assessment?.status);
+    const stillAssessing = during?.assessment?.status === "assessing";
+    expect(during).toMatchObject({
+      version: 1,
+      bootedSlot: "PARTLABEL=USR-B",
+      ...(stillAssessing ? { trialBoot: true } : {}),
+    });
     const [after] = statusAt(m, "decided").map((s) => statusSchema.parse(s));
     expect(after).toMatchObject({
       state: "good",
