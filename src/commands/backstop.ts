@@ -79,7 +79,7 @@ export async function runBackstop(
   }
   const systemd = p.systemd();
   try {
-    const userspaceUs = BigInt((await systemd.managerProperty("UserspaceTimestampMonotonic")) as bigint);
+    const userspaceUs = await systemd.userspaceStart();
     const wait = trialDeadline(userspaceUs, config.assessment.deadline) + BACKSTOP_GRACE_MS - clock.now();
     log.info(
       `trial boot of ${boot.bootedSlot}: backstop armed, acting in ${formatDuration(Math.max(0, wait))} unless the slot is blessed by then`,

@@ -78,7 +78,7 @@ export async function runDaemon(configPath?: string, p: DaemonPorts = realPorts(
     if (assessing) lost(reason);
     else lostEarly ??= reason;
   });
-  // Dropped signals from other senders (see SystemdClient.trusted): said once per sender, at warning priority.
+  // Dropped signals from other senders (see systemd/signal-trust.ts): said once per sender, at warning priority.
   const foreign = new Set<string>();
   systemd.on("foreign", (sender, what) => {
     if (foreign.has(sender) || foreign.size > 64) return;

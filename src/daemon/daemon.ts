@@ -52,13 +52,12 @@ export class Daemon {
     const defs = checksFromConfig(config.assessment, this.d.scripts);
     this.key = { slot: boot.bootedSlot, id: boot.bootedId };
     const [userspace, stored, tries] = await Promise.all([
-      systemd.managerProperty("UserspaceTimestampMonotonic"),
+      systemd.userspaceStart(),
       store.read(),
       boot.trialBoot ? store.trialTry(this.key, boot.triesLeft, boot.triesDone) : undefined,
     ]);
-    const us = BigInt(userspace as bigint);
     const extra = { tries, wallNow: Date.now() };
-    const plan = planStart(boot, stored, defs, config.assessment, us, clock.now(), this.d.pid, extra);
+    const plan = planStart(boot, stored, defs, config.assessment, userspace, clock.now(), this.d.pid, extra);
     this.assessment = plan.assessment;
     this.status = plan.status;
     const actionDeps = {

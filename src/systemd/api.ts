@@ -50,6 +50,8 @@ export type BusCall = (
 export interface SystemdApi {
   on<K extends keyof SystemdEvents>(event: K, listener: (...args: SystemdEvents[K]) => void): unknown;
   managerProperty(name: string): Promise<unknown>;
+  /** CLOCK_MONOTONIC µs at which userspace began in this boot (UserspaceTimestampMonotonic), asked once. */
+  userspaceStart(): Promise<bigint>;
   /** The unit's object path; LoadUnit answers for units that do not exist too (LoadState "not-found"). */
   loadUnit(name: string): Promise<string>;
   readUnit(name: string, path: string): Promise<{ unit: PropertyBag; svc: PropertyBag }>;

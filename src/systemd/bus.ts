@@ -10,6 +10,7 @@ import {
 } from "./api.js";
 import { BUS, JOBS_RULE, MANAGER, MANAGER_PATH, PROPS, PROPS_RULE, SYSTEMD } from "./names.js";
 import { unwrap, unwrapRead } from "./properties.js";
+import { SignalTrust } from "./signal-trust.js";
 import { strandedUnits } from "./stranded.js";
 import { CALL_TIMEOUT_MS, timedCall } from "./timed-call.js";
 import { runTransient, startTransient } from "./transient.js";
@@ -30,7 +31,11 @@ const CALL_BATCH = 64; // dbus-daemon allows 128 pending replies per connection
  * property changes, one for the manager's JobRemoved, one for NameOwnerChanged, every call raced against a timeout.
  */
 export class SystemdClient extends EventEmitter<SystemdEvents> implements SystemdConnection {
-  private systemdOwner = "";
+  private readonly trust = new SignalTrust(
+    (m) => this.dispatch(m),
+    (sender, what) => this.emit("foreign", sender, what),
+  );
+  private userspace?: Promise<bigint>;
   private closed = false;
   /** Watched unit object paths -> names; signals for other paths are dropped unread. */
   private readonly watched = new Map<string, string>();
@@ -75,16 +80,33 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
   }
 
   async start(): Promise<void> {
-    this.bus.on("message", (m: Msg) => this.onMessage(m));
+    this.bus.on("message", (m: Msg) => {
+      if (m.type === dbus.MessageType.SIGNAL) this.trust.receive(m);
+    });
     const conn = (this.bus as unknown as { _connection?: EventEmitter })._connection;
     conn?.on("end", () => this.lose("the system bus closed the connection"));
     this.bus.on("error", (err: Error) => this.lose(`bus error: ${err.message}`));
     // Sent together, answered in one round trip: dbus-daemon handles a connection's messages in order, so the match
     // is in place before systemd's name is asked for.
-    await Promise.all([
+    const started = Promise.all([
       this.addMatch(`type='signal',sender='${BUS}',member='NameOwnerChanged',arg0='${SYSTEMD}'`),
       this.subscribe(),
     ]);
+    // Asked now, in the same round trip, for the deadline the daemon computes once the config is read.
+    this.userspaceStart().catch(() => undefined);
+    await started;
+  }
+
+  /** CLOCK_MONOTONIC µs at which userspace began in this boot: fixed for the boot, so asked once. */
+  userspaceStart(): Promise<bigint> {
+    this.userspace ??= this.managerProperty("UserspaceTimestampMonotonic").then(
+      (v) => BigInt(v as bigint),
+      (err: Error) => {
+        this.userspace = undefined; // the next caller asks again
+        throw err;
+      },
+    );
+    return this.userspace;
   }
 
   /**
@@ -123,8 +145,8 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
   }
 
   private async subscribe() {
-    const [[owner]] = await Promise.all([
-      this.busCall("GetNameOwner", SYSTEMD),
+    await Promise.all([
+      this.busCall("GetNameOwner", SYSTEMD).then(([owner]) => this.trust.ownerIs(String(owner))),
       // Without Subscribe systemd sends no unit signals to this client at all. After daemon-reexec systemd restores
       // its subscribers itself and answers AlreadySubscribed, which is what we want.
       this.manager("Subscribe").catch((err: { type?: string; message?: string }) => {
@@ -133,7 +155,6 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
         return [];
       }),
     ]);
-    this.systemdOwner = String(owner);
   }
 
   private lose(reason: string) {
@@ -142,28 +163,13 @@ export class SystemdClient extends EventEmitter<SystemdEvents> implements System
     this.emit("lost", reason);
   }
 
-  /**
-   * Only signals from the bus itself (NameOwnerChanged) and from the connection that owns systemd's name count: any
-   * user may send a signal to our unique name (the system bus's default policy), and a match rule's sender= does not
-   * filter a signal sent to us directly. dbus-daemon stamps every message's sender, so it cannot be forged.
-   */
-  private trusted(m: Msg): boolean {
-    // The bus itself: NameOwnerChanged, and NameAcquired for our own name after Hello.
-    if (m.sender === BUS) return true;
-    if (m.sender && m.sender === this.systemdOwner && m.member !== "NameOwnerChanged") return true;
-    this.emit("foreign", String(m.sender ?? ""), `${m.interface ?? ""}.${m.member ?? ""} on ${m.path ?? ""}`);
-    return false;
-  }
-
-  private onMessage(m: Msg) {
-    if (m.type !== dbus.MessageType.SIGNAL) return;
-    if (!this.trusted(m)) return;
+  private dispatch(m: Msg) {
     if (m.sender === BUS) {
       if (m.member !== "NameOwnerChanged" || m.body[0] !== SYSTEMD) return;
       const newOwner = String(m.body[2] ?? "");
-      if (newOwner && newOwner !== this.systemdOwner) {
+      if (newOwner && newOwner !== this.trust.systemdOwner) {
         // The bus says so: signals from the new owner count at once, before the re-subscription is answered.
-        this.systemdOwner = newOwner;
+        this.trust.ownerIs(newOwner);
         this.subscribe().then(
           () => this.emit("reconnected"),
           (err: Error) =>

@@ -23,3 +23,14 @@ export function unitNameOfPath(path: string): string | undefined {
     bytes.map((b) => (b.length === 3 ? Number.parseInt(b.slice(1), 16) : b.charCodeAt(0))),
   ).toString("utf8");
 }
+
+/** The object path systemd gives the unit of this name (sd_bus_path_encode): the inverse of unitNameOfPath. */
+export const unitPath = (name: string): string =>
+  UNIT_PATH +
+  [...Buffer.from(name)]
+    .map((b) =>
+      /[A-Za-z0-9]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `_${b.toString(16).padStart(2, "0")}`,
+    )
+    .join("");

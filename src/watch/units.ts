@@ -9,7 +9,7 @@ import {
   type UnitSnapshot,
 } from "../core/unit-rules.js";
 import { SERVICE_IFACE, type SystemdApi, UNIT_IFACE } from "../systemd/api.js";
-import { unitNameOfPath } from "../systemd/names.js";
+import { unitNameOfPath, unitPath } from "../systemd/names.js";
 
 /** A unit to watch; a command check's transient unit is judged by the command rules. */
 export interface WatchedUnit {
@@ -35,8 +35,8 @@ interface Watched extends WatchedUnit {
 }
 
 const READ_BATCH = 32;
-// Up to this many units their match rules (three each at most) and first reads (two each) are sent at once: well
-// within the 128 pending replies dbus-daemon allows a connection.
+// Up to this many units their LoadUnit, match rules (three each at most) and first reads (two each) are sent at once:
+// well within the 128 pending replies dbus-daemon allows a connection.
 const TOGETHER = 16;
 
 /**
@@ -74,30 +74,68 @@ export class UnitWatcher {
     });
     this.systemd.on("reconnected", () => this.refreshAll());
     const all = [...this.byName.values()];
-    for (let i = 0; i < all.length; i += READ_BATCH) {
-      await Promise.all(
-        all.slice(i, i + READ_BATCH).map(async (w) => {
-          w.path = await this.systemd.loadUnit(w.name);
-          w.own = unitNameOfPath(w.path) ?? w.name;
-          this.byPath.set(w.path, [...(this.byPath.get(w.path) ?? []), w]);
-          this.byOwnName.set(w.own, [...(this.byOwnName.get(w.own) ?? []), w]);
-        }),
-      );
+    if (all.length <= TOGETHER) await this.startTogether(all);
+    else {
+      for (let i = 0; i < all.length; i += READ_BATCH)
+        await Promise.all(
+          all.slice(i, i + READ_BATCH).map(async (w) => this.place(w, await this.systemd.loadUnit(w.name))),
+        );
+      // Subscribed before the first read: a change between the two is not lost.
+      await this.systemd.watchUnits(all.map((w) => ({ name: w.own!, path: w.path! })));
+      // dbus-daemon allows a limited number of pending replies per connection (128 on the system bus): read in
+      // batches, two calls per unit.
+      for (let i = 0; i < all.length; i += READ_BATCH)
+        await Promise.all(all.slice(i, i + READ_BATCH).map((w) => this.read(w)));
     }
-    // Subscribed before the first read: a change between the two is not lost. dbus-daemon handles a connection's
-    // messages in order, so the match rules are in place before systemd sees the first read even when both go out
-    // together; a few units do so (one round trip, not two).
-    const subscribed = this.systemd.watchUnits(all.map((w) => ({ name: w.own!, path: w.path! })));
-    subscribed.catch(() => undefined); // awaited below; not an unhandled rejection while the reads run
-    if (all.length > TOGETHER) await subscribed;
-    // dbus-daemon allows a limited number of pending replies per connection (128 on the system bus): read in
-    // batches, two calls per unit.
-    for (let i = 0; i < all.length; i += READ_BATCH) {
-      await Promise.all(all.slice(i, i + READ_BATCH).map((w) => this.read(w)));
-    }
-    await subscribed;
     // After READY, not before it: one call in a healthy boot, and the deadline judges these units all the same.
     setImmediate(() => void this.findStranded().catch(() => undefined));
+  }
+
+  /**
+   * LoadUnit, the match rules and the first reads in one round trip: the path is the name's encoding, and systemd
+   * loads the unit before it reads it (one connection, handled in order; dbus-daemon too, so the rules are in place
+   * before the read). A name that is an alias answers with its unit's own path, which is then watched and read.
+   */
+  private async startTogether(all: Watched[]): Promise<void> {
+    for (const w of all) this.place(w, unitPath(w.name));
+    const loaded = Promise.all(all.map((w) => this.systemd.loadUnit(w.name)));
+    const subscribed = this.systemd.watchUnits(all.map((w) => ({ name: w.own!, path: w.path! })));
+    const reads = all.map((w) =>
+      this.read(w).then(
+        () => undefined,
+        (err: Error) => err,
+      ),
+    );
+    // Awaited below; not an unhandled rejection meanwhile. LoadUnit's error is the one that explains.
+    for (const p of [loaded, subscribed]) p.catch(() => undefined);
+    const paths = await loaded;
+    await subscribed;
+    const errors = await Promise.all(reads);
+    // A read by an alias's path may fail where systemd knows the unit by its own name only: it is read again.
+    const moved = all.filter((w, i) => paths[i] !== w.path);
+    const failed = errors.find((e, i) => e && paths[i] === all[i]!.path);
+    if (failed) throw failed;
+    if (moved.length === 0) return;
+    for (const w of moved) this.place(w, paths[all.indexOf(w)]!);
+    await this.systemd.watchUnits(moved.map((w) => ({ name: w.own!, path: w.path! })));
+    await Promise.all(moved.map((w) => this.read(w)));
+  }
+
+  /** Where systemd's signals about this unit come: its path and its own name (JobRemoved's). */
+  private place(w: Watched, path: string): void {
+    const drop = (map: Map<string, Watched[]>, key?: string) => {
+      if (key)
+        map.set(
+          key,
+          (map.get(key) ?? []).filter((x) => x !== w),
+        );
+    };
+    drop(this.byPath, w.path);
+    drop(this.byOwnName, w.own);
+    w.path = path;
+    w.own = unitNameOfPath(path) ?? w.name;
+    this.byPath.set(path, [...(this.byPath.get(path) ?? []), w]);
+    this.byOwnName.set(w.own, [...(this.byOwnName.get(w.own) ?? []), w]);
   }
 
   /** Units still pending and inactive after the first reads whose start job may have ended before the subscription. */

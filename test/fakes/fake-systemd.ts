@@ -47,6 +47,10 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdC
     throw new Error(`fake systemd: no property ${name}`);
   }
 
+  async userspaceStart(): Promise<bigint> {
+    return this.userspaceUs;
+  }
+
   async loadUnit(alias: string): Promise<string> {
     const name = this.aliases.get(alias) ?? alias;
     if (!this.units.has(name))

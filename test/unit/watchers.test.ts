@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Observation } from "../../src/core/assessment.js";
 import type { PropertyBag } from "../../src/core/unit-rules.js";
 import { SERVICE_IFACE, UNIT_IFACE } from "../../src/systemd/api.js";
-import { unitNameOfPath } from "../../src/systemd/names.js";
+import { unitNameOfPath, unitPath } from "../../src/systemd/names.js";
 import { FailedUnitsWatcher } from "../../src/watch/failed-units.js";
 import { UnitWatcher } from "../../src/watch/units.js";
 import { FakeSystemd } from "../fakes/fake-systemd.js";
@@ -68,7 +68,8 @@ describe("UnitWatcher and an alias", () => {
     const s = new CountingSystemd();
     s.aliases.set("database.service", "db.service");
     const { last } = await watching(s, [{ id: "unit:database.service", name: "database.service" }]);
-    expect(s.watched).toEqual(["db.service"]);
+    // By the name as configured (sent with LoadUnit), then by the unit's own name once LoadUnit answered with it.
+    expect(s.watched).toEqual(["database.service", "db.service"]);
     s.emit("jobRemoved", "db.service", "dependency");
     expect(last()).toEqual({ kind: "failed", detail: 'start job ended with "dependency"' });
   });
@@ -118,7 +119,8 @@ describe("UnitWatcher and a start job that ended before it subscribed", () => {
     ]);
     // Started after all (the mount came back): up, as any unit that becomes active.
     s.set("db.service", { ActiveState: "active", SubState: "running" });
-    expect(seen.at(-1)).toEqual(["unit:db.service", expect.objectContaining({ kind: "up" })]);
+    const last2 = seen.slice(-2).map(([id, o]) => `${id} ${o.kind}`);
+    expect(last2.sort()).toEqual(["unit:database.service up", "unit:db.service up"]);
   });
 
   it("does not ask when every unit is up or has a job result already", async () => {
@@ -141,6 +143,53 @@ describe("unitNameOfPath", () => {
     expect(unitNameOfPath(`${unit}a_zz`)).toBeUndefined();
     expect(unitNameOfPath(`${unit}a.service`)).toBeUndefined();
     expect(unitNameOfPath(unit)).toBeUndefined();
+  });
+
+  it("unitPath encodes a name the way systemd does, and unitNameOfPath reads it back", () => {
+    expect(unitPath("getty@tty1.service")).toBe("/org/freedesktop/systemd1/unit/getty_40tty1_2eservice");
+    expect(unitPath("café.service")).toBe("/org/freedesktop/systemd1/unit/caf_c3_a9_2eservice");
+    for (const n of ["-.mount", "a-b_c\\x2d.service", "x\u0001y.target", "Z9.socket"])
+      expect(unitNameOfPath(unitPath(n))).toBe(n);
+  });
+});
+
+describe("UnitWatcher's first round trip", () => {
+  it("sends LoadUnit, the match rules and the first reads together, before LoadUnit is answered", async () => {
+    const s = new CountingSystemd();
+    s.set("app.service", { ActiveState: "active", SubState: "running" });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const load = s.loadUnit.bind(s);
+    s.loadUnit = async (name: string) => {
+      await held;
+      return load(name);
+    };
+    const seen: Observation[] = [];
+    const started = new UnitWatcher(
+      s,
+      [{ id: "unit:app.service", name: "app.service" }],
+      (_, o) => seen.push(o),
+      rethrow,
+    ).start();
+    await tick();
+    expect(s.watched).toEqual(["app.service"]);
+    expect(s.reads).toBe(1);
+    expect(seen).toMatchObject([{ kind: "up" }]);
+    release();
+    await started;
+    expect(s.reads).toBe(1);
+  });
+
+  it("fails with LoadUnit's error when the unit cannot be loaded", async () => {
+    const s = new CountingSystemd();
+    s.loadUnit = async (name: string) => {
+      throw new Error(`Unit name ${name} is not valid.`);
+    };
+    s.readUnit = async () => {
+      throw new Error("Unknown object");
+    };
+    const w = new UnitWatcher(s, [{ id: "unit:x", name: "x" }], () => undefined, rethrow);
+    await expect(w.start()).rejects.toThrow("Unit name x is not valid.");
   });
 });
 
