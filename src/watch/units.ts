@@ -112,13 +112,13 @@ export class UnitWatcher {
     await subscribed;
     const errors = await Promise.all(reads);
     // A read by an alias's path may fail where systemd knows the unit by its own name only: it is read again.
-    const moved = all.filter((w, i) => paths[i] !== w.path);
     const failed = errors.find((e, i) => e && paths[i] === all[i]!.path);
     if (failed) throw failed;
+    const moved = all.flatMap((w, i) => (paths[i] === w.path ? [] : [{ w, path: paths[i]! }]));
     if (moved.length === 0) return;
-    for (const w of moved) this.place(w, paths[all.indexOf(w)]!);
-    await this.systemd.watchUnits(moved.map((w) => ({ name: w.own!, path: w.path! })));
-    await Promise.all(moved.map((w) => this.read(w)));
+    for (const m of moved) this.place(m.w, m.path);
+    await this.systemd.watchUnits(moved.map(({ w }) => ({ name: w.own!, path: w.path! })));
+    await Promise.all(moved.map(({ w }) => this.read(w)));
   }
 
   /** Where systemd's signals about this unit come: its path and its own name (JobRemoved's). */

@@ -42,7 +42,6 @@ export class FakeSystemd extends EventEmitter<SystemdEvents> implements SystemdC
   }
 
   async managerProperty(name: string): Promise<unknown> {
-    if (name === "UserspaceTimestampMonotonic") return this.userspaceUs;
     if (name === "NFailedUnits") return this.nFailed;
     throw new Error(`fake systemd: no property ${name}`);
   }
