@@ -3,11 +3,27 @@ import { describeError } from "../base/errors.js";
 import type { Logger } from "../base/log.js";
 import { MessageId } from "../base/message-ids.js";
 import type { BootStateBackend } from "../bootstate/types.js";
+import type { StartPlan } from "../core/start.js";
 import type { SlotKey } from "../core/status.js";
 
 /** How long after a mark good the boot state is read back, and how many times a mark undone is made again. */
 export const CONFIRM_AFTER_MS = 2000;
 export const CONFIRM_ROUNDS = 3;
+/**
+ * A daemon restarted this soon after its verdict reads the mark good back itself: the one before may have died
+ * before it did (Restart= brings it back in about a second). Later, a slot found in its trial state again is more
+ * likely someone's new trial (an update staged) than an undone mark, and is left alone.
+ */
+export const READ_BACK_ON_RESUME_WITHIN_MS = 10_000;
+
+/** How long until a resumed daemon reads back the mark good its predecessor made, or undefined: none to read. */
+export function readBackOnResume(plan: StartPlan, now: number): number | undefined {
+  const v = plan.assessment.verdict;
+  if (plan.mode !== "resume" || v?.verdict !== "healthy" || !plan.status.done.includes("markGood"))
+    return undefined;
+  const since = now - v.at;
+  return since < READ_BACK_ON_RESUME_WITHIN_MS ? Math.max(0, CONFIRM_AFTER_MS - since) : undefined;
+}
 
 /**
  * Boot loader tools that take no lock (grub-editenv and grub2-set-bootflag rewrite grubenv, cgpt the GPT) and that
@@ -19,12 +35,13 @@ export const CONFIRM_ROUNDS = 3;
 export async function confirmMarkGood(
   deps: { backend: BootStateBackend; log: Logger; clock: Clock },
   key: SlotKey,
+  firstWaitMs = CONFIRM_AFTER_MS,
 ): Promise<void> {
   const { backend, log } = deps;
-  const wait = () => new Promise<void>((r) => deps.clock.after(CONFIRM_AFTER_MS, r));
+  const wait = (ms: number) => new Promise<void>((r) => deps.clock.after(ms, r));
   try {
     for (let round = 1; ; round++) {
-      await wait();
+      await wait(round === 1 ? firstWaitMs : CONFIRM_AFTER_MS);
       const boot = await backend.read();
       if (!boot.trialBoot || boot.state !== "indeterminate" || boot.bootedId !== key.id) return;
       const fields = { MESSAGE_ID: MessageId.markUndone, BOOTWARDEN_SLOT: key.slot };

@@ -1,4 +1,5 @@
 import { runAction } from "../actions/actions.js";
+import { confirmMarkGood, readBackOnResume } from "../actions/confirm-mark.js";
 import { showNotice } from "../actions/motd.js";
 import { announceNormalBoot, fallbackFailsToo } from "../actions/normal-boot.js";
 import { EffectRunner } from "../actions/runner.js";
@@ -16,7 +17,6 @@ import { statusText } from "../core/status-text.js";
 import { type CheckWatchers, watchChecks } from "../watch/checks.js";
 import { startMonitor } from "../watch/monitor.js";
 import type { DaemonDeps } from "./deps.js";
-
 import { IdleCollector } from "./memory-release.js";
 import { StatusPublisher } from "./status-publisher.js";
 import { StatusSaver } from "./status-saver.js";
@@ -92,8 +92,10 @@ export class Daemon {
     // meanwhile are stepped and saved again after it, in order (save() writes the latest state).
     const saved = this.saver.save();
     saved.catch(() => undefined); // awaited below; not an unhandled rejection while the watchers start
-    // Finishes a verdict whose actions a crash cut short; done ones are skipped.
+    // Finishes a verdict whose actions a crash cut short; done ones are skipped, a recent mark good is read back.
     this.runner.enqueue(plan.actions);
+    const readBack = readBackOnResume(plan, clock.now());
+    if (readBack !== undefined) void confirmMarkGood(actionDeps, this.key, readBack);
     await Promise.all([this.startWatchers(defs), saved]);
     // READY as soon as the assessment runs: the first verdict's actions (perhaps a reboot) come after it.
     this.publisher.ready();

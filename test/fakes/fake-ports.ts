@@ -28,6 +28,10 @@ export class FakeClock implements Clock {
     }
     this.t = to;
   }
+  /** A process that dies takes its timers with it. */
+  dropTimers(): void {
+    this.timers = [];
+  }
 }
 
 /** A clock whose timers all fire at once (on the next turn of the event loop): for code that waits, run for real. */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { CONFIRM_AFTER_MS, CONFIRM_ROUNDS } from "../../src/actions/confirm-mark.js";
+import {
+  CONFIRM_AFTER_MS,
+  CONFIRM_ROUNDS,
+  READ_BACK_ON_RESUME_WITHIN_MS,
+} from "../../src/actions/confirm-mark.js";
 import { MessageId } from "../../src/base/message-ids.js";
 import { machine } from "../fakes/daemon-machine.js";
 
@@ -18,7 +22,18 @@ async function blessed() {
     await m.clock.advanceTo(m.clock.now() + CONFIRM_AFTER_MS);
     await new Promise((r) => setTimeout(r, 10));
   };
-  return { ...m, undone, nextReadBack };
+  /** The daemon dies before its read-back, the mark is undone meanwhile, and systemd starts a new one `after` ms later. */
+  const restartUndone = async (after: number) => {
+    await d.stop();
+    m.clock.dropTimers();
+    m.backend.slots.B!.good = false;
+    await m.clock.advanceTo(m.clock.now() + after);
+    const next = m.daemon();
+    await next.start(await m.backend.read());
+    await next.idle();
+    expect(m.backend.writes.good).toBe(1); // resumed: the mark is done and not made again at once
+  };
+  return { ...m, undone, nextReadBack, restartUndone };
 }
 
 describe("the mark good, read back after the verdict", () => {
@@ -75,5 +90,26 @@ describe("the mark good, read back after the verdict", () => {
       "slot B: could not read back the mark good: disk gone",
     );
     expect(m.backend.writes.good).toBe(1);
+  });
+});
+
+describe("the mark good, read back by a daemon restarted after it", () => {
+  it("within seconds of the verdict: the new daemon reads it back in its predecessor's place", async () => {
+    const m = await blessed();
+    await m.restartUndone(1000); // Restart= brings it back in about a second
+    await m.nextReadBack();
+    expect(m.backend.writes.good).toBe(2);
+    expect(m.undone().map((r) => r.level)).toEqual([40]);
+    expect((await m.backend.read()).state).toBe("good");
+  });
+
+  it("long after the verdict: a slot in its trial state again is someone's new trial and is left alone", async () => {
+    const m = await blessed();
+    await m.restartUndone(READ_BACK_ON_RESUME_WITHIN_MS);
+    await m.nextReadBack();
+    await m.nextReadBack();
+    expect(m.backend.writes.good).toBe(1);
+    expect(m.undone()).toHaveLength(0);
+    expect((await m.backend.read()).state).toBe("indeterminate");
   });
 });
