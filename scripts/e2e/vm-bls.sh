@@ -182,7 +182,7 @@ for plan in $PLANS; do
   log=$OUT/serial-$plan.log; : >"$log"
   for n in 1 2 3 4; do
     echo "QEMU-START $n" >>"$log"
-    timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 1024 -nodefaults -no-user-config \
+    timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nodefaults -no-user-config \
       -display none -monitor none -serial stdio -no-reboot \
       -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd -drive if=pflash,format=raw,file=vars.fd \
       -drive file=disk.img,format=raw,if=virtio,cache=unsafe </dev/null 2>>"$OUT/qemu.err" |
