@@ -31,7 +31,7 @@ export interface BootState {
   slots: SlotStatus[];
   /** The slot the boot loader will pick at the next boot, by its own rule on this state (gptprio, BOOT_ORDER...). */
   nextBoot?: string | null;
-  /** Damage found that the next write repairs (one GPT copy), for people to see in `status`. */
+  /** Damage found that the next write repairs (one GPT copy), or what the state cannot tell, for `status`. */
   problems?: string[];
 }
 

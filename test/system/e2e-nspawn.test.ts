@@ -305,12 +305,13 @@ describe("bootwarden under a real systemd", { timeout: 300_000 }, () => {
       config: machineConfig({ units: ["app.service", "database.service"], deadline: "60s" }),
     });
     // database.service is only a name of db.service (the symlink `systemctl enable` makes for Alias=); db.service
-    // needs a unit that fails once the assessment runs, so its start job ends with "dependency" then and it never
-    // leaves "inactive" (a job that ended before the daemon subscribed is only caught by the deadline).
+    // needs a unit that fails once the daemon watches, so its start job ends with "dependency" then and it never
+    // leaves "inactive". It waits for READY (bootwarden.service active), which follows the subscription; status.json
+    // says "assessing" before it, and a job ended in between is caught by the stranded-unit check in other words.
     putFile(
       m,
       "etc/systemd/system/broken.service",
-      "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until grep -q assessing /run/bootwarden/status.json; do sleep 0.1; done; exit 1'\n",
+      "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'until systemctl -q is-active bootwarden.service; do sleep 0.1; done; exit 1'\n",
     );
     putUnit(
       m,

@@ -66,7 +66,7 @@ describe("the backstop on a U-Boot environment", () => {
     const m = setup(
       ["bootcount=1", "mender_boot_part=3", "mender_boot_part_hex=3", "upgrade_available=1"],
       "mender",
-      "",
+      "console=ttyS0 root=/dev/mmcblk0p3 rootwait",
     );
     expect((await backstop(m.cfg)).started).toEqual(["reboot.target"]);
     expect(sh("fw_printenv", ["-c", m.fw, "-n", "mender_boot_part"]).trim()).toBe("2");

@@ -36,7 +36,7 @@ const printenv = (fwcfg: string) => sh("fw_printenv", ["-c", fwcfg]);
 const get = (fwcfg: string, name: string) => sh("fw_printenv", ["-c", fwcfg, "-n", name]).trim();
 function config(fwcfg: string, scheme: "rauc" | "mender" | "swupdate", cmdline = "", extra = "") {
   const c = path.join(dir, "cmdline");
-  writeFileSync(c, `console=ttyS0 ${cmdline} root=/dev/vda2\n`);
+  writeFileSync(c, `console=ttyS0 ${cmdline}${cmdline.includes("root=") ? "" : " root=/dev/vda2"}\n`);
   return writeConfig(
     dir,
     `bootState:\n  backend: uboot\n  scheme: ${scheme}\n  envConfig: ${fwcfg}\n  cmdline: ${c}\n${extra}`,
@@ -191,18 +191,33 @@ describe("uboot backend, Mender's variables", () => {
   });
   it("arm as Mender's client does; the trial is marked bad back to the other part; or blessed (the commit)", () => {
     const { fwcfg } = env(MENDER);
-    const cfg = config(fwcfg, "mender");
-    expect(status(cfg)).toMatchObject({ bootedSlot: "2", trialBoot: false });
-    ok(["arm", "--slot", "3"], cfg);
+    const on2 = config(fwcfg, "mender", "root=/dev/mmcblk0p2");
+    expect(status(on2)).toMatchObject({ bootedSlot: "2", trialBoot: false });
+    ok(["arm", "--slot", "3"], on2);
     expect(printenv(fwcfg)).toBe(
       "bootcount=0\nbootlimit=1\nmender_boot_part=3\nmender_boot_part_hex=3\nupgrade_available=1\n",
     );
-    expect(status(cfg)).toMatchObject({ bootedSlot: "3", trialBoot: true, state: "indeterminate" });
-    expect(ok(["mark-bad"], cfg)).toMatch(/^marked 3 bad in /);
+    // Armed, not yet rebooted: part 2 still runs, and is no trial (a daemon restarted now must not bless 3).
+    expect(status(on2)).toMatchObject({ bootedSlot: "2", trialBoot: false, state: "good", nextBoot: "3" });
+    sh("fw_setenv", ["-c", fwcfg, "bootcount", "1"]); // U-Boot's bootcount on the way into 3
+    const on3 = config(fwcfg, "mender", "root=/dev/mmcblk0p3");
+    expect(status(on3)).toMatchObject({
+      bootedSlot: "3",
+      trialBoot: true,
+      state: "indeterminate",
+      nextBoot: "2",
+    });
+    expect(ok(["mark-bad"], on3)).toMatch(/^marked 3 bad in /);
     expect(get(fwcfg, "mender_boot_part")).toBe("2");
     expect(get(fwcfg, "upgrade_available")).toBe("0");
-    ok(["arm", "--slot", "3"], cfg);
-    expect(ok(["mark-good"], cfg)).toMatch(/^marked 3 good in /);
+    // Until the reboot, 3 still runs, marked bad; a second mark bad is already so (it once pointed back at 3).
+    const marked = printenv(fwcfg);
+    expect(status(on3)).toMatchObject({ bootedSlot: "3", trialBoot: false, state: "bad", nextBoot: "2" });
+    expect(ok(["mark-bad"], on3)).toMatch(/^marked 3 bad: already so, nothing to do/);
+    expect(printenv(fwcfg)).toBe(marked);
+    ok(["arm", "--slot", "3"], on2);
+    sh("fw_setenv", ["-c", fwcfg, "bootcount", "1"]);
+    expect(ok(["mark-good"], on3)).toMatch(/^marked 3 good in /);
     expect(get(fwcfg, "mender_boot_part")).toBe("3");
     expect(get(fwcfg, "upgrade_available")).toBe("0");
   });

@@ -1,5 +1,5 @@
 import { BootwardenError, errnoText } from "../../base/errors.js";
-import { sysPath } from "../../base/paths.js";
+import { rootPrefix, sysPath } from "../../base/paths.js";
 import { nTries } from "../../base/plural.js";
 import { readRegular } from "../../base/read-regular.js";
 import type { UbootStateConfig } from "../../config/schema.js";
@@ -13,6 +13,7 @@ import {
   withLibubootenvLock,
   writeEnv,
 } from "./env-file.js";
+import { type Running, rootPartition } from "./running.js";
 import { type EnvChanges, type SchemeOptions, type UbootScheme, ubootSchemes } from "./schemes.js";
 
 /**
@@ -41,12 +42,15 @@ export class UbootBackend implements BootStateBackend {
     return locs.map((l) => `${l.device}@0x${l.offset.toString(16)}`).join(" + ");
   }
 
-  private async cmdline(): Promise<string> {
+  private async running(): Promise<Running> {
+    let cmdline: string;
     try {
-      return (await readRegular(sysPath(this.cfg.cmdline), 1 << 20)).toString("utf8");
+      cmdline = (await readRegular(sysPath(this.cfg.cmdline), 1 << 20)).toString("utf8");
     } catch (err) {
       throw new BootwardenError("uboot", "not-found", `cannot read ${this.cfg.cmdline}: ${errnoText(err)}`);
     }
+    const rootPart = this.scheme.name === "rauc" ? undefined : await rootPartition(cmdline, rootPrefix());
+    return { cmdline, ...(rootPart ? { rootPart } : {}) };
   }
 
   /** A single copy is rewritten in place (by fw_setenv or by us): a read overlapping that sees a bad CRC. */
@@ -60,7 +64,7 @@ export class UbootBackend implements BootStateBackend {
   async read(): Promise<BootState> {
     const locs = await this.locations();
     const env = await this.readSettled(locs, this.source(locs));
-    const view = this.scheme.assess(env.current.vars, await this.cmdline(), this.opts);
+    const view = this.scheme.assess(env.current.vars, await this.running(), this.opts);
     return { backend: "uboot", source: this.source(locs), ...view };
   }
 
@@ -79,13 +83,12 @@ export class UbootBackend implements BootStateBackend {
   ): Promise<MarkResult> {
     const locs = await this.locations();
     const shown = this.source(locs);
-    // RAUC's booted slot is on the kernel command line; arming needs none (an installer may arm an image).
-    const booted = this.scheme.name === "rauc" && needsBooted ? (await this.read()).bootedId : "";
+    // Arming needs no booted slot (an installer may arm an image), so no kernel command line either.
+    const running = needsBooted ? await this.running() : { cmdline: "" };
     return withLock("uboot", sysPath(locs[0]!.device), shown, () =>
       withLibubootenvLock(async (note) => {
         const env = await readEnv(locs, shown);
-        const now =
-          this.scheme.name === "rauc" ? booted : this.scheme.assess(env.current.vars, "", this.opts).bootedId;
+        const now = needsBooted ? this.scheme.assess(env.current.vars, running, this.opts).bootedId : "";
         if (!now && needsBooted)
           throw new BootwardenError("uboot", "not-found", `${shown}: which slot is booted is not known`);
         const changes = changesOf(env.current.vars, now);

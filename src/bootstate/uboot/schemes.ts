@@ -1,4 +1,5 @@
 import type { BlessState, BootState, SlotStatus } from "../types.js";
+import type { Running } from "./running.js";
 
 export type EnvChanges = Record<string, string | undefined>;
 export type UbootView = Omit<BootState, "backend" | "source">;
@@ -16,7 +17,7 @@ export interface SchemeOptions {
 /** A U-Boot boot-counting scheme: pure functions from the variables (and the kernel command line) to state and edits. */
 export interface UbootScheme {
   readonly name: "rauc" | "mender" | "swupdate";
-  assess(env: ReadonlyMap<string, string>, cmdline: string, o: SchemeOptions): UbootView;
+  assess(env: ReadonlyMap<string, string>, running: Running, o: SchemeOptions): UbootView;
   good(env: ReadonlyMap<string, string>, booted: string, o: SchemeOptions): EnvChanges;
   bad(env: ReadonlyMap<string, string>, booted: string, o: SchemeOptions): EnvChanges;
   arm(env: ReadonlyMap<string, string>, slot: string, tries: number, o: SchemeOptions): EnvChanges;
@@ -39,7 +40,7 @@ export const rauc: UbootScheme = {
     const named = [...env.keys()].flatMap((k) => /^BOOT_(.+)_LEFT$/.exec(k)?.[1] ?? []);
     return [...new Set([...(env.get("BOOT_ORDER") ?? "").split(/\s+/).filter(Boolean), ...named])];
   },
-  assess(env, cmdline, o) {
+  assess(env, { cmdline }, o) {
     const attempts = o.attempts;
     const order = (env.get("BOOT_ORDER") ?? "").split(/\s+/).filter(Boolean);
     const booted = word(cmdline, "rauc.slot") ?? "";
@@ -91,19 +92,33 @@ export const rauc: UbootScheme = {
   }),
 };
 
-/**
- * Mender's U-Boot integration (meta-mender's patch, U-Boot's bootcount with BOOTCOUNT_ENV): mender_boot_part (and
- * its _hex twin) names the root partition to boot; upgrade_available=1 makes U-Boot count (bootcount against
- * bootlimit) and run altbootcmd, which swaps the part back, when the trial fails to come up. A trial is a boot with
- * upgrade_available=1, exactly one attempt; good (Mender's commit): upgrade_available=0; bad: the part back to the
- * other of the two (mender.conf's RootfsPartA and RootfsPartB, here `parts`), upgrade_available=0; arm: as Mender's
- * client does, the new part, upgrade_available=1, bootcount=0.
- */
 /** U-Boot's bootcount: past bootlimit, altbootcmd boots the other slot. No figures: no limit known, tries left. */
 const countLeft = (env: ReadonlyMap<string, string>) => {
   const [count, limit] = [Number(env.get("bootcount")), Number(env.get("bootlimit"))];
   return !(Number.isInteger(count) && Number.isInteger(limit)) || count < limit;
 };
+const otherOf = (p: string, o: SchemeOptions) => (o.parts[0] === p ? o.parts[1] : o.parts[0]);
+
+/**
+ * Mender and SWUpdate point one variable at the part U-Boot boots. The booted part is root='s when that is one of
+ * `parts`; else the variable's, which is right only until a mark bad rewrites it, and `status` says so. The variable
+ * names another part than the booted one when a trial is staged for the next boot, or after a mark bad.
+ */
+function placed(armed: string, running: Running, o: SchemeOptions, variable: string) {
+  const fromRoot =
+    running.rootPart !== undefined && o.parts.includes(running.rootPart) ? running.rootPart : "";
+  const problem = `root= on the kernel command line is none of ${o.parts.join(", ")}: the booted slot is taken from ${variable}, which a mark bad rewrites`;
+  return { booted: fromRoot || armed, ...(fromRoot ? {} : { problems: [problem] }) };
+}
+
+/**
+ * Mender's U-Boot integration (meta-mender's patch, U-Boot's bootcount with BOOTCOUNT_ENV): mender_boot_part (and
+ * its _hex twin) names the root partition to boot; upgrade_available=1 makes U-Boot count (bootcount against
+ * bootlimit) and run altbootcmd, which swaps the part back, when the trial fails to come up. A trial is a boot of the
+ * part mender_boot_part names with upgrade_available=1, exactly one attempt; good (Mender's commit):
+ * upgrade_available=0; bad: the part back to the other of the two (mender.conf's RootfsPartA and RootfsPartB, here
+ * `parts`), upgrade_available=0; arm: as Mender's client does, the new part, upgrade_available=1, bootcount=0.
+ */
 const part = (n: string) => ({
   mender_boot_part: n,
   mender_boot_part_hex: Number(n).toString(16).toUpperCase(),
@@ -111,13 +126,14 @@ const part = (n: string) => ({
 export const mender: UbootScheme = {
   name: "mender",
   slots: (_env, o) => [...o.parts],
-  assess(env, _cmdline, o) {
-    const booted = env.get("mender_boot_part") ?? "";
-    const trialBoot = env.get("upgrade_available") === "1";
-    const state: BlessState = trialBoot ? "indeterminate" : "good";
-    const other = o.parts[0] === booted ? o.parts[1] : o.parts[0];
+  assess(env, running, o) {
+    const armed = env.get("mender_boot_part") ?? "";
+    const { booted, problems } = placed(armed, running, o, "mender_boot_part");
+    const pending = env.get("upgrade_available") === "1";
+    const trialBoot = pending && booted === armed;
+    const state: BlessState = trialBoot ? "indeterminate" : booted === armed || pending ? "good" : "bad";
     return {
-      nextBoot: trialBoot && !countLeft(env) ? other : booted || null,
+      nextBoot: pending && !countLeft(env) ? otherOf(armed, o) : armed || null,
       bootedSlot: booted || "(no mender_boot_part)",
       bootedId: booted,
       trialBoot,
@@ -128,9 +144,9 @@ export const mender: UbootScheme = {
         (p): SlotStatus => ({
           name: p,
           booted: p === booted,
-          state: p === booted ? state : "good",
+          state: p === booted ? state : p === armed && pending ? "indeterminate" : "good",
           detail:
-            p === booted
+            p === armed
               ? {
                   upgrade_available: env.get("upgrade_available") ?? null,
                   bootcount: env.get("bootcount") ?? null,
@@ -138,13 +154,15 @@ export const mender: UbootScheme = {
               : {},
         }),
       ),
+      ...(problems ? { problems } : {}),
     };
   },
   good: () => ({ upgrade_available: "0" }),
-  bad: (_env, booted, o) => ({
-    upgrade_available: "0",
-    ...part(o.parts[0] === booted ? o.parts[1] : o.parts[0]),
-  }),
+  // A trial of the other part staged for the next boot already leaves the booted one: keep it a trial.
+  bad: (env, booted, o) =>
+    env.get("upgrade_available") === "1" && env.get("mender_boot_part") !== booted
+      ? {}
+      : { upgrade_available: "0", ...part(otherOf(booted, o)) },
   arm: (_env, slot) => ({ ...part(slot), upgrade_available: "1", bootcount: "0" }),
 };
 
@@ -158,38 +176,54 @@ export const mender: UbootScheme = {
 export const swupdate: UbootScheme = {
   name: "swupdate",
   slots: (_env, o) => [...o.parts],
-  assess(env, _cmdline, o) {
-    const booted = env.get(o.slotVariable ?? "") ?? "";
+  assess(env, running, o) {
+    const variable = o.slotVariable ?? "";
+    const armed = env.get(variable) ?? "";
+    const { booted, problems } = placed(armed, running, o, variable);
     const ustate = env.get("ustate") ?? "0";
-    const trialBoot = ustate === "1" || ustate === "2";
-    const state: BlessState = trialBoot ? "indeterminate" : "good";
-    const other = o.parts[0] === booted ? o.parts[1] : o.parts[0];
+    const pending = ustate === "1" || ustate === "2";
+    const failed = ustate === "3";
+    const trialBoot = pending && booted === armed;
+    const state: BlessState = trialBoot ? "indeterminate" : booted !== armed && failed ? "bad" : "good";
     const [count, limit] = [Number(env.get("bootcount")), Number(env.get("bootlimit"))];
     return {
-      nextBoot: trialBoot && !countLeft(env) ? other : booted || null,
-      bootedSlot: booted || `(no ${o.slotVariable} in the environment)`,
+      nextBoot: pending && !countLeft(env) ? otherOf(armed, o) : armed || null,
+      bootedSlot: booted || `(no ${variable} in the environment)`,
       bootedId: booted,
       trialBoot,
       state,
       triesLeft:
         trialBoot && Number.isInteger(count) && Number.isInteger(limit) ? Math.max(0, limit - count) : null,
-      rolledBackFrom: ustate === "3" ? { slot: other, reason: "ustate=3: the update failed" } : null,
+      rolledBackFrom:
+        failed && booted === armed
+          ? { slot: otherOf(armed, o), reason: "ustate=3: the update failed" }
+          : null,
       slots: o.parts.map(
         (p): SlotStatus => ({
           name: p,
           booted: p === booted,
-          state: p === booted ? state : ustate === "3" ? "bad" : "good",
-          detail: p === booted ? { ustate, bootcount: env.get("bootcount") ?? null } : {},
+          state:
+            p === booted
+              ? state
+              : p === armed
+                ? pending
+                  ? "indeterminate"
+                  : "good"
+                : failed
+                  ? "bad"
+                  : "good",
+          detail: p === armed ? { ustate, bootcount: env.get("bootcount") ?? null } : {},
         }),
       ),
+      ...(problems ? { problems } : {}),
     };
   },
   good: () => ({ ustate: "0", upgrade_available: "0", bootcount: "0" }),
-  bad: (_env, booted, o) => ({
-    [o.slotVariable!]: o.parts[0] === booted ? o.parts[1] : o.parts[0],
-    ustate: "3",
-    upgrade_available: "0",
-  }),
+  bad: (env, booted, o) => {
+    const ustate = env.get("ustate");
+    if ((ustate === "1" || ustate === "2") && env.get(o.slotVariable!) !== booted) return {};
+    return { [o.slotVariable!]: otherOf(booted, o), ustate: "3", upgrade_available: "0" };
+  },
   arm: (_env, slot, _tries, o) => ({
     [o.slotVariable!]: slot,
     ustate: "1",
