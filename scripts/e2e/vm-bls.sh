@@ -100,8 +100,28 @@ ExecStart=/usr/local/bin/test-plan
 [Install]
 WantedBy=sysinit.target
 UNIT
+# At every shutdown (a reboot after a verdict, or the agent's poweroff): the entry `status` says systemd-boot starts
+# next, with the entries as bootwarden left them; the next boot shows which one the loader started.
+cat >"$RT/usr/local/bin/test-next" <<'SH'
+#!/bin/sh
+exec >/dev/console 2>&1
+echo "BWNEXT: $(bootwarden status --json | sed -n 's/.*"nextBoot":"\([^"]*\)".*/\1/p')"
+SH
+cat >"$RT/etc/systemd/system/test-next.service" <<'UNIT'
+[Unit]
+Description=Test: the next boot as bootwarden predicts it, printed at shutdown
+After=bootwarden.service
+RequiresMountsFor=/boot/efi
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/usr/local/bin/test-next
+[Install]
+WantedBy=multi-user.target
+UNIT
 chmod 0755 "$RT/usr/local/bin/test-app" "$RT/usr/local/bin/test-agent" "$RT/usr/local/bin/test-entries" \
-  "$RT/usr/local/bin/test-plan"
+  "$RT/usr/local/bin/test-plan" "$RT/usr/local/bin/test-next"
 cat >"$RT/etc/systemd/system/test-entries.service" <<'UNIT'
 [Unit]
 Description=Test: the boot entries before bootwarden starts
@@ -113,7 +133,7 @@ ExecStart=/usr/local/bin/test-entries
 [Install]
 WantedBy=multi-user.target
 UNIT
-guest_enable "$RT" app.service test-agent.service test-entries.service test-plan.service
+guest_enable "$RT" app.service test-agent.service test-entries.service test-plan.service test-next.service
 note "guest rootfs ready"
 
 # ---- GPT disk: ESP + rootA + rootB, assembled with dd (no loop devices); the ESP is written per plan -----------
@@ -193,7 +213,7 @@ for plan in $PLANS; do
   { mdir -b -i "disk.img@@$ESPOFF" ::/loader/entries; mdir -b -i "disk.img@@$ESPOFF" ::/EFI/Linux; } 2>/dev/null |
     sed 's#.*/##' | grep . | sort | tr '\n' ',' | sed 's/,$//' >"$OUT/esp-$plan.final"
   echo "=== plan $plan: ESP entries at the end: $(cat "$OUT/esp-$plan.final")"
-  grep -aE 'QEMU-START|BWTEST|BWSTATUS|BWLOG' "$log" || true
+  grep -aE 'QEMU-START|BWTEST|BWSTATUS|BWLOG|BWNEXT' "$log" || true
   grep -aq 'BWTEST: SCENARIO-DONE' "$log" || fail=1
 done
 note "done"

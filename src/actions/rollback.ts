@@ -105,12 +105,26 @@ export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promis
   const failures = await recordSafely(log, "count the failed trial", () =>
     deps.store.countFailedTrial(ctx, ctx.reason),
   );
+  const next = await fallbackOf(deps.backend);
   log.warn(
     { MESSAGE_ID: MessageId.rebootRequested },
-    `${by}rebooting to fall back from ${ctx.slot}${failures ? ` (failed trial ${failures} since it was last blessed)` : ""}: ${ctx.reason}`,
+    `${by}rebooting to fall back from ${ctx.slot}${next ? ` to ${next}` : ""}${failures ? ` (failed trial ${failures} since it was last blessed)` : ""}: ${ctx.reason}`,
   );
+  if (next === ctx.slot)
+    log.error(
+      { MESSAGE_ID: MessageId.fallbackIsFailed },
+      `${by}the boot loader's own rule starts ${next} again after it was marked bad (a loader.conf default glob?): the machine may not fall back`,
+    );
   await deps.reboot();
   return true;
+}
+
+/** Where the boot loader goes next by its own rule on the state just written, for the record; nothing when unknown. */
+async function fallbackOf(backend: RollbackDeps["backend"]): Promise<string | undefined> {
+  return backend.read().then(
+    (s) => s.nextBoot ?? undefined,
+    () => undefined,
+  );
 }
 
 /**

@@ -25,4 +25,5 @@ export const MessageId = {
   recordDamaged: "c52a065d723b43a984c7cdd624fa9fc4",
   trialRetry: "3babdd7ecd7340b7a33b7750f501f0c0",
   markUndone: "667ff36a85c4453294c7cfa0b9aff5a5",
+  fallbackIsFailed: "e77d5c490e594c3bb1a43024d8d0739a",
 } as const;

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { FileStatusStore } from "../actions/status-store.js";
 import { realClock } from "../base/clock.js";
+import { parseOsRelease } from "../base/os-release.js";
 import { sysPath } from "../base/paths.js";
 import { createBackend } from "../bootstate/registry.js";
 import { loadConfig } from "../config/load.js";
@@ -24,8 +25,8 @@ export async function status(configPath: string | undefined, json: boolean): Pro
 async function osName(): Promise<string | undefined> {
   for (const f of ["/etc/os-release", "/usr/lib/os-release"]) {
     const text = await readFile(sysPath(f), "utf8").catch(() => undefined);
-    const m = text && /^PRETTY_NAME=(["']?)(.*)\1$/m.exec(text);
-    if (m) return m[2];
+    const name = text === undefined ? undefined : parseOsRelease(text).get("PRETTY_NAME");
+    if (name) return name;
   }
   return undefined;
 }

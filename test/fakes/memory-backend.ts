@@ -16,6 +16,8 @@ export class MemoryBackend implements BootStateBackend {
   /** What the next write reports having repaired first (one damaged GPT copy). */
   repaired?: string;
   rolledBackFrom: BootState["rolledBackFrom"] = null;
+  /** What the boot loader starts next, when a test says (undefined: not known). */
+  next?: string;
 
   constructor(public booted = "B") {}
 
@@ -32,6 +34,7 @@ export class MemoryBackend implements BootStateBackend {
       triesLeft: trialBoot ? 0 : null,
       rolledBackFrom: this.rolledBackFrom,
       slots: [],
+      ...(this.next === undefined ? {} : { nextBoot: this.next }),
     };
   }
 

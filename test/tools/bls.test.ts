@@ -105,11 +105,60 @@ describe("bls backend", () => {
     entry("b.conf");
     efivar("LoaderEntrySelected", "a.conf");
     expect(ok("arm", "--slot", "b.conf", "--tries", "3")).toMatch(
-      /armed b\.conf for a trial boot with 3 tries: b\.conf -> b\+3\.conf; the boot loader boots it if the sort order/,
+      /^armed b\.conf for a trial boot with 3 tries: b\.conf -> b\+3\.conf; systemd-boot starts it next \(sort order\)$/m,
     );
     writeFileSync(path.join(esp, "loader/loader.conf"), "timeout 0\ndefault b*\n");
     expect(ok("arm", "--slot", "b", "--tries", "2")).toMatch(
       /b\+3\.conf -> b\+2\.conf; warning: loader\.conf "default b\*" matches b\+2\.conf: after a failed trial it would keep booting the bad entry/,
+    );
+  });
+
+  it("next boot by systemd-boot's rules: the sort order, a failed trial last, a glob, @saved, the one-shot", () => {
+    entry("a.conf");
+    entry("b+1-1.conf");
+    entry("notes.conf", "title no kernel: not in the menu\n");
+    booted("b+2.conf", "b+1-1.conf");
+    expect(status()).toMatchObject({ bootedSlot: "b.conf", nextBoot: "b.conf" });
+    ok("mark-bad");
+    expect(status().nextBoot).toBe("a.conf"); // b+0-1: no tries left, last in the menu
+    writeFileSync(path.join(esp, "loader/loader.conf"), "default b*\n");
+    expect(status().nextBoot).toBe("b.conf"); // the glob matches the failed entry: the trap `arm` warns of
+    writeFileSync(path.join(esp, "loader/loader.conf"), "default @saved\n");
+    efivar("LoaderEntryLastBooted", "a.conf");
+    expect(status().nextBoot).toBe("a.conf");
+    efivar("LoaderEntryOneShot", "b+0-1.conf");
+    expect(status().nextBoot).toBe("b.conf");
+    efivar("LoaderEntryOneShot", Buffer.from([6, 0, 0, 0, 0x41])); // odd length: not UTF-16
+    expect(status().nextBoot).toBeUndefined();
+  });
+
+  it("UKIs built with objcopy from systemd's stub are ordered by their .osrel: sort key, then version", () => {
+    const uki = (file: string, osrel: string) => {
+      const txt = path.join(dir, `${file}.osrel`);
+      writeFileSync(txt, osrel);
+      sh("objcopy", [
+        "--add-section",
+        `.osrel=${txt}`,
+        "--change-section-vma",
+        ".osrel=0x20000",
+        "/usr/lib/systemd/boot/efi/linuxx64.efi.stub",
+        path.join(esp, "EFI/Linux", file),
+      ]);
+    };
+    entry("zzz.conf"); // no sort key: after every UKI that has one
+    uki("deb-12.9.efi", 'ID=debian\nVERSION_ID="12.9"\nPRETTY_NAME="Debian 12"\n');
+    uki("deb-12.1.efi", "ID=debian\nVERSION_ID=12.1\nNAME=Debian\n");
+    uki("deb-12.10+3.efi", "ID=debian\nVERSION_ID='12.10'\nNAME=Debian\n");
+    efivar("LoaderEntrySelected", "zzz.conf");
+    expect(status().nextBoot).toBe("deb-12.10.efi");
+    uki("aaa.efi", "IMAGE_ID=aaa\nIMAGE_VERSION=1\nNAME=A\n"); // sort key aaa before debian
+    expect(status().nextBoot).toBe("aaa.efi");
+    // Not armed, no version: not in the menu. Then arm: the loader still starts aaa; say so, and how to start b.
+    uki("noversion.efi", "ID=debian\nNAME=Debian\n");
+    expect(status().slots.map((x: { name: string }) => x.name)).toContain("noversion.efi");
+    expect(status().nextBoot).toBe("aaa.efi");
+    expect(ok("arm", "--slot", "deb-12.9.efi", "--tries", "2")).toMatch(
+      /deb-12\.9\.efi -> deb-12\.9\+2\.efi; warning: systemd-boot starts aaa\.efi next \(sort order\), not this trial; `bootctl set-oneshot deb-12\.9\+2\.efi` starts the trial once$/m,
     );
   });
 

@@ -343,6 +343,31 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     expect(m.withId(MessageId.lateFailure)[0]?.msg).toMatch(/noFailedUnits failed: 2 failed unit\(s\)/);
   });
 
+  it("the reboot's record names where the boot loader falls back to, and warns when its rule starts the failed slot", async () => {
+    for (const next of ["A", "B"]) {
+      const m = machine();
+      m.backend.next = next;
+      const d = m.daemon();
+      await d.start(await m.backend.read());
+      m.systemd.set("app.service", failed);
+      await settle();
+      await d.idle();
+      expect(m.withId(MessageId.rebootRequested)[0]?.msg).toMatch(
+        new RegExp(
+          `^rebooting to fall back from B to ${next} \\(failed trial 1 since it was last blessed\\): `,
+        ),
+      );
+      expect(m.withId(MessageId.fallbackIsFailed).map((r) => r.msg)).toEqual(
+        next === "B"
+          ? [
+              "the boot loader's own rule starts B again after it was marked bad (a loader.conf default glob?): the machine may not fall back",
+            ]
+          : [],
+      );
+      expect(m.systemd.started).toEqual(["reboot.target"]);
+    }
+  });
+
   it("a rollback counts a failed trial of the slot; a blessing resets it", async () => {
     const m = machine();
     const d = m.daemon();

@@ -26,6 +26,7 @@ import {
   markedBad,
   parseEntryName,
 } from "./names.js";
+import { nextEntry } from "./next-boot.js";
 
 const err = (code: "usage" | "not-found" | "ambiguous" | "refused" | "corrupt", msg: string) =>
   new BootwardenError("bls", code, msg);
@@ -49,6 +50,7 @@ export class BlsBackend implements BootStateBackend {
   async read(): Promise<BootState> {
     const { roots, entries } = await this.scan();
     const b = await this.booted(entries);
+    const next = await nextEntry(entries, roots, sysPath(this.cfg.efivars));
     const trialBoot = b.counted;
     const other = entries.find((e) => e !== b.entry && e.name.left === 0);
     const slots = entries.map(
@@ -75,6 +77,7 @@ export class BlsBackend implements BootStateBackend {
       rolledBackFrom:
         !trialBoot && other ? { slot: idOf(other), reason: `${other.file} has no tries left` } : null,
       slots,
+      ...(next === undefined ? {} : { nextBoot: next ? idOf(next.entry) : null }),
       ...(b.problem ? { problems: [b.problem] } : {}),
     };
   }
@@ -182,17 +185,28 @@ export class BlsBackend implements BootStateBackend {
       if (to === target.file)
         return { changed: false, message: `${idOf(target)} is armed with ${nTries(n)}: nothing to do` };
       await renameEntry(target, to);
-      // A counter does not make an entry preferred: say how it becomes the default, and when a glob is a trap.
-      const how =
-        dflt && isGlob(dflt) && globMatches(dflt, to)
-          ? `warning: loader.conf "default ${dflt}" matches ${to}: after a failed trial it would keep booting the bad entry; use an exact id or the sort order`
-          : dflt
-            ? `the boot loader boots it if loader.conf's "default ${dflt}" or the sort order (sort-key, then version) picks it`
-            : "the boot loader boots it if the sort order (sort-key, then version, descending) puts it first";
       return {
         changed: true,
-        message: `armed ${idOf(target)} for a trial boot with ${nTries(n)}: ${target.file} -> ${to}; ${how}`,
+        message: `armed ${idOf(target)} for a trial boot with ${nTries(n)}: ${target.file} -> ${to}; ${await this.startsNext(roots, target, to, dflt)}`,
       };
     });
+  }
+
+  /** Whether systemd-boot starts the armed entry next, by which rule, and what to do when it does not. */
+  private async startsNext(
+    roots: string[],
+    target: Entry,
+    to: string,
+    dflt: string | undefined,
+  ): Promise<string> {
+    // A glob default that matches the trial would keep booting it once it has failed.
+    if (dflt && isGlob(dflt) && globMatches(dflt, to))
+      return `warning: loader.conf "default ${dflt}" matches ${to}: after a failed trial it would keep booting the bad entry; use an exact id or the sort order`;
+    const next = await nextEntry((await this.scan()).entries, roots, sysPath(this.cfg.efivars));
+    if (next === undefined)
+      return "which entry systemd-boot starts next is not known (an entry or EFI variable could not be read)";
+    if (next?.entry.root === target.root && next.entry.dir === target.dir && next.entry.file === to)
+      return `systemd-boot starts it next (${next.rule})`;
+    return `warning: systemd-boot starts ${next ? `${next.entry.file} next (${next.rule})` : "no entry"}, not this trial; \`bootctl set-oneshot ${to}\` starts the trial once`;
   }
 }
