@@ -121,7 +121,7 @@ export async function rollBack(deps: RollbackDeps, ctx: RollbackContext): Promis
 
 /** Where the boot loader goes next by its own rule on the state just written, for the record; nothing when unknown. */
 async function fallbackOf(backend: RollbackDeps["backend"]): Promise<string | undefined> {
-  return backend.read().then(
+  return backend.read({ nextBoot: true }).then(
     (s) => s.nextBoot ?? undefined,
     () => undefined,
   );

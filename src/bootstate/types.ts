@@ -42,6 +42,14 @@ export interface MarkResult {
   repaired?: string;
 }
 
+export interface ReadOptions {
+  /**
+   * Also work out `nextBoot` where that costs reads the verdict does not need (BLS: every entry and three EFI
+   * variables): for what shows it (`status`, the API, the reboot's record), not for the daemon's start.
+   */
+  nextBoot?: boolean;
+}
+
 export interface ArmOptions {
   /** Arm even when it leaves no bootable fallback slot. */
   force?: boolean;
@@ -54,7 +62,7 @@ export interface ArmOptions {
  */
 export interface BootStateBackend {
   readonly name: BootState["backend"];
-  read(): Promise<BootState>;
+  read(opts?: ReadOptions): Promise<BootState>;
   /** Bless the booted slot. */
   markGood(): Promise<MarkResult>;
   /** Make the booted slot unbootable so the bootloader falls back to the previous one. */

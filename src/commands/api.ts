@@ -57,7 +57,9 @@ export class ApiLink {
       this.service = await serveApi(
         systemd,
         {
-          getStatus: async () => ({ ...statusJson(await this.backend.read(), this.last, this.clock.now()) }),
+          getStatus: async () => ({
+            ...statusJson(await this.backend.read({ nextBoot: true }), this.last, this.clock.now()),
+          }),
           mark: (which, reason) => this.mark(daemon, which, reason),
         },
         apiProperties(this.last ?? placeholder),

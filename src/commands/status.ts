@@ -33,7 +33,7 @@ async function osName(): Promise<string | undefined> {
 
 async function fromFiles(configPath: string | undefined): Promise<Record<string, unknown>> {
   const { config } = await loadConfig(configPath);
-  const boot = await createBackend(config.bootState).read();
+  const boot = await createBackend(config.bootState).read({ nextBoot: true });
   const { status: daemon, problem } = await new FileStatusStore().readChecked();
   if (problem) process.stderr.write(`bootwarden: ${printable(problem)}; the live assessment is not shown\n`);
   return { ...statusJson(boot, daemon, realClock.now()) };

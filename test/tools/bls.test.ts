@@ -1,7 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BlsBackend } from "../../src/bootstate/bls/backend.js";
 import { encodeEfiString, LOADER_GUID } from "../../src/bootstate/bls/efivars.js";
+import type { BlsStateConfig } from "../../src/config/schema.js";
 import { cli, sh, tempDir, writeConfig } from "../helpers/tools.js";
 
 let dir: string;
@@ -113,12 +115,16 @@ describe("bls backend", () => {
     );
   });
 
-  it("next boot by systemd-boot's rules: the sort order, a failed trial last, a glob, @saved, the one-shot", () => {
+  it("next boot by systemd-boot's rules: the sort order, a failed trial last, a glob, @saved, the one-shot", async () => {
     entry("a.conf");
     entry("b+1-1.conf");
     entry("notes.conf", "title no kernel: not in the menu\n");
     booted("b+2.conf", "b+1-1.conf");
     expect(status()).toMatchObject({ bootedSlot: "b.conf", nextBoot: "b.conf" });
+    // The daemon's start reads no more than the verdict needs: the next boot only when asked.
+    const backend = new BlsBackend({ backend: "bls", esp, efivars, tries: 3 } satisfies BlsStateConfig);
+    expect((await backend.read()).nextBoot).toBeUndefined();
+    expect((await backend.read({ nextBoot: true })).nextBoot).toBe("b.conf");
     ok("mark-bad");
     expect(status().nextBoot).toBe("a.conf"); // b+0-1: no tries left, last in the menu
     writeFileSync(path.join(esp, "loader/loader.conf"), "default b*\n");

@@ -3,7 +3,14 @@ import { sysPath } from "../../base/paths.js";
 import { nTries } from "../../base/plural.js";
 import type { BlsStateConfig } from "../../config/schema.js";
 import { prepareLock, withLock } from "../lock.js";
-import type { ArmOptions, BootState, BootStateBackend, MarkResult, SlotStatus } from "../types.js";
+import type {
+  ArmOptions,
+  BootState,
+  BootStateBackend,
+  MarkResult,
+  ReadOptions,
+  SlotStatus,
+} from "../types.js";
 import { type Booted, bootedEntry } from "./booted.js";
 import {
   type Entry,
@@ -47,10 +54,10 @@ export class BlsBackend implements BootStateBackend {
     return bootedEntry(entries, sysPath(this.cfg.efivars), this.cfg.efivars);
   }
 
-  async read(): Promise<BootState> {
+  async read(opts: ReadOptions = {}): Promise<BootState> {
     const { roots, entries } = await this.scan();
     const b = await this.booted(entries);
-    const next = await nextEntry(entries, roots, sysPath(this.cfg.efivars));
+    const next = opts.nextBoot ? await nextEntry(entries, roots, sysPath(this.cfg.efivars)) : undefined;
     const trialBoot = b.counted;
     const other = entries.find((e) => e !== b.entry && e.name.left === 0);
     const slots = entries.map(
