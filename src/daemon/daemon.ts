@@ -17,7 +17,7 @@ import { statusText } from "../core/status-text.js";
 import { type CheckWatchers, watchChecks } from "../watch/checks.js";
 import { startMonitor } from "../watch/monitor.js";
 import type { DaemonDeps } from "./deps.js";
-import { IdleCollector } from "./memory-release.js";
+import { IdleCollector } from "./idle-collector.js";
 import { StatusPublisher } from "./status-publisher.js";
 import { StatusSaver } from "./status-saver.js";
 import { Wakeup } from "./wakeup.js";

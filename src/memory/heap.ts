@@ -10,7 +10,7 @@ const LAST_RESORT = Number(process.versions.v8.split(".")[0]) >= 12;
  * off in bootwarden.service (`--no-memory-reducer`): in an idle daemon it judged the allocation rate by samples that
  * had stopped coming, and on Node 24 found it "high" every 8 s for 100 s after the last collection, waking the
  * daemon each time without collecting (`--trace-memory-reducer`; bench: idle wake-ups). The daemon knows when it is
- * idle, and collects then (IdleCollector, src/daemon/memory-release.ts).
+ * idle, and collects then (IdleCollector, src/daemon/idle-collector.ts).
  *
  * How, per V8 (measured with a heap of 45 MB of garbage, RssAnon after): on Node 22 and 24 a plain major collection
  * keeps the freed pages pooled (55 -> 55 MB); the "last-resort" flavour, which also drops the compilation cache,

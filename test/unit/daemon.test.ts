@@ -3,7 +3,7 @@ import { BootwardenError } from "../../src/base/errors.js";
 import { MessageId } from "../../src/base/message-ids.js";
 import { configSchema } from "../../src/config/schema.js";
 import { Daemon } from "../../src/daemon/daemon.js";
-import { RELEASE_QUIET_MS } from "../../src/daemon/memory-release.js";
+import { COLLECT_QUIET_MS } from "../../src/daemon/idle-collector.js";
 import { SETTLED_WATCHDOG_USEC } from "../../src/daemon/status-publisher.js";
 import { machine } from "../fakes/daemon-machine.js";
 import { MemoryStore, RecordingNotifier } from "../fakes/fake-ports.js";
@@ -42,10 +42,10 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     await settle();
     await d.idle();
     const blessedAt = m.clock.now();
-    await m.clock.advanceTo(blessedAt + RELEASE_QUIET_MS - 1);
+    await m.clock.advanceTo(blessedAt + COLLECT_QUIET_MS - 1);
     expect(m.released).toEqual([]);
-    await m.clock.advanceTo(blessedAt + RELEASE_QUIET_MS);
-    expect(m.released).toEqual([blessedAt + RELEASE_QUIET_MS]);
+    await m.clock.advanceTo(blessedAt + COLLECT_QUIET_MS);
+    expect(m.released).toEqual([blessedAt + COLLECT_QUIET_MS]);
     await d.stop();
   });
 
@@ -54,8 +54,8 @@ describe("Daemon, in process (memory backend, fake systemd, fake clock)", () => 
     m.backend.slots.B!.good = true;
     const d = m.daemon();
     await d.start(await m.backend.read());
-    await m.clock.advanceTo(5000 + RELEASE_QUIET_MS);
-    expect(m.released).toEqual([5000 + RELEASE_QUIET_MS]);
+    await m.clock.advanceTo(5000 + COLLECT_QUIET_MS);
+    expect(m.released).toEqual([5000 + COLLECT_QUIET_MS]);
     await d.stop();
   });
 

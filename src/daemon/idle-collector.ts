@@ -2,14 +2,14 @@ import type { Clock } from "../base/clock.js";
 import type { Logger } from "../base/log.js";
 
 /** Quiet this long after the last event before collecting the heap. */
-export const RELEASE_QUIET_MS = 6000;
+export const COLLECT_QUIET_MS = 6000;
 /** A unit that keeps flapping after the verdict must not turn the collection into a loop. */
-export const RELEASE_MIN_GAP_MS = 10 * 60_000;
+export const COLLECT_MIN_GAP_MS = 10 * 60_000;
 
 /**
  * One full collection of V8's heap once nothing is left to decide (a verdict, or a normal boot) and the daemon has
- * been quiet for RELEASE_QUIET_MS; after that again only when later events (a late failure) have passed, at most
- * once per RELEASE_MIN_GAP_MS. V8's own memory reducer is off in the unit (it woke the idle daemon every 8 s), so
+ * been quiet for COLLECT_QUIET_MS; after that again only when later events (a late failure) have passed, at most
+ * once per COLLECT_MIN_GAP_MS. V8's own memory reducer is off in the unit (it woke the idle daemon every 8 s), so
  * this is what returns the start's garbage. `collect` returns the heap's bytes in use after it; a failure is logged
  * once and ends the collecting.
  */
@@ -30,8 +30,8 @@ export class IdleCollector {
     this.timer?.cancel();
     const now = this.clock.now();
     const at = Math.max(
-      now + RELEASE_QUIET_MS,
-      this.lastAt === undefined ? 0 : this.lastAt + RELEASE_MIN_GAP_MS,
+      now + COLLECT_QUIET_MS,
+      this.lastAt === undefined ? 0 : this.lastAt + COLLECT_MIN_GAP_MS,
     );
     this.timer = this.clock.after(at - now, () => this.run());
   }
