@@ -209,7 +209,9 @@ export class BlsBackend implements BootStateBackend {
     // A glob default that matches the trial would keep booting it once it has failed.
     if (dflt && isGlob(dflt) && globMatches(dflt, to))
       return `warning: loader.conf "default ${dflt}" matches ${to}: after a failed trial it would keep booting the bad entry; use an exact id or the sort order`;
-    const next = await nextEntry((await this.scan()).entries, roots, sysPath(this.cfg.efivars));
+    const next = await nextEntry((await this.scan()).entries, roots, sysPath(this.cfg.efivars), {
+      confDefault: dflt,
+    });
     if (next === undefined)
       return "which entry systemd-boot starts next is not known (an entry or EFI variable could not be read)";
     if (next?.entry.root === target.root && next.entry.dir === target.dir && next.entry.file === to)

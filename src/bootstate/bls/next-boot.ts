@@ -17,6 +17,8 @@ export async function nextEntry(
   entries: readonly Entry[],
   roots: readonly string[],
   efivars: string,
+  /** loader.conf's `default` when the caller has read it already (`arm`). */
+  read?: { confDefault: string | undefined },
 ): Promise<NextEntry | null | undefined> {
   try {
     const ranked = await Promise.all(entries.map(rankedEntry));
@@ -28,7 +30,7 @@ export async function nextEntry(
     );
     if (vars.some((v) => "problem" in v)) return undefined;
     const value = (v: EfiRead | undefined) => (v && "value" in v ? v.value : undefined);
-    const confDefault = await loaderDefault(roots);
+    const confDefault = read ? read.confDefault : await loaderDefault(roots);
     const pick = chooseEntry(
       menu.map((m) => m.r),
       {
