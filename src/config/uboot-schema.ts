@@ -28,7 +28,9 @@ export const ubootState = z
       .max(2)
       .optional()
       .describe("the environment's copies (one, or two for a redundant pair), instead of fw_env.config"),
-    cmdline: absPath.default("/proc/cmdline").describe("where rauc.slot= is read"),
+    cmdline: absPath
+      .default("/proc/cmdline")
+      .describe("the kernel command line: rauc.slot= (RAUC), root= (Mender, SWUpdate) name the booted slot"),
     attempts: z.int().min(1).max(9).default(3).describe("RAUC: the tries a good slot gets (boot-attempts)"),
     tries: z.int().min(1).max(9).default(3).describe("the tries `arm` gives (RAUC: boot-attempts-primary)"),
     parts: z
@@ -38,6 +40,15 @@ export const ubootState = z
         "the two slots: Mender's root partitions (mender.conf's RootfsPartA, RootfsPartB; default 2 and 3), SWUpdate's values of slotVariable",
       ),
     slotVariable: name.optional().describe("SWUpdate: the variable naming the booted slot (your project's)"),
+    rootParts: z
+      .tuple([
+        z.string().regex(/^\d{1,3}$/, "a partition number"),
+        z.string().regex(/^\d{1,3}$/, "a partition number"),
+      ])
+      .optional()
+      .describe(
+        "SWUpdate with named parts (a, b): the root partition number of each, in the same order, so the booted slot is told from root=",
+      ),
   })
   .check((ctx) => {
     const c = ctx.value;
@@ -47,6 +58,13 @@ export const ubootState = z
         input: c.parts,
         path: ["parts"],
         message: "Mender's parts are partition numbers",
+      });
+    if (c.rootParts && c.scheme !== "swupdate")
+      ctx.issues.push({
+        code: "custom",
+        input: c.rootParts,
+        path: ["rootParts"],
+        message: "only for scheme swupdate (Mender's parts are partition numbers already)",
       });
     if (c.scheme === "swupdate" && (!c.slotVariable || !c.parts))
       ctx.issues.push({

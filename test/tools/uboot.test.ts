@@ -271,6 +271,24 @@ describe("uboot backend, Mender's variables", () => {
     expect(get(fwcfg, "rootpart")).toBe("b");
   });
 
+  it("SWUpdate with named slots and rootParts: the booted slot from root=, a second mark bad already so", () => {
+    const { fwcfg } = env(["bootcount=1", "bootlimit=3", "rootpart=b", "upgrade_available=1", "ustate=1"]);
+    const extra = '  slotVariable: rootpart\n  parts: [a, b]\n  rootParts: ["2", "3"]\n';
+    const onB = config(fwcfg, "swupdate", "root=/dev/mmcblk0p3", extra);
+    expect(status(onB)).toMatchObject({ bootedSlot: "b", trialBoot: true, nextBoot: "b" });
+    expect(ok(["mark-bad"], onB)).toMatch(/^marked b bad in /);
+    const marked = printenv(fwcfg);
+    expect(marked).toMatch(/^rootpart=a$/m);
+    expect(status(onB)).toMatchObject({ bootedSlot: "b", state: "bad", nextBoot: "a" });
+    expect(ok(["mark-bad"], onB)).toMatch(/^marked b bad: already so, nothing to do/);
+    expect(printenv(fwcfg)).toBe(marked);
+    // rootParts on another scheme: one line naming the key, nothing read or written.
+    const r = cli(["status", "--config", config(fwcfg, "mender", "", '  rootParts: ["2", "3"]\n')]);
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/^bootwarden: .*bootState\.rootParts.*only for scheme swupdate/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
   it("SWUpdate without slotVariable: one line naming the key, exit 78", () => {
     const { fwcfg } = env(["ustate=0"]);
     const r = cli(["status", "--config", config(fwcfg, "swupdate")]);

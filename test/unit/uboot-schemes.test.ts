@@ -99,7 +99,7 @@ describe("Mender's variables", () => {
     const blind = mender.assess(marked, { cmdline: "" }, o);
     expect(blind).toMatchObject({ bootedSlot: "2", state: "good" });
     expect(blind.problems?.[0]).toMatch(
-      /^root= on the kernel command line is none of 2, 3: .* mender_boot_part/,
+      /^root= on the kernel command line is none of the partitions 2, 3: .* mender_boot_part, which a mark bad rewrites$/,
     );
   });
   it("armed and not yet rebooted: the running part is no trial, the armed one boots next, and stays a trial", () => {
@@ -165,5 +165,27 @@ describe("SWUpdate's variables", () => {
       upgrade_available: "1",
       bootcount: "0",
     });
+  });
+
+  it("named parts with rootParts: root='s partition number names the slot; marked bad it stays the booted one", () => {
+    const named = { ...so, rootParts: ["2", "3"] as const };
+    const trial = env({ rootpart: "b", ustate: "1", bootcount: "1", bootlimit: "3" });
+    const onB = { cmdline: "root=/dev/mmcblk0p3", rootPart: "3" };
+    expect(swupdate.assess(trial, onB, named)).toMatchObject({ bootedSlot: "b", trialBoot: true });
+    const marked = new Map([
+      ...trial,
+      ...(Object.entries(swupdate.bad(trial, "b", named)) as [string, string][]),
+    ]);
+    expect(swupdate.assess(marked, onB, named)).toMatchObject({
+      bootedSlot: "b",
+      state: "bad",
+      nextBoot: "a",
+    });
+    expect(swupdate.assess(marked, onB, named).problems).toBeUndefined();
+    // Without rootParts, named parts cannot be told from root=: the variable, and a hint.
+    expect(swupdate.assess(marked, onB, so)).toMatchObject({ bootedSlot: "a" });
+    expect(swupdate.assess(marked, onB, so).problems?.[0]).toMatch(
+      /partitions a, b: .*\(set bootState\.rootParts\)$/,
+    );
   });
 });

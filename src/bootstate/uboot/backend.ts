@@ -31,6 +31,7 @@ export class UbootBackend implements BootStateBackend {
       attempts: cfg.attempts,
       parts: cfg.parts ?? ["2", "3"],
       ...(cfg.slotVariable ? { slotVariable: cfg.slotVariable } : {}),
+      ...(cfg.rootParts ? { rootParts: cfg.rootParts } : {}),
     };
   }
 

@@ -12,6 +12,8 @@ export interface SchemeOptions {
   attempts: number;
   parts: readonly [string, string];
   slotVariable?: string;
+  /** SWUpdate with named parts: each one's root partition number, for telling the booted one from root=. */
+  rootParts?: readonly [string, string];
 }
 
 /** A U-Boot boot-counting scheme: pure functions from the variables (and the kernel command line) to state and edits. */
@@ -105,9 +107,11 @@ const otherOf = (p: string, o: SchemeOptions) => (o.parts[0] === p ? o.parts[1] 
  * names another part than the booted one when a trial is staged for the next boot, or after a mark bad.
  */
 function placed(armed: string, running: Running, o: SchemeOptions, variable: string) {
-  const fromRoot =
-    running.rootPart !== undefined && o.parts.includes(running.rootPart) ? running.rootPart : "";
-  const problem = `root= on the kernel command line is none of ${o.parts.join(", ")}: the booted slot is taken from ${variable}, which a mark bad rewrites`;
+  const numbers = o.rootParts ?? o.parts;
+  const k = running.rootPart === undefined ? -1 : numbers.indexOf(running.rootPart);
+  const fromRoot = k < 0 ? "" : o.parts[k]!;
+  const named = numbers.some((n) => !/^\d+$/.test(n));
+  const problem = `root= on the kernel command line is none of the partitions ${numbers.join(", ")}: the booted slot is taken from ${variable}, which a mark bad rewrites${named ? " (set bootState.rootParts)" : ""}`;
   return { booted: fromRoot || armed, ...(fromRoot ? {} : { problems: [problem] }) };
 }
 
