@@ -101,7 +101,8 @@ ExecStart=/usr/local/bin/test-plan
 WantedBy=sysinit.target
 UNIT
 # At every shutdown (a reboot after a verdict, or the agent's poweroff): the entry `status` says systemd-boot starts
-# next, with the entries as bootwarden left them; the next boot shows which one the loader started.
+# next, with the entries as bootwarden left them; the next boot shows which one the loader started. Started before
+# bootwarden: a unit whose start job a quick verdict's reboot cancels has no ExecStop to run (a CI run lost one so).
 cat >"$RT/usr/local/bin/test-next" <<'SH'
 #!/bin/sh
 exec >/dev/console 2>&1
@@ -110,7 +111,8 @@ SH
 cat >"$RT/etc/systemd/system/test-next.service" <<'UNIT'
 [Unit]
 Description=Test: the next boot as bootwarden predicts it, printed at shutdown
-After=bootwarden.service
+Before=bootwarden.service
+After=dbus.service
 RequiresMountsFor=/boot/efi
 [Service]
 Type=oneshot
