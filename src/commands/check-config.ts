@@ -1,4 +1,5 @@
 import { BootwardenError } from "../base/errors.js";
+import { createBackend } from "../bootstate/registry.js";
 import { writePath } from "../bootstate/writable.js";
 import { saveConfigCache } from "../config/cache.js";
 import { loadConfig } from "../config/load.js";
@@ -24,6 +25,15 @@ export async function checkConfig(
   const paths = await checkPaths(config.bootState);
   if (paths.errors.length) throw new BootwardenError("config", "invalid", paths.errors.join("; "));
   paths.warnings.forEach(warn);
+  // Mender's and SWUpdate's booted slot comes from root=: say at install time when it cannot (an unreadable env is
+  // the daemon's error to report, not this check's).
+  if (config.bootState.backend === "uboot" && config.bootState.scheme !== "rauc")
+    for (const m of (
+      await createBackend(config.bootState)
+        .read()
+        .catch(() => undefined)
+    )?.problems ?? [])
+      warn(`bootState: ${m}`);
   await enforceFlagTrust(config.assessment, (p) => warn(`flag path other users can write: ${p}`));
   const scripts = await findScripts(config, warn);
   const c = config.assessment.critical;

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { cli, requireTool, sh, tempDir, writeConfig } from "../helpers/tools.js";
+import { cli, NO_BUS, requireTool, sh, tempDir, writeConfig } from "../helpers/tools.js";
 
 const SIZE = 0x400;
 let dir: string;
@@ -287,6 +287,18 @@ describe("uboot backend, Mender's variables", () => {
     expect(r.status).toBe(78);
     expect(r.stderr).toMatch(/^bootwarden: .*bootState\.rootParts.*only for scheme swupdate/);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("check-config warns when root= names none of Mender's parts (the booted part would come from the variable)", () => {
+    const { fwcfg } = env(["mender_boot_part=2", "upgrade_available=0"]);
+    const warning =
+      "bootwarden: warning: bootState: root= on the kernel command line is none of the partitions 2, 3: the booted slot is taken from mender_boot_part, which a mark bad rewrites";
+    const lines = (cmdline: string) =>
+      cli(["check-config", "--config", config(fwcfg, "mender", cmdline)], NO_BUS).stderr.split("\n");
+    expect(lines("root=/dev/mapper/root")).toContain(warning);
+    expect(
+      lines("root=/dev/mmcblk0p2").filter((l) => l.includes("root= on the kernel command line")),
+    ).toEqual([]);
   });
 
   it("SWUpdate without slotVariable: one line naming the key, exit 78", () => {
