@@ -1,3 +1,4 @@
+import type { BootStateBackend } from "../../src/bootstate/types.js";
 import { configSchema } from "../../src/config/schema.js";
 import { Daemon } from "../../src/daemon/daemon.js";
 import {
@@ -12,13 +13,17 @@ import {
 import { FakeSystemd } from "./fake-systemd.js";
 import { MemoryBackend } from "./memory-backend.js";
 
-/** One machine: what survives a daemon restart within a boot (store, boot state, systemd, clock) is shared. */
-export function machine(
+/**
+ * One machine: what survives a daemon restart within a boot (store, boot state, systemd, clock) is shared. The boot
+ * state is in memory unless a real backend is given (the tools tier's, on a real image).
+ */
+export function machine<B extends BootStateBackend = MemoryBackend>(
   config: object = { assessment: { deadline: "30s", critical: { units: ["app.service"] } } },
   store = new MemoryStore(),
+  backend: B = new MemoryBackend("B") as BootStateBackend as B,
 ) {
   const m = {
-    backend: new MemoryBackend("B"),
+    backend,
     systemd: new FakeSystemd(),
     store,
     flags: new MemoryFlags(),

@@ -9,17 +9,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MessageId } from "../../src/base/message-ids.js";
 import { createBackend } from "../../src/bootstate/registry.js";
 import { configSchema } from "../../src/config/schema.js";
-import { Daemon } from "../../src/daemon/daemon.js";
-import {
-  FakeClock,
-  MemoryFlags,
-  MemoryMotd,
-  MemoryStore,
-  memoryLogger,
-  RecordingHooks,
-  RecordingNotifier,
-} from "../fakes/fake-ports.js";
-import { FakeSystemd } from "../fakes/fake-systemd.js";
+import { machine } from "../fakes/daemon-machine.js";
+import type { MemoryStore } from "../fakes/fake-ports.js";
 import { requireTool, sh, tempDir } from "../helpers/tools.js";
 
 let dir: string;
@@ -39,43 +30,29 @@ function setup(vars: string[], bootState: Record<string, unknown>) {
   writeFileSync(fw, `${img} 0x0 0x400\n`);
   const cmdline = path.join(dir, "cmdline");
   writeFileSync(cmdline, "console=ttyS0 root=/dev/mmcblk0p3 rootwait\n");
-  const config = configSchema.parse({
+  const config = {
     bootState: { backend: "uboot", envConfig: fw, cmdline, ...bootState },
     assessment: { deadline: "30s", critical: { units: ["app.service"] } },
-  });
+  };
   return { config, fw };
 }
 
-/** One daemon run in the same boot (the store keeps /run's status): app.service fails. */
-async function run(config: ReturnType<typeof setup>["config"], store: MemoryStore) {
-  const backend = createBackend(config.bootState);
-  const systemd = new FakeSystemd();
-  const flags = new MemoryFlags();
-  const { log, records } = memoryLogger();
-  const d = new Daemon({
-    config,
-    backend,
-    systemd,
-    store,
-    flags,
-    hooks: new RecordingHooks(),
-    motd: new MemoryMotd(),
-    notifier: new RecordingNotifier(),
-    collectHeap: () => 0,
-    log,
-    clock: new FakeClock(5000),
-    exit: () => undefined,
-    pid: 1,
-  });
-  await d.start(await backend.read());
-  systemd.set("app.service", { ActiveState: "failed", SubState: "failed" });
+/** One daemon run in the same boot (the store keeps /run's status), on the real backend: app.service fails. */
+async function run(config: object, store?: MemoryStore) {
+  const m = machine(config, store, createBackend(configSchema.parse(config).bootState));
+  const d = m.daemon();
+  await d.start(await m.backend.read());
+  m.systemd.set("app.service", { ActiveState: "failed", SubState: "failed" });
   await new Promise((r) => setTimeout(r, 20));
   await d.idle();
   await d.stop();
   return {
-    rebooted: systemd.started.includes("reboot.target"),
-    markedBad: records.filter((r) => r.MESSAGE_ID === MessageId.markedBad).length,
-    healthy: flags.writes.some((w) => w.which === "healthy"),
+    store: m.store,
+    result: {
+      rebooted: m.systemd.started.includes("reboot.target"),
+      markedBad: m.withId(MessageId.markedBad).length,
+      healthy: m.flags.writes.some((w) => w.which === "healthy"),
+    },
   };
 }
 
@@ -103,14 +80,13 @@ describe("a rollback resumed after a crash between the mark bad and the reboot, 
   for (const c of cases) {
     it(`${c.scheme}: the restarted daemon reboots again and leaves the env as the mark left it`, async () => {
       const { config, fw } = setup(c.vars, { scheme: c.scheme, ...c.extra });
-      const store = new MemoryStore();
-      const first = await run(config, store);
+      const { store, result: first } = await run(config);
       expect(first).toEqual({ rebooted: true, markedBad: 1, healthy: false });
       expect(sh("fw_printenv", ["-c", fw])).toBe(c.after);
       // The daemon died after the mark and before it saved the rollback as done; systemd restarted it.
       expect(store.status?.done).toContain("rollback");
       store.status!.done = store.status!.done.filter((k) => k !== "rollback");
-      const again = await run(config, store);
+      const { result: again } = await run(config, store);
       expect(again).toEqual({ rebooted: true, markedBad: 1, healthy: false });
       expect(sh("fw_printenv", ["-c", fw])).toBe(c.after);
     });

@@ -7,7 +7,8 @@ export interface Running {
   rootPart?: string;
 }
 
-const word = (cmdline: string, key: string) => new RegExp(`(?:^|\\s)${key}=(\\S+)`).exec(cmdline)?.[1];
+/** The value of `key=` on a kernel command line. */
+export const word = (cmdline: string, key: string) => new RegExp(`(?:^|\\s)${key}=(\\S+)`).exec(cmdline)?.[1];
 
 /**
  * The partition number of root= on the kernel command line (`/dev/mmcblk0p2` → 2, `PARTUUID=…` through udev's

@@ -1,5 +1,5 @@
 import type { BlessState, BootState, SlotStatus } from "../types.js";
-import type { Running } from "./running.js";
+import { type Running, word } from "./running.js";
 
 export type EnvChanges = Record<string, string | undefined>;
 export type UbootView = Omit<BootState, "backend" | "source">;
@@ -26,8 +26,6 @@ export interface UbootScheme {
   /** The slots the scheme knows of, for `arm --slot` and `status`. */
   slots(env: ReadonlyMap<string, string>, o: SchemeOptions): string[];
 }
-
-const word = (cmdline: string, key: string) => new RegExp(`(?:^|\\s)${key}=(\\S+)`).exec(cmdline)?.[1];
 
 /**
  * RAUC's U-Boot integration (its contrib/uboot.sh and src/bootloaders/uboot.c): BOOT_ORDER lists the slots, first
